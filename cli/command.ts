@@ -1,0 +1,46 @@
+import type { ParseArgsConfig } from 'node:util'
+
+/** What a command may do with the outside world; tests pass their own. */
+export interface CliIO {
+  out(text: string): void
+  err(text: string): void
+  /** Reads a secret from a file path, or standard input for '-'. Trailing CR/LF is dropped. */
+  readSecret(pathOrDash: string): Promise<string>
+}
+
+export interface ParsedArgs {
+  positionals: string[]
+  values: Record<string, string | boolean | string[] | undefined>
+}
+
+/**
+ * A `certmgr` command. `name` may have two words ("token list"). Exit codes: 0 success,
+ * 1 a check failed (wrong password, identity mismatch), 2 bad usage or bad input.
+ */
+export interface Command {
+  name: string
+  usage: string
+  summary: string
+  options: NonNullable<ParseArgsConfig['options']>
+  run(args: ParsedArgs, io: CliIO): Promise<number>
+}
+
+/** Thrown for bad usage; printed as one line, exit 2. */
+export class UsageError extends Error {}
+
+export function requireString(args: ParsedArgs, name: string): string {
+  const v = args.values[name]
+  if (typeof v !== 'string' || v === '') throw new UsageError(`missing --${name}`)
+  return v
+}
+
+export function optionalString(args: ParsedArgs, name: string): string | undefined {
+  const v = args.values[name]
+  return typeof v === 'string' ? v : undefined
+}
+
+export function requirePositional(args: ParsedArgs, index: number, what: string): string {
+  const v = args.positionals[index]
+  if (!v) throw new UsageError(`missing ${what}`)
+  return v
+}

@@ -1,0 +1,86 @@
+import { join } from 'node:path'
+import type { AppEvent } from '../../shared/contract/progress'
+import type { AppServices } from '../services/app-services'
+import { APP_ORIGIN, APP_SCHEME } from './security'
+import { EVENT_CHANNEL, hardenWebContents, registerIpc, serveAppRequest, windowOptions, type IpcMainLike, type ShellLike, type WebContentsLike } from './shell'
+
+/** The parts of Electron the app's lifecycle uses, so it can be exercised without the binary. */
+export interface WindowLike {
+  webContents: WebContentsLike
+  once(event: 'ready-to-show', cb: () => void): unknown
+  show(): void
+  focus(): void
+  restore(): void
+  isMinimized(): boolean
+  loadURL(url: string): Promise<unknown>
+}
+export interface ElectronLike {
+  app: {
+    isPackaged: boolean
+    enableSandbox(): void
+    requestSingleInstanceLock(): boolean
+    quit(): void
+    on(event: string, cb: (...args: never[]) => void): unknown
+    whenReady(): Promise<unknown>
+    getPath(name: 'userData'): string
+    getVersion(): string
+  }
+  protocol: {
+    registerSchemesAsPrivileged(schemes: { scheme: string; privileges: Record<string, boolean> }[]): void
+    handle(scheme: string, cb: (req: { url: string }) => Promise<Response>): void
+  }
+  ipcMain: IpcMainLike
+  shell: ShellLike
+  createWindow(options: ReturnType<typeof windowOptions>): WindowLike
+}
+
+export interface RunOptions {
+  baseDir: string
+  isDev: boolean
+  callNames: string[]
+  createServices(dataDir: string, version: string): Promise<AppServices>
+}
+
+/**
+ * Starts the desktop app. Returns false when another instance already runs (the single
+ * instance lock), in which case this process quits without creating a window.
+ */
+export function runApp(e: ElectronLike, opts: RunOptions): boolean {
+  // #4: sandbox every renderer, including any created by libraries.
+  e.app.enableSandbox()
+  // The app's pages come from app://certmgr, a standard secure scheme, not file:// (#18).
+  e.protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }])
+  // One instance: a second start focuses the first window instead of racing it for the same files.
+  if (!e.app.requestSingleInstanceLock()) {
+    e.app.quit()
+    return false
+  }
+  let win: WindowLike | undefined
+  let services: AppServices | undefined
+  e.app.on('second-instance', () => {
+    if (!win) return
+    if (win.isMinimized()) win.restore()
+    win.focus()
+  })
+  // #13/#14 for every web contents, including ones created later.
+  e.app.on('web-contents-created', ((_ev: unknown, wc: WebContentsLike) => hardenWebContents(wc, e.shell)) as never)
+  e.app.on('window-all-closed', () => e.app.quit())
+  e.app.on('will-quit', () => void services?.close())
+
+  void e.app.whenReady().then(async () => {
+    const rendererDir = join(opts.baseDir, '../renderer')
+    e.protocol.handle(APP_SCHEME, async (req) => {
+      const r = await serveAppRequest(rendererDir, req.url)
+      return new Response(r.body as ConstructorParameters<typeof Response>[0], { status: r.status, headers: r.headers })
+    })
+    services = await opts.createServices(e.app.getPath('userData'), e.app.getVersion())
+    const emit = (ev: AppEvent) => win?.webContents.send(EVENT_CHANNEL, ev)
+    services.events.on('event', emit)
+    registerIpc(e.ipcMain, opts.callNames, services.dispatch, emit)
+    const w = e.createWindow(windowOptions(join(opts.baseDir, '../preload/index.cjs'), opts.isDev))
+    win = w
+    w.once('ready-to-show', () => w.show())
+    await w.loadURL(`${APP_ORIGIN}/index.html`)
+  })
+  return true
+}

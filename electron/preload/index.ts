@@ -1,0 +1,26 @@
+import { contextBridge, ipcRenderer } from 'electron'
+import { contract } from '../../shared/contract/index'
+import type { AppEvent } from '../../shared/contract/progress'
+import { namespaced } from '../../shared/contract/namespaced'
+
+// A narrow bridge (checklist #3/#20): only the contract's call names can be invoked, and the
+// renderer never gets ipcRenderer itself. Events arrive on one channel.
+const allowed = new Set(Object.keys(contract))
+const EVENT_CHANNEL = 'certmgr:event'
+
+const bridge = {
+  invoke(name: string, payload: unknown) {
+    if (!allowed.has(name)) return Promise.resolve({ ok: false, error: { code: 'BAD_REQUEST', message: 'unknown call' } })
+    return ipcRenderer.invoke(name, payload)
+  },
+  onEvent(cb: (e: AppEvent) => void) {
+    const listener = (_e: unknown, ev: AppEvent) => cb(ev)
+    ipcRenderer.on(EVENT_CHANNEL, listener)
+    return () => {
+      ipcRenderer.removeListener(EVENT_CHANNEL, listener)
+    }
+  },
+}
+
+// `certmgr.invoke(name, req)` for the typed client, and `certmgr.certs.list(req)` style calls.
+contextBridge.exposeInMainWorld('certmgr', { ...namespaced([...allowed], bridge.invoke), invoke: bridge.invoke, onEvent: bridge.onEvent })

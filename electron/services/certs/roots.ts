@@ -1,0 +1,51 @@
+import { homedir } from 'node:os'
+import { delimiter, join, resolve } from 'node:path'
+
+export type RootSource = 'os' | 'settings' | 'env' | 'drive'
+
+export interface NpkiRoot {
+  path: string
+  source: RootSource
+  /** 'pc' for the computer's folders, 'usb' for a removable drive. */
+  location: 'pc' | 'usb'
+  /** Drive label or mount point, for removable roots. */
+  label?: string
+}
+
+/** The NPKI roots Korean software uses on each OS (NPKI.md §1). */
+export function osNpkiRoots(platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string[] {
+  if (platform === 'win32') {
+    const profile = env.USERPROFILE ?? home
+    return [
+      join(profile, 'AppData', 'LocalLow', 'NPKI'),
+      join(env.ProgramFiles ?? 'C:\\Program Files', 'NPKI'),
+      join(env['ProgramFiles(x86)'] ?? 'C:\\Program Files (x86)', 'NPKI'),
+      join(profile, 'Documents', 'NPKI'),
+    ]
+  }
+  if (platform === 'darwin') return [join(home, 'Library', 'Preferences', 'NPKI'), join(home, 'Documents', 'NPKI'), join(home, 'NPKI')]
+  return [join(home, 'NPKI')]
+}
+
+/**
+ * Every root to search: CERTMGR_NPKI_ROOTS (a path list, used by tests and scripts) replaces
+ * the OS defaults when set, so a test never reads the real user's certificates; roots from
+ * settings and drives are added; duplicates are dropped.
+ */
+export function npkiRoots(opts: { extra?: string[]; drives?: { path: string; label?: string }[]; env?: NodeJS.ProcessEnv; platform?: NodeJS.Platform } = {}): NpkiRoot[] {
+  const env = opts.env ?? process.env
+  const out: NpkiRoot[] = []
+  const seen = new Set<string>()
+  const add = (p: string, source: RootSource, location: 'pc' | 'usb', label?: string) => {
+    const abs = resolve(p)
+    if (seen.has(abs)) return
+    seen.add(abs)
+    out.push(label ? { path: abs, source, location, label } : { path: abs, source, location })
+  }
+  const fromEnv = env.CERTMGR_NPKI_ROOTS
+  if (fromEnv) for (const p of fromEnv.split(delimiter).filter(Boolean)) add(p, 'env', 'pc')
+  else for (const p of osNpkiRoots(opts.platform ?? process.platform, env)) add(p, 'os', 'pc')
+  for (const p of opts.extra ?? []) add(p, 'settings', 'pc')
+  for (const d of opts.drives ?? []) add(d.path, 'drive', 'usb', d.label)
+  return out
+}

@@ -1,0 +1,20 @@
+import { z } from 'zod'
+
+/** Progress of a long operation (key generation, PBKDF, CMP round trips, transfer). */
+export const ProgressEvent = z.object({
+  opId: z.string(),
+  /** A stable stage key the UI translates, e.g. 'keygen', 'request', 'confirm', 'save'. */
+  stage: z.string(),
+  /** 0..1 when known. */
+  fraction: z.number().min(0).max(1).optional(),
+})
+export type ProgressEvent = z.infer<typeof ProgressEvent>
+
+/** Events pushed from main to the renderer (no secrets ever). */
+export const AppEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('progress'), progress: ProgressEvent }),
+  z.object({ type: z.literal('certs-changed') }),
+  z.object({ type: z.literal('transfer'), sessionId: z.string(), state: z.string(), detail: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional() }),
+  z.object({ type: z.literal('reminder'), certId: z.string(), daysLeft: z.number() }),
+])
+export type AppEvent = z.infer<typeof AppEvent>
