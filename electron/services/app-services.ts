@@ -1,8 +1,11 @@
 import { EventEmitter } from 'node:events'
+import { join } from 'node:path'
 import { contract } from '../../shared/contract/index'
 import type { AppEvent } from '../../shared/contract/progress'
+import { startCenter, type RunningCenter } from '../../center/center'
 import { createCertsHandlers } from './certs/handlers'
 import { createDispatcher, type Dispatch } from './dispatch'
+import { ReminderScheduler, type Reminder } from './reminders/reminders'
 import { SettingsStore } from './settings/settings-store'
 
 export interface AppServices {
@@ -10,6 +13,8 @@ export interface AppServices {
   /** Every event for the UI goes through here; hosts forward it to their windows. */
   events: EventEmitter<{ event: [AppEvent] }>
   settings: SettingsStore
+  /** The certification center in use: the embedded one, or the remote URL from settings. */
+  center(): { url: string; embedded: boolean }
   close(): Promise<void>
 }
 
@@ -17,21 +22,56 @@ export interface AppServicesOptions {
   dataDir: string
   host: 'electron' | 'web'
   version: string
+  /** Start the embedded center when no remote one is configured (default true). */
+  embeddedCenter?: boolean
+  /** System notification for an expiry reminder (Electron); the UI always gets an event too. */
+  notify?: (r: Reminder) => void
+  setBadge?: (count: number) => void
+  /** Run expiry reminders at start and daily (default true). */
+  reminders?: boolean
 }
 
 /** Builds every main-process service once; Electron and the browser host both call this. */
 export async function createAppServices(opts: AppServicesOptions): Promise<AppServices> {
   const events = new EventEmitter<{ event: [AppEvent] }>()
+  const emit = (e: AppEvent) => events.emit('event', e)
   const settings = new SettingsStore(opts.dataDir)
-  const center = { url: '', embedded: true }
+  const remote = (await settings.get()).centerUrl
+  let embedded: RunningCenter | undefined
+  if (!remote && opts.embeddedCenter !== false) {
+    // The embedded center listens on loopback only; its data lives beside the app's settings.
+    embedded = await startCenter({ dataDir: join(opts.dataDir, 'center'), host: '127.0.0.1', port: 0 })
+  }
+  const center = () => (remote ? { url: remote, embedded: false } : { url: embedded?.url ?? '', embedded: true })
+
+  const certsHandlers = createCertsHandlers({ settings, version: opts.version, host: opts.host, center })
   const handlers = {
-    ...createCertsHandlers({ settings, version: opts.version, host: opts.host, center: () => center }),
+    ...certsHandlers,
   }
   const dispatch = createDispatcher(contract, handlers as never)
+
+  let reminders: ReminderScheduler | undefined
+  if (opts.reminders !== false) {
+    reminders = new ReminderScheduler(
+      opts.dataDir,
+      async () => (await certsHandlers['certs.list']({}, { emit })).certs,
+      (r) => {
+        emit({ type: 'reminder', certId: r.certId, daysLeft: r.daysLeft })
+        opts.notify?.(r)
+      },
+      opts.setBadge,
+    )
+    reminders.start()
+  }
+
   return {
     dispatch,
     events,
     settings,
-    async close() {},
+    center,
+    async close() {
+      reminders?.stop()
+      await embedded?.close()
+    },
   }
 }

@@ -15,6 +15,7 @@ export const AppEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('progress'), progress: ProgressEvent }),
   z.object({ type: z.literal('certs-changed') }),
   z.object({ type: z.literal('transfer'), sessionId: z.string(), state: z.string(), detail: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional() }),
-  z.object({ type: z.literal('reminder'), certId: z.string(), daysLeft: z.number() }),
+  // `open`: the user clicked the system notification; the UI goes to 갱신 for that certificate.
+  z.object({ type: z.literal('reminder'), certId: z.string(), daysLeft: z.number(), open: z.boolean().optional() }),
 ])
 export type AppEvent = z.infer<typeof AppEvent>
