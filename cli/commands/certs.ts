@@ -43,12 +43,8 @@ function line(c: FoundCert): string {
 /** A certificate folder given on the command line, read as the list would read it. */
 export function readFolderArg(path: string): FoundCert {
   const abs = resolve(path)
-  let isDir = false
-  try {
-    isDir = statSync(abs).isDirectory()
-  } catch {
-    throw new CertError('NOT_FOUND', `no such file or folder: ${path}`)
-  }
+  const isDir = statSync(abs, { throwIfNoEntry: false })?.isDirectory()
+  if (isDir === undefined) throw new CertError('NOT_FOUND', `no such file or folder: ${path}`)
   if (!isDir) throw new CertError('BAD_REQUEST', `not a certificate folder: ${path}`)
   const root: NpkiRoot = { path: dirname(dirname(dirname(abs))), source: 'settings', location: 'pc' }
   return readCertFolder(abs, root, basename(dirname(dirname(abs))))

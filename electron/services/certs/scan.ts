@@ -28,6 +28,14 @@ export interface RootReport {
   found: number
 }
 
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory()
+  } catch {
+    return false // missing, unreadable or a drive that just went away
+  }
+}
+
 function listDirs(path: string): string[] {
   try {
     return readdirSync(path, { withFileTypes: true })
@@ -71,12 +79,7 @@ export function scanRoots(roots: NpkiRoot[], now: Date = new Date()): { certs: F
   const certs: FoundCert[] = []
   const reports: RootReport[] = []
   for (const root of roots) {
-    let exists = false
-    try {
-      exists = statSync(root.path).isDirectory()
-    } catch {
-      exists = false
-    }
+    const exists = isDirectory(root.path)
     const before = certs.length
     if (exists) {
       for (const ca of listDirs(root.path)) {
