@@ -2,11 +2,13 @@ import { EventEmitter } from 'node:events'
 import { join } from 'node:path'
 import { contract } from '../../shared/contract/index'
 import type { AppEvent } from '../../shared/contract/progress'
-import { startCenter, type RunningCenter } from '../../center/center'
+import { startCenter, type RunningCenter, type StartCenterOptions } from '../../center/center'
 import { createCertsHandlers } from './certs/handlers'
 import { createDispatcher, type Dispatch } from './dispatch'
 import { ReminderScheduler, type Reminder } from './reminders/reminders'
 import { SettingsStore } from './settings/settings-store'
+import { Trash } from './storage/trash'
+import { createWizardHandlers } from './wizard/handlers'
 
 export interface AppServices {
   dispatch: Dispatch
@@ -29,6 +31,8 @@ export interface AppServicesOptions {
   setBadge?: (count: number) => void
   /** Run expiry reminders at start and daily (default true). */
   reminders?: boolean
+  /** Overrides for the embedded center (tests: short validity to exercise renewal). */
+  centerOptions?: Partial<Omit<StartCenterOptions, 'dataDir'>>
 }
 
 /** Builds every main-process service once; Electron and the browser host both call this. */
@@ -40,13 +44,15 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
   let embedded: RunningCenter | undefined
   if (!remote && opts.embeddedCenter !== false) {
     // The embedded center listens on loopback only; its data lives beside the app's settings.
-    embedded = await startCenter({ dataDir: join(opts.dataDir, 'center'), host: '127.0.0.1', port: 0 })
+    embedded = await startCenter({ host: '127.0.0.1', port: 0, ...opts.centerOptions, dataDir: join(opts.dataDir, 'center') })
   }
   const center = () => (remote ? { url: remote, embedded: false } : { url: embedded?.url ?? '', embedded: true })
 
   const certsHandlers = createCertsHandlers({ settings, version: opts.version, host: opts.host, center })
+  const trash = new Trash(opts.dataDir)
   const handlers = {
     ...certsHandlers,
+    ...createWizardHandlers({ center, trash }),
   }
   const dispatch = createDispatcher(contract, handlers as never)
 

@@ -3,9 +3,13 @@ import type { CallDef } from './define'
 
 // The whole API: each capability declares its calls in its own file; they are merged here.
 import { certsCalls } from './certs'
+import { centerCalls } from './center'
+import { enrollCalls } from './enroll'
 
 export const contract = {
   ...certsCalls,
+  ...centerCalls,
+  ...enrollCalls,
 } satisfies Record<string, CallDef>
 
 export type Contract = typeof contract

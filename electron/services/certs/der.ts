@@ -60,23 +60,24 @@ export function expectTag(t: Tlv | undefined, tag: number, what: string): Tlv {
 
 export function decodeOid(buf: Uint8Array, t: Tlv): string {
   if (t.tag !== 0x06 || t.end <= t.start) throw damaged('expected an OID')
-  const parts: number[] = []
-  let value = 0
+  if (buf[t.end - 1]! & 0x80) throw damaged('truncated OID')
+  if (t.end - t.start > 128) throw damaged('OID too long')
+  const parts: string[] = []
+  // BigInt because UUID-based OIDs (2.25.<128-bit>) have arcs far beyond 2^53.
+  let value = 0n
   let first = true
   for (let i = t.start; i < t.end; i++) {
     const b = buf[i]!
-    value = value * 128 + (b & 0x7f)
-    if (value > Number.MAX_SAFE_INTEGER / 128) throw damaged('OID arc too large')
+    value = (value << 7n) | BigInt(b & 0x7f)
     if (!(b & 0x80)) {
       if (first) {
-        const a = value < 40 ? 0 : value < 80 ? 1 : 2
-        parts.push(a, value - a * 40)
+        const a = value < 40n ? 0n : value < 80n ? 1n : 2n
+        parts.push(a.toString(), (value - a * 40n).toString())
         first = false
-      } else parts.push(value)
-      value = 0
+      } else parts.push(value.toString())
+      value = 0n
     }
   }
-  if (buf[t.end - 1]! & 0x80) throw damaged('truncated OID')
   return parts.join('.')
 }
 

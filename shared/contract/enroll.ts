@@ -1,0 +1,54 @@
+import { z } from 'zod'
+import { call } from './define'
+import { CertType } from './center'
+
+/** Where a new certificate is saved (저장 위치). */
+export const Destination = z.discriminatedUnion('kind', [
+  /** 하드디스크: the OS's main NPKI folder (or a configured root). */
+  z.object({ kind: z.literal('pc'), root: z.string().optional() }),
+  /** 이동식디스크: a drive's NPKI root, from 'storage.locations'. */
+  z.object({ kind: z.literal('usb'), root: z.string() }),
+  /** 보안토큰: a PKCS#11 slot and its PIN; the key is generated on the token. */
+  z.object({ kind: z.literal('token'), module: z.string().optional(), slot: z.number().int(), pin: z.string().min(1).max(64) }),
+])
+export type Destination = z.infer<typeof Destination>
+
+const Password = z.string().min(1).max(64)
+const OpId = z.string().min(1).max(64)
+
+/** What the 완료 screen shows. */
+export const EnrollResult = z.object({
+  certId: z.string(),
+  owner: z.string(),
+  kind: z.enum(['general', 'limited', 'corporate', 'other']),
+  issuerName: z.string(),
+  serialHex: z.string(),
+  notAfter: z.string(),
+  location: z.enum(['pc', 'usb', 'token', 'file']),
+  path: z.string(),
+  /** Reissue: the previous certificate's serial the center revoked. */
+  revokedSerialHex: z.string().optional(),
+  feeKrw: z.number().optional(),
+})
+
+/**
+ * The CMP side of the wizards. Each runs with progress events (stages 'keygen', 'request',
+ * 'confirm', 'save') under the caller's opId; `enroll.cancel` stops one, and a key generated
+ * for a request that was never confirmed is destroyed (on a token too).
+ */
+export const enrollCalls = {
+  /** 발급 / 재발급: RA session verified → codes (kept in main) → key → ir → certConf → save. */
+  'enroll.issue': call(
+    z.object({ opId: OpId, sessionId: z.string(), certType: CertType, destination: Destination, password: Password }).strict(),
+    EnrollResult,
+    { progress: true },
+  ),
+  /** 갱신: the old key opens with its password; RA renewal authorization; kur; replace in place. */
+  'enroll.renew': call(z.object({ opId: OpId, sessionId: z.string(), certId: z.string(), password: Password }).strict(), EnrollResult, { progress: true }),
+  /** 타기관 인증서 등록: signature with that certificate + VID check at the RA. */
+  'enroll.registerForeign': call(
+    z.object({ sessionId: z.string(), certId: z.string(), password: Password }).strict(),
+    z.object({ subject: z.string(), issuer: z.string(), serialHex: z.string(), notAfter: z.string() }),
+  ),
+  'enroll.cancel': call(z.object({ opId: OpId }).strict(), z.object({ cancelled: z.boolean() })),
+}
