@@ -9,6 +9,7 @@ import { ReminderScheduler, type Reminder } from './reminders/reminders'
 import { SettingsStore } from './settings/settings-store'
 import { Trash } from './storage/trash'
 import { createWizardHandlers } from './wizard/handlers'
+import { keysHandlers } from './keys/handlers'
 
 export interface AppServices {
   dispatch: Dispatch
@@ -53,6 +54,7 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
   const handlers = {
     ...certsHandlers,
     ...createWizardHandlers({ center, trash }),
+    ...keysHandlers,
   }
   const dispatch = createDispatcher(contract, handlers as never)
 

@@ -5,11 +5,13 @@ import type { CallDef } from './define'
 import { certsCalls } from './certs'
 import { centerCalls } from './center'
 import { enrollCalls } from './enroll'
+import { keysCalls } from './keys'
 
 export const contract = {
   ...certsCalls,
   ...centerCalls,
   ...enrollCalls,
+  ...keysCalls,
 } satisfies Record<string, CallDef>
 
 export type Contract = typeof contract
