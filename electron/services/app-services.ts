@@ -18,6 +18,8 @@ export interface AppServices {
   settings: SettingsStore
   /** The certification center in use: the embedded one, or the remote URL from settings. */
   center(): { url: string; embedded: boolean }
+  /** The embedded center itself, when it runs (operators' tools and tests reach its RA/CA). */
+  embeddedCenter(): RunningCenter | undefined
   close(): Promise<void>
 }
 
@@ -77,6 +79,7 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
     events,
     settings,
     center,
+    embeddedCenter: () => embedded,
     async close() {
       reminders?.stop()
       await embedded?.close()
