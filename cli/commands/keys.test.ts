@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -69,11 +69,20 @@ describe('certmgr passwd', () => {
     expect(r.err).toMatch(/ascending/)
   })
 
-  it('usage errors exit 2: missing option, PFX path, not a folder', async () => {
+  it('changes the password of a PFX file too, and the old password then fails', async () => {
+    const pfxPath = join(root, 'cert.pfx')
+    copyFileSync(resolve(REPO, '../shared/fixtures/pypinksign/test.pfx'), pfxPath)
+    const r = await run(['passwd', pfxPath, '--password-file', PW, '--new-password-file', NEW])
+    expect(r.code).toBe(0)
+    expect(r.out).toMatch(/PFX/)
+    expect((await run(['passwd', pfxPath, '--password-file', PW, '--new-password-file', NEW])).code).toBe(1)
+  })
+
+  it('usage errors exit 2: missing option, missing PFX, not a folder', async () => {
     expect((await run(['passwd', fresh(), '--password-file', PW])).code).toBe(2)
-    const pfx = await run(['passwd', join(root, 'cert.pfx'), '--password-file', PW, '--new-password-file', NEW])
+    const pfx = await run(['passwd', join(root, 'missing.pfx'), '--password-file', PW, '--new-password-file', NEW])
     expect(pfx.code).toBe(2)
-    expect(pfx.err).toMatch(/PFX files are not supported/)
+    expect(pfx.err).toMatch(/no such file/)
     expect((await run(['passwd', PW, '--password-file', PW, '--new-password-file', NEW])).err).toMatch(/not a certificate folder/)
     expect((await run(['passwd', join(root, 'nope'), '--password-file', PW, '--new-password-file', NEW])).code).toBe(2)
   })

@@ -1,33 +1,39 @@
 import { stat } from 'node:fs/promises'
 import { changePassword, verifyIdentity } from '../../electron/services/keys/keys'
+import { changePfxPassword, isPfxPath, verifyPfxIdentity } from '../../electron/services/pfx/source'
 import { requirePositional, requireString, UsageError, type Command, type ParsedArgs } from '../command'
 
-/** PATH must be an NPKI certificate folder; PFX files get their own commands. */
-async function certFolder(args: ParsedArgs): Promise<string> {
-  const path = requirePositional(args, 0, 'PATH (a certificate folder)')
-  if (/\.(pfx|p12)$/i.test(path)) throw new UsageError('PFX files are not supported by this command yet; pass a certificate folder (signCert.der + signPri.key)')
+/** PATH is an NPKI certificate folder or a .pfx/.p12 file. */
+async function certPath(args: ParsedArgs): Promise<{ path: string; pfx: boolean }> {
+  const path = requirePositional(args, 0, 'PATH (a certificate folder or a .pfx file)')
   const st = await stat(path).catch(() => undefined)
-  if (!st) throw new UsageError(`no such folder: ${path}`)
-  if (!st.isDirectory()) throw new UsageError(`not a certificate folder: ${path}`)
-  return path
+  if (!st) throw new UsageError(`no such file or folder: ${path}`)
+  if (isPfxPath(path) && st.isFile()) return { path, pfx: true }
+  if (!st.isDirectory()) throw new UsageError(`not a certificate folder or .pfx file: ${path}`)
+  return { path, pfx: false }
 }
 
 const passwd: Command = {
   name: 'passwd',
   usage: 'passwd PATH --password-file OLD --new-password-file NEW',
-  summary: 'Change the password of a certificate folder (signPri.key and kmPri.key), keeping randomNum',
+  summary: 'Change the password of a certificate folder (signPri.key and kmPri.key) or a PFX file, keeping randomNum',
   options: {
     'password-file': { type: 'string' },
     'new-password-file': { type: 'string' },
   },
   async run(args, io) {
-    const folder = await certFolder(args)
+    const target = await certPath(args)
     const oldFile = requireString(args, 'password-file')
     const newFile = requireString(args, 'new-password-file')
     if (oldFile === '-' && newFile === '-') throw new UsageError('only one of the password files can be standard input')
     const oldPassword = await io.readSecret(oldFile)
     const newPassword = await io.readSecret(newFile)
-    const r = await changePassword(folder, oldPassword, newPassword)
+    if (target.pfx) {
+      const p = await changePfxPassword(target.path, oldPassword, newPassword)
+      io.out(`password changed: ${target.path} (PFX, profile ${p.profile})`)
+      return 0
+    }
+    const r = await changePassword(target.path, oldPassword, newPassword)
     const km = r.km === 'changed' ? `; kmPri.key changed too (scheme ${r.kmScheme})` : r.km === 'skipped' ? '; kmPri.key left unchanged (it does not open with the old password)' : ''
     io.out(`password changed: signPri.key (scheme ${r.signScheme})${km}`)
     return 0
@@ -43,13 +49,13 @@ const verifyId: Command = {
     'idn-file': { type: 'string' },
   },
   async run(args, io) {
-    const folder = await certFolder(args)
+    const target = await certPath(args)
     const pwFile = requireString(args, 'password-file')
     const idnFile = requireString(args, 'idn-file')
     if (pwFile === '-' && idnFile === '-') throw new UsageError('only one of --password-file and --idn-file can be standard input')
     const password = await io.readSecret(pwFile)
     const idn = (await io.readSecret(idnFile)).trim()
-    const result = await verifyIdentity(folder, password, idn)
+    const result = target.pfx ? await verifyPfxIdentity(target.path, password, idn) : await verifyIdentity(target.path, password, idn)
     if (result === 'match') {
       io.out('identity verified: the certificate belongs to this number')
       return 0

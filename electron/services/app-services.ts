@@ -10,6 +10,7 @@ import { SettingsStore } from './settings/settings-store'
 import { Trash } from './storage/trash'
 import { createWizardHandlers } from './wizard/handlers'
 import { keysHandlers } from './keys/handlers'
+import { pfxHandlers } from './pfx/handlers'
 
 export interface AppServices {
   dispatch: Dispatch
@@ -57,6 +58,7 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
     ...certsHandlers,
     ...createWizardHandlers({ center, trash }),
     ...keysHandlers,
+    ...pfxHandlers,
   }
   const dispatch = createDispatcher(contract, handlers as never)
 

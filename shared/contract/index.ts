@@ -6,12 +6,14 @@ import { certsCalls } from './certs'
 import { centerCalls } from './center'
 import { enrollCalls } from './enroll'
 import { keysCalls } from './keys'
+import { pfxCalls } from './pfx'
 
 export const contract = {
   ...certsCalls,
   ...centerCalls,
   ...enrollCalls,
   ...keysCalls,
+  ...pfxCalls,
 } satisfies Record<string, CallDef>
 
 export type Contract = typeof contract

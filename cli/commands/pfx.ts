@@ -1,0 +1,72 @@
+import { stat } from 'node:fs/promises'
+import { exportPfx, importPfx } from '../../electron/services/pfx/operations'
+import { optionalString, requirePositional, requireString, UsageError, type Command } from '../command'
+
+const PROFILES = ['modern', 'compatible'] as const
+
+function profileArg(v: string | undefined): 'modern' | 'compatible' {
+  if (v === undefined) return 'modern'
+  if ((PROFILES as readonly string[]).includes(v)) return v as 'modern' | 'compatible'
+  throw new UsageError(`--profile must be modern or compatible, not '${v}'`)
+}
+
+function distinctStdin(...files: (string | undefined)[]): void {
+  if (files.filter((f) => f === '-').length > 1) throw new UsageError('only one password file can be standard input')
+}
+
+const exportCmd: Command = {
+  name: 'export-pfx',
+  usage: 'export-pfx PATH --out FILE --password-file F [--pfx-password-file G] [--profile modern|compatible]',
+  summary:
+    'Write a certificate folder as a PFX (randomNum kept). modern (default): AES-256 + HMAC-SHA256; compatible: 3DES + SHA-1 MAC for older Windows, macOS, Android and bank software',
+  options: {
+    out: { type: 'string' },
+    'password-file': { type: 'string' },
+    'pfx-password-file': { type: 'string' },
+    profile: { type: 'string' },
+  },
+  async run(args, io) {
+    const folder = requirePositional(args, 0, 'PATH (a certificate folder)')
+    const out = requireString(args, 'out')
+    const pwFile = requireString(args, 'password-file')
+    const pfxPwFile = optionalString(args, 'pfx-password-file')
+    const profile = profileArg(optionalString(args, 'profile'))
+    distinctStdin(pwFile, pfxPwFile)
+    const st = await stat(folder).catch(() => undefined)
+    if (!st?.isDirectory()) throw new UsageError(`not a certificate folder: ${folder}`)
+    const password = await io.readSecret(pwFile)
+    const pfxPassword = pfxPwFile !== undefined ? await io.readSecret(pfxPwFile) : undefined
+    const r = await exportPfx(folder, password, out, { profile, ...(pfxPassword !== undefined ? { pfxPassword } : {}) })
+    io.out(`exported: ${r.path} (profile ${r.profile}${r.hasRandomNum ? ', randomNum kept' : ', the key has no randomNum'})`)
+    return 0
+  },
+}
+
+const importCmd: Command = {
+  name: 'import-pfx',
+  usage: 'import-pfx FILE --root DIR --password-file F [--key-password-file G] [--replace]',
+  summary: 'Import a PFX into an NPKI folder as <CA>/USER/<DN>/signCert.der + signPri.key; the key keeps the PFX password unless G gives a new one',
+  options: {
+    root: { type: 'string' },
+    'password-file': { type: 'string' },
+    'key-password-file': { type: 'string' },
+    replace: { type: 'boolean' },
+  },
+  async run(args, io) {
+    const file = requirePositional(args, 0, 'FILE (a .pfx or .p12 file)')
+    const root = requireString(args, 'root')
+    const pwFile = requireString(args, 'password-file')
+    const keyPwFile = optionalString(args, 'key-password-file')
+    distinctStdin(pwFile, keyPwFile)
+    const st = await stat(file).catch(() => undefined)
+    if (!st?.isFile()) throw new UsageError(`no such file: ${file}`)
+    const pfxPassword = await io.readSecret(pwFile)
+    const keyPassword = keyPwFile !== undefined ? await io.readSecret(keyPwFile) : undefined
+    const r = await importPfx(file, pfxPassword, root, { ...(keyPassword !== undefined ? { keyPassword } : {}), replace: args.values.replace === true })
+    const what = r.outcome === 'identical' ? 'already present' : r.outcome === 'replaced' ? 'replaced' : 'imported'
+    io.out(`${what}: ${r.folder}${r.hasRandomNum ? '' : ' (the key has no randomNum: identity checks will not work)'}`)
+    return 0
+  },
+}
+
+export const pfxCommands: Command[] = [exportCmd, importCmd]

@@ -1,0 +1,36 @@
+import { z } from 'zod'
+import { call } from './define'
+
+// PKCS#12 (PFX) export and import. Passwords go in; only paths and facts come back, never key
+// bytes. The NPKI rule for a new key password is checked by the service (PASSWORD_RULE).
+const CertId = z.string().min(1).max(128)
+const Password = z.string().min(1).max(1024)
+const FilePath = z.string().min(1).max(4096)
+
+export const PfxProfile = z.enum(['modern', 'compatible'])
+export type PfxProfile = z.infer<typeof PfxProfile>
+
+export const PfxImportOutcome = z.enum(['created', 'replaced', 'identical'])
+
+export const pfxCalls = {
+  /**
+   * Writes the certificate's signing pair as a PFX at outPath (an absolute path, usually from a
+   * save dialog). pfxPassword defaults to the certificate password. `modern`: AES-256 +
+   * HMAC-SHA256 (OpenSSL 3 layout); `compatible`: 3DES + SHA-1 MAC for older Windows, macOS,
+   * Android and Korean bank software.
+   */
+  'pfx.export': call(
+    z.object({ certId: CertId, password: Password, pfxPassword: Password.optional(), profile: PfxProfile, outPath: FilePath }),
+    z.object({ path: z.string(), profile: PfxProfile, hasRandomNum: z.boolean() }),
+  ),
+  /**
+   * Imports a PFX into an NPKI root (default: the computer's main NPKI folder) as
+   * signCert.der + signPri.key. keyPassword defaults to the PFX password; a different one must
+   * pass the NPKI rule. An existing different certificate is a CONFLICT unless replace is set.
+   * PFX files with an empty password exist, so pfxPassword may be empty.
+   */
+  'pfx.import': call(
+    z.object({ path: FilePath, pfxPassword: z.string().max(1024), keyPassword: Password.optional(), root: FilePath.optional(), replace: z.boolean().optional() }),
+    z.object({ folder: z.string(), certId: z.string(), outcome: PfxImportOutcome, hasRandomNum: z.boolean() }),
+  ),
+}
