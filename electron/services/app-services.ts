@@ -11,6 +11,8 @@ import { Trash } from './storage/trash'
 import { createWizardHandlers } from './wizard/handlers'
 import { keysHandlers } from './keys/handlers'
 import { pfxHandlers } from './pfx/handlers'
+import { createStorageHandlers } from './storage/handlers'
+import { transferHandlers } from './transfer/handlers'
 
 export interface AppServices {
   dispatch: Dispatch
@@ -59,6 +61,8 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
     ...createWizardHandlers({ center, trash }),
     ...keysHandlers,
     ...pfxHandlers,
+    ...createStorageHandlers({ dataDir: opts.dataDir, extraRoots: async () => (await settings.get()).extraRoots }),
+    ...transferHandlers,
   }
   const dispatch = createDispatcher(contract, handlers as never)
 

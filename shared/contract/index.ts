@@ -7,6 +7,8 @@ import { centerCalls } from './center'
 import { enrollCalls } from './enroll'
 import { keysCalls } from './keys'
 import { pfxCalls } from './pfx'
+import { storageCalls } from './storage'
+import { transferCalls } from './transfer'
 
 export const contract = {
   ...certsCalls,
@@ -14,6 +16,8 @@ export const contract = {
   ...enrollCalls,
   ...keysCalls,
   ...pfxCalls,
+  ...storageCalls,
+  ...transferCalls,
 } satisfies Record<string, CallDef>
 
 export type Contract = typeof contract
