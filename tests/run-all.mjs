@@ -28,8 +28,7 @@ function check(label, cmd, args, env) {
   return ok
 }
 
-const built = check('build', bin('electron-vite'), ['build'])
-if (existsSync('renderer/phone/build.ts')) check('build phone page', bin('tsx'), ['renderer/phone/build.ts'])
+const built = check('build', 'npm', ['run', '--silent', 'build'])
 check('typecheck node', bin('tsc'), ['-p', 'tsconfig.node.json', '--noEmit'])
 check('typecheck web', bin('vue-tsc'), ['-p', 'tsconfig.web.json', '--noEmit'])
 check('lint', bin('eslint'), ['.', '--max-warnings', '0'])
