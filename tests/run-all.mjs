@@ -31,6 +31,7 @@ function check(label, cmd, args, env) {
 const built = check('build', 'npm', ['run', '--silent', 'build'])
 check('typecheck node', bin('tsc'), ['-p', 'tsconfig.node.json', '--noEmit'])
 check('typecheck web', bin('vue-tsc'), ['-p', 'tsconfig.web.json', '--noEmit'])
+check('typecheck e2e', bin('tsc'), ['-p', 'tsconfig.e2e.json', '--noEmit'])
 check('lint', bin('eslint'), ['.', '--max-warnings', '0'])
 
 run('vitest', bin('vitest'), ['run', '--reporter=default', '--reporter=json', '--outputFile=reports/vitest.json'])

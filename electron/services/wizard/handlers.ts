@@ -13,7 +13,7 @@ import { parseCertificate } from '../certs/parse'
 import { npkiRoots } from '../certs/roots'
 import { generateRsaKey, issue, renew, type EnrollStage } from '../enroll/cmp-client'
 import { buildPkcs8WithRandomNum, newRandomNum } from '../enroll/npki-key'
-import { saveIssued } from '../enroll/save'
+import { issuedFolder, saveIssued } from '../enroll/save'
 import { encryptSignPri, openSignKey } from '../formats/signpri'
 import { writeFolderAtomic } from '../storage/atomic'
 import type { Trash } from '../storage/trash'
@@ -155,17 +155,21 @@ export function createWizardHandlers(deps: WizardDeps): Handlers<typeof centerCa
         const randomNum = newRandomNum()
         progress(ctx, req.opId, 'request', 0.4)
         const onProgress = (stage: EnrollStage) => progress(ctx, req.opId, stage === 'confirm' ? 'confirm' : 'request', stage === 'confirm' ? 0.7 : 0.5)
-        const issued = await issue({ url: center.url, reference: codes.reference, authCode: codes.authCode, privateKey: key.privateKey, publicKey: key.publicKey, randomNum, signal, onProgress })
-        progress(ctx, req.opId, 'save', 0.85)
         const pkcs8 = buildPkcs8WithRandomNum(key.privateKey, randomNum)
-        // A reissue may land where the previous certificate of the same name is: the center has
-        // revoked that one, so it goes to the trash rather than being overwritten.
-        const folder = await saveIssued(root, issued.certDer, pkcs8, req.password).catch(async (err) => {
-          if (s.purpose !== 'reissue' || (err as CertError).code !== 'CONFLICT') throw err
-          const { issuedFolder } = await import('../enroll/save')
-          await deps.trash.put(issuedFolder(root, issued.certDer))
-          return saveIssued(root, issued.certDer, pkcs8, req.password)
-        })
+        let folder = ''
+        // Stored before certConf: if the drive is gone or full, the center is told to reject the
+        // certificate instead of activating one whose key was never kept.
+        const beforeConfirm = async (certDer: Uint8Array) => {
+          progress(ctx, req.opId, 'save', 0.6)
+          folder = await saveIssued(root, certDer, pkcs8, req.password).catch(async (err) => {
+            // A reissue may land where the previous certificate of the same name is: the center
+            // revokes that one, so it goes to the trash rather than being overwritten.
+            if (s.purpose !== 'reissue' || (err as CertError).code !== 'CONFLICT') throw err
+            await deps.trash.put(issuedFolder(root, certDer))
+            return saveIssued(root, certDer, pkcs8, req.password)
+          })
+        }
+        const issued = await issue({ url: center.url, reference: codes.reference, authCode: codes.authCode, privateKey: key.privateKey, publicKey: key.publicKey, randomNum, signal, onProgress, beforeConfirm })
         sessions.delete(req.sessionId)
         progress(ctx, req.opId, 'done', 1)
         ctx.emit({ type: 'certs-changed' })
@@ -200,10 +204,13 @@ export function createWizardHandlers(deps: WizardDeps): Handlers<typeof centerCa
         signal.throwIfAborted()
         const randomNum = old.randomNum ?? newRandomNum()
         progress(ctx, req.opId, 'request', 0.4)
-        const renewed = await renew({ url: deps.center().url, oldCertDer: certDer, oldKey: old.privateKey, newKey: key.privateKey, randomNum, signal })
-        progress(ctx, req.opId, 'save', 0.85)
         const pkcs8 = buildPkcs8WithRandomNum(key.privateKey, randomNum)
-        await replaceInPlace(folder, renewed.certDer, encryptSignPri(pkcs8, req.password, { scheme: 'A' }), deps.trash)
+        const keyFile = encryptSignPri(pkcs8, req.password, { scheme: 'A' })
+        const beforeConfirm = async (newCertDer: Uint8Array) => {
+          progress(ctx, req.opId, 'save', 0.6)
+          await replaceInPlace(folder, newCertDer, keyFile, deps.trash)
+        }
+        const renewed = await renew({ url: deps.center().url, oldCertDer: certDer, oldKey: old.privateKey, newKey: key.privateKey, randomNum, signal, beforeConfirm })
         sessions.delete(req.sessionId)
         progress(ctx, req.opId, 'done', 1)
         ctx.emit({ type: 'certs-changed' })

@@ -1,0 +1,3 @@
+export * from './asn1'
+export * from './pbm'
+export * from './messages'
