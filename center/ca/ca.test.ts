@@ -1,0 +1,88 @@
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Client } from '@libsql/client'
+import { openCenterDb } from '../db'
+import { resolveConfig } from '../config'
+import { Ca } from './ca'
+
+const pem = (der: Uint8Array, label: string) =>
+  `-----BEGIN ${label}-----\n${Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END ${label}-----\n`
+
+describe('Ca', () => {
+  let dir: string
+  let db: Client
+  let ca: Ca
+  const customer = { name: '홍길동', idn: '8001011234567', bankCode: 'TESTBANK' }
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'center-ca-'))
+    db = await openCenterDb(dir)
+    ca = await Ca.open(db, dir, resolveConfig())
+    writeFileSync(join(dir, 'ca.pem'), pem(ca.caCertDer(), 'CERTIFICATE'))
+  })
+  afterAll(() => {
+    db.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  const spki = () => new Uint8Array(generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'der' }))
+
+  it('keeps the CA secret in a 0600 file and reopens the same CA', async () => {
+    expect(statSync(join(dir, 'ca-secret')).mode & 0o777).toBe(0o600)
+    const again = await Ca.open(db, dir, resolveConfig())
+    expect(Buffer.from(again.caCertDer()).equals(Buffer.from(ca.caCertDer()))).toBe(true)
+  })
+
+  it('issues an NPKI-style certificate that openssl verifies, pending until confirmed', async () => {
+    const randomNum = new Uint8Array(randomBytes(20))
+    const { serialHex, certDer } = await ca.issue({ customerId: 'c1', certType: 'limited', purpose: 'issue', spkiDer: spki(), customer, randomNum, transactionId: 't1' })
+    expect(serialHex).toMatch(/^[0-9a-f]{32}$/)
+    expect(await ca.findActiveCert('c1', 'limited')).toBeUndefined()
+    expect((await ca.certBySerial(serialHex))?.status).toBe('pending')
+    await ca.confirm(serialHex)
+    expect((await ca.findActiveCert('c1', 'limited'))?.serialHex).toBe(serialHex)
+    const certPath = join(dir, 'ee.pem')
+    writeFileSync(certPath, pem(certDer, 'CERTIFICATE'))
+    expect(execFileSync('openssl', ['verify', '-CAfile', join(dir, 'ca.pem'), certPath]).toString()).toContain(': OK')
+    const text = execFileSync('openssl', ['x509', '-in', certPath, '-noout', '-text', '-nameopt', 'utf8,sep_comma_plus_space']).toString()
+    expect(text).toMatch(/Subject: C=KR, O=CertMgr Center, OU=personal4IB, OU=TESTBANK, CN=홍길동\(\)\d{16}/)
+    expect(text).toContain('2.25.118064855039374575362835836967531572845.1.4')
+    expect(text).toContain('Digital Signature, Non Repudiation')
+    // The VID in the SAN is the double SHA-256 of DER(SEQUENCE { PrintableString idn, BIT STRING randomNum }).
+    const inner = Buffer.concat([Buffer.from([0x13, 13]), Buffer.from(customer.idn), Buffer.from([0x03, 21, 0]), Buffer.from(randomNum)])
+    const der = Buffer.concat([Buffer.from([0x30, inner.length]), inner])
+    const vid = createHash('sha256').update(createHash('sha256').update(der).digest()).digest()
+    expect(Buffer.from(certDer).includes(vid)).toBe(true)
+  })
+
+  it('a confirmed reissue supersedes the old certificate and the CRL lists it', async () => {
+    const first = await ca.findActiveCert('c1', 'limited')
+    const { serialHex } = await ca.issue({ customerId: 'c1', certType: 'limited', purpose: 'reissue', spkiDer: spki(), customer, transactionId: 't2' })
+    await ca.confirm(serialHex)
+    expect((await ca.certBySerial(first!.serialHex))?.status).toBe('revoked')
+    const crlPath = join(dir, 'crl.der')
+    writeFileSync(crlPath, ca.crlDer())
+    const text = execFileSync('openssl', ['crl', '-inform', 'DER', '-in', crlPath, '-noout', '-text']).toString()
+    expect(text.toLowerCase()).toContain(first!.serialHex)
+    expect(text).toContain('Superseded')
+    execFileSync('openssl', ['crl', '-inform', 'DER', '-in', crlPath, '-noout', '-CAfile', join(dir, 'ca.pem')], { stdio: 'pipe' })
+  })
+
+  it('a renewal keeps the subject and follows on from the old validity', async () => {
+    const old = (await ca.findActiveCert('c1', 'limited'))!
+    const oldRow = (await ca.row(old.serialHex))!
+    const r = await ca.issue({ customerId: 'c1', certType: 'limited', purpose: 'renew', spkiDer: spki(), customer, transactionId: 't3', renewOf: old })
+    const newRow = (await ca.row(r.serialHex))!
+    expect(Math.abs(newRow.notAfter - (oldRow.notAfter + 365 * 86_400_000))).toBeLessThan(2000)
+    const subj = (d: Uint8Array) => {
+      const p = join(dir, 'x.pem')
+      writeFileSync(p, pem(d, 'CERTIFICATE'))
+      return execFileSync('openssl', ['x509', '-in', p, '-noout', '-subject']).toString()
+    }
+    expect(subj(r.certDer)).toBe(subj(old.certDer))
+  })
+})

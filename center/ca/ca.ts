@@ -1,0 +1,458 @@
+import { createHash, createPublicKey, randomBytes, randomInt, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto'
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Client } from '@libsql/client'
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema'
+import {
+  AlgorithmIdentifier,
+  AttributeTypeAndValue,
+  AttributeValue,
+  AuthorityKeyIdentifier,
+  BasicConstraints,
+  Certificate,
+  CertificatePolicies,
+  CRLNumber,
+  CRLReason,
+  Extension,
+  Extensions,
+  GeneralName,
+  KeyIdentifier,
+  KeyUsage,
+  KeyUsageFlags,
+  Name,
+  OtherName,
+  PolicyInformation,
+  RelativeDistinguishedName,
+  RevokedCertificate,
+  SubjectAlternativeName,
+  SubjectKeyIdentifier,
+  SubjectPublicKeyInfo,
+  TBSCertificate,
+  TBSCertList,
+  Time,
+  Validity,
+  Version,
+  id_ce_authorityKeyIdentifier,
+  id_ce_basicConstraints,
+  id_ce_certificatePolicies,
+  id_ce_cRLNumber,
+  id_ce_cRLReasons,
+  id_ce_keyUsage,
+  id_ce_subjectAltName,
+  id_ce_subjectKeyIdentifier,
+} from '@peculiar/asn1-x509'
+import { buildIdentifyDataSan, OID_IDENTIFY_DATA } from '../../electron/services/formats/vid'
+import { CertError } from '../../shared/errors'
+import type { CenterConfig } from '../config'
+import { ab, derBitString, derSequence, toHex, u8 } from './der'
+import type { CaFacade, CertStatus, CertType, RevocationReason } from './facade'
+import { loadOrCreateCaKey } from './keystore'
+import { Mutex } from './mutex'
+
+export const CA_CERT_FILE = 'ca.crt'
+
+const OID = {
+  cn: '2.5.4.3',
+  ou: '2.5.4.11',
+  o: '2.5.4.10',
+  c: '2.5.4.6',
+  sha256WithRSA: '1.2.840.113549.1.1.11',
+  ecdsaWithSha256: '1.2.840.10045.4.3.2',
+} as const
+
+const DAY_MS = 86_400_000
+/** CRLs are republished on every revocation; nextUpdate only bounds how stale a cached copy may be. */
+const CRL_NEXT_UPDATE_MS = 7 * DAY_MS
+
+export type IssuePurpose = 'issue' | 'reissue' | 'renew'
+
+export interface IssueRequest {
+  customerId: string
+  certType: CertType
+  purpose: IssuePurpose
+  /** DER SubjectPublicKeyInfo of the requester's new key. */
+  spkiDer: Uint8Array
+  /** Customer record used for the NPKI DN and the identifyData SAN. */
+  customer: { name: string; idn: string; bankCode: string }
+  /** 20-byte randomNum sent by the client; without it no VID can be verified, so none is put in. */
+  randomNum?: Uint8Array
+  /** For renewals: the old certificate, whose subject is kept and whose validity is followed on. */
+  renewOf?: { certDer: Uint8Array; serialHex: string }
+  transactionId: string
+}
+
+export interface CertRow {
+  serialHex: string
+  customerId: string
+  certType: CertType
+  status: CertStatus
+  notBefore: number
+  notAfter: number
+  certDer: Uint8Array
+  purpose: string
+  replacesSerial: string | null
+  transactionId: string | null
+}
+
+function rdn(type: string, value: AttributeValue): RelativeDistinguishedName {
+  return new RelativeDistinguishedName([new AttributeTypeAndValue({ type, value })])
+}
+
+const utf8 = (s: string) => new AttributeValue({ utf8String: s })
+const printable = (s: string) => new AttributeValue({ printableString: s })
+
+function ext(extnID: string, critical: boolean, value: unknown): Extension {
+  return new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) })
+}
+
+/** Renders a Name most-specific first, the way NPKI folders and users spell it. */
+export function nameToString(name: Name): string {
+  const label: Record<string, string> = { [OID.cn]: 'CN', [OID.ou]: 'OU', [OID.o]: 'O', [OID.c]: 'C' }
+  return [...name]
+    .reverse()
+    .flatMap((r) => [...r].map((a) => `${label[a.type] ?? a.type}=${a.value.toString()}`))
+    .join(', ')
+}
+
+/** 16 random bytes, positive and always 16 bytes long once DER-encoded. */
+function newSerial(): Uint8Array {
+  const b = new Uint8Array(randomBytes(16))
+  b[0] = ((b[0] ?? 0) & 0x7f) | 0x40
+  return b
+}
+
+function keyIdOf(spki: SubjectPublicKeyInfo): Uint8Array {
+  return new Uint8Array(createHash('sha1').update(new Uint8Array(spki.subjectPublicKey)).digest())
+}
+
+function rowOf(r: Record<string, unknown>): CertRow {
+  return {
+    serialHex: String(r.serial_hex),
+    customerId: String(r.customer_id),
+    certType: r.cert_type as CertType,
+    status: r.status as CertStatus,
+    notBefore: Number(r.not_before),
+    notAfter: Number(r.not_after),
+    certDer: u8(r.cert_der as ArrayBuffer),
+    purpose: String(r.purpose),
+    replacesSerial: r.replaces_serial == null ? null : String(r.replaces_serial),
+    transactionId: r.transaction_id == null ? null : String(r.transaction_id),
+  }
+}
+
+/**
+ * The CA: key, self-signed certificate, end-entity issuance and the CRL. Certificates are stored
+ * 'pending' when issued and become 'active' only through `confirm` (certConf or implicitConfirm),
+ * so a certificate whose delivery was never confirmed is never treated as valid.
+ */
+export class Ca implements CaFacade {
+  private readonly lock = new Mutex()
+  private crlCache: Uint8Array | undefined
+
+  private constructor(
+    readonly db: Client,
+    readonly config: CenterConfig,
+    private readonly key: KeyObject,
+    readonly publicKey: KeyObject,
+    private readonly certDer: Uint8Array,
+    readonly cert: Certificate,
+  ) {}
+
+  static async open(db: Client, dataDir: string, config: CenterConfig): Promise<Ca> {
+    const { key } = loadOrCreateCaKey(dataDir, config.caKeyAlg)
+    const publicKey = createPublicKey(key)
+    const certPath = join(dataDir, CA_CERT_FILE)
+    let certDer: Uint8Array
+    if (existsSync(certPath)) {
+      certDer = new Uint8Array(readFileSync(certPath))
+    } else {
+      certDer = Ca.selfSign(key, publicKey, config)
+      const tmp = `${certPath}.${process.pid}.tmp`
+      writeFileSync(tmp, certDer)
+      renameSync(tmp, certPath)
+    }
+    const cert = AsnConvert.parse(certDer, Certificate)
+    const spkiDer = u8(publicKey.export({ type: 'spki', format: 'der' }))
+    if (toHex(AsnConvert.serialize(cert.tbsCertificate.subjectPublicKeyInfo)) !== toHex(spkiDer)) {
+      throw new CertError('KEY_MISMATCH', 'the CA certificate does not belong to the CA key')
+    }
+    const ca = new Ca(db, config, key, publicKey, certDer, cert)
+    await ca.ensureCrl()
+    return ca
+  }
+
+  private static sigAlg(key: KeyObject): AlgorithmIdentifier {
+    return key.asymmetricKeyType === 'rsa'
+      ? new AlgorithmIdentifier({ algorithm: OID.sha256WithRSA, parameters: null })
+      : new AlgorithmIdentifier({ algorithm: OID.ecdsaWithSha256 })
+  }
+
+  private static signDer(key: KeyObject, tbsDer: Uint8Array): Uint8Array {
+    return new Uint8Array(cryptoSign('sha256', tbsDer, key))
+  }
+
+  private static assemble(key: KeyObject, tbs: TBSCertificate | TBSCertList): Uint8Array {
+    const tbsDer = u8(AsnConvert.serialize(tbs))
+    const sig = Ca.signDer(key, tbsDer)
+    return derSequence(tbsDer, u8(AsnConvert.serialize(Ca.sigAlg(key))), derBitString(sig))
+  }
+
+  private static caName(config: CenterConfig): Name {
+    return new Name([rdn(OID.c, printable(config.caName.c)), rdn(OID.o, utf8(config.caName.o)), rdn(OID.cn, utf8(config.caName.cn))])
+  }
+
+  private static selfSign(key: KeyObject, publicKey: KeyObject, config: CenterConfig): Uint8Array {
+    const spki = AsnConvert.parse(publicKey.export({ type: 'spki', format: 'der' }), SubjectPublicKeyInfo)
+    const name = Ca.caName(config)
+    const now = Date.now()
+    const kid = keyIdOf(spki)
+    const tbs = new TBSCertificate({
+      version: Version.v3,
+      serialNumber: ab(newSerial()),
+      signature: Ca.sigAlg(key),
+      issuer: name,
+      validity: new Validity({ notBefore: new Date(now - 60_000), notAfter: new Date(now + config.caValidityDays * DAY_MS) }),
+      subject: name,
+      subjectPublicKeyInfo: spki,
+      extensions: new Extensions([
+        ext(id_ce_basicConstraints, true, new BasicConstraints({ cA: true })),
+        ext(id_ce_keyUsage, true, new KeyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign | KeyUsageFlags.digitalSignature)),
+        ext(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(kid)),
+      ]),
+    })
+    return Ca.assemble(key, tbs)
+  }
+
+  caCertDer(): Uint8Array {
+    return this.certDer
+  }
+
+  /** Subject DN of the CA certificate (the CMP `sender` of our responses). */
+  get name(): Name {
+    return this.cert.tbsCertificate.subject
+  }
+
+  get signatureAlgorithm(): AlgorithmIdentifier {
+    return Ca.sigAlg(this.key)
+  }
+
+  /** Signs with the CA key (CMP response protection). */
+  sign(data: Uint8Array): Uint8Array {
+    return Ca.signDer(this.key, data)
+  }
+
+  /** True when `certDer` carries a valid signature by this CA's key. */
+  verifyIssued(certDer: Uint8Array): boolean {
+    try {
+      const c = AsnConvert.parse(certDer, Certificate)
+      const tbs = c.tbsCertificateRaw ? u8(c.tbsCertificateRaw) : u8(AsnConvert.serialize(c.tbsCertificate))
+      return cryptoVerify('sha256', tbs, this.publicKey, u8(c.signatureValue))
+    } catch {
+      return false
+    }
+  }
+
+  private static npkiCnSuffix(): string {
+    let s = ''
+    for (let i = 0; i < 16; i++) s += String(randomInt(10))
+    return s
+  }
+
+  /** Issues a certificate and stores it as 'pending'. Caller confirms it with `confirm`. */
+  async issue(req: IssueRequest): Promise<{ serialHex: string; certDer: Uint8Array; notAfter: Date }> {
+    const spki = AsnConvert.parse(ab(req.spkiDer), SubjectPublicKeyInfo)
+    const now = Date.now()
+    let subject: Name
+    let notAfter: number
+    let oldExtensions: Extensions | undefined
+    if (req.renewOf) {
+      const old = AsnConvert.parse(ab(req.renewOf.certDer), Certificate).tbsCertificate
+      subject = old.subject
+      oldExtensions = old.extensions
+      notAfter = old.validity.notAfter.getTime().getTime() + this.config.validityDays * DAY_MS
+    } else {
+      const c = req.customer
+      subject = new Name([
+        rdn(OID.c, printable('KR')),
+        rdn(OID.o, utf8(this.config.caName.o)),
+        rdn(OID.ou, utf8('personal4IB')),
+        rdn(OID.ou, utf8(c.bankCode)),
+        rdn(OID.cn, utf8(`${c.name}()${Ca.npkiCnSuffix()}`)),
+      ])
+      notAfter = now + this.config.validityDays * DAY_MS
+    }
+    const notBefore = now - 60_000
+    const serial = newSerial()
+    const serialHex = toHex(serial)
+    const caSpki = this.cert.tbsCertificate.subjectPublicKeyInfo
+    const exts: Extension[] = [
+      ext(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(keyIdOf(caSpki)) })),
+      ext(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyIdOf(spki))),
+      ext(id_ce_keyUsage, true, new KeyUsage(KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation)),
+      ext(id_ce_certificatePolicies, false, new CertificatePolicies([new PolicyInformation({ policyIdentifier: this.config.policyOids[req.certType] })])),
+    ]
+    if (req.randomNum) {
+      const value = buildIdentifyDataSan(req.customer.name, req.customer.idn, req.randomNum)
+      exts.push(ext(id_ce_subjectAltName, false, new SubjectAlternativeName([new GeneralName({ otherName: new OtherName({ typeId: OID_IDENTIFY_DATA, value: ab(value) }) })])))
+    } else {
+      // A renewal without a new randomNum keeps the old binding; the key file keeps its randomNum.
+      const oldSan = oldExtensions?.find((e) => e.extnID === id_ce_subjectAltName)
+      if (oldSan) exts.push(oldSan)
+    }
+    const tbs = new TBSCertificate({
+      version: Version.v3,
+      serialNumber: ab(serial),
+      signature: Ca.sigAlg(this.key),
+      issuer: this.name,
+      validity: new Validity({ notBefore: new Date(notBefore), notAfter: new Date(notAfter) }),
+      subject,
+      subjectPublicKeyInfo: spki,
+      extensions: new Extensions(exts),
+    })
+    const certDer = Ca.assemble(this.key, tbs)
+    await this.db.execute({
+      sql: `INSERT INTO ca_certs (serial_hex, customer_id, cert_type, status, subject, not_before, not_after, cert_der, cert_hash_sha256,
+              transaction_id, purpose, replaces_serial, created_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      args: [
+        serialHex,
+        req.customerId,
+        req.certType,
+        nameToString(subject),
+        notBefore,
+        notAfter,
+        certDer,
+        createHash('sha256').update(certDer).digest('hex'),
+        req.transactionId,
+        req.purpose,
+        req.renewOf?.serialHex ?? null,
+        now,
+      ],
+    })
+    return { serialHex, certDer, notAfter: new Date(notAfter) }
+  }
+
+  /**
+   * Makes a pending certificate active. Any other valid certificate of the same customer and type
+   * is revoked as superseded in the same transaction (reissue and renewal replace the old one).
+   */
+  async confirm(serialHex: string): Promise<void> {
+    await this.lock.run(async () => {
+      const row = await this.row(serialHex)
+      if (!row) throw new CertError('NOT_FOUND', 'no such certificate')
+      if (row.status === 'active') return
+      if (row.status !== 'pending') throw new CertError('CONFLICT', `certificate is ${row.status}`, { reason: row.status })
+      const now = Date.now()
+      const others = await this.db.execute({
+        sql: `SELECT serial_hex FROM ca_certs WHERE customer_id = ? AND cert_type = ? AND status = 'active' AND serial_hex <> ?`,
+        args: [row.customerId, row.certType, serialHex],
+      })
+      await this.db.batch(
+        [
+          ...others.rows.map((r) => ({
+            sql: `UPDATE ca_certs SET status = 'revoked', revoked_at = ?, revocation_reason = 4 WHERE serial_hex = ? AND status = 'active'`,
+            args: [now, String(r.serial_hex)],
+          })),
+          { sql: `UPDATE ca_certs SET status = 'active', confirmed_at = ? WHERE serial_hex = ? AND status = 'pending'`, args: [now, serialHex] },
+        ],
+        'write',
+      )
+      if (others.rows.length > 0) await this.publishCrl()
+    })
+  }
+
+  /** Drops a pending certificate whose confirmation was negative; it is recorded as revoked so it can never come back. */
+  async reject(serialHex: string): Promise<void> {
+    await this.lock.run(async () => {
+      const res = await this.db.execute({
+        sql: `UPDATE ca_certs SET status = 'revoked', revoked_at = ?, revocation_reason = 0 WHERE serial_hex = ? AND status = 'pending'`,
+        args: [Date.now(), serialHex],
+      })
+      if (res.rowsAffected > 0) await this.publishCrl()
+    })
+  }
+
+  async revokeSerial(serialHex: string, reason: RevocationReason): Promise<void> {
+    await this.lock.run(async () => {
+      const row = await this.row(serialHex)
+      if (!row) throw new CertError('NOT_FOUND', 'no such certificate')
+      if (row.status === 'revoked') throw new CertError('CONFLICT', 'certificate already revoked', { reason: 'revoked' })
+      await this.db.execute({
+        sql: `UPDATE ca_certs SET status = 'revoked', revoked_at = ?, revocation_reason = ? WHERE serial_hex = ?`,
+        args: [Date.now(), reason, serialHex],
+      })
+      await this.publishCrl()
+    })
+  }
+
+  async row(serialHex: string): Promise<CertRow | undefined> {
+    const res = await this.db.execute({ sql: 'SELECT * FROM ca_certs WHERE serial_hex = ?', args: [serialHex.toLowerCase()] })
+    const r = res.rows[0]
+    return r ? rowOf(r as unknown as Record<string, unknown>) : undefined
+  }
+
+  async findActiveCert(customerId: string, certType: CertType): Promise<{ serialHex: string; certDer: Uint8Array } | undefined> {
+    const res = await this.db.execute({
+      sql: `SELECT serial_hex, cert_der FROM ca_certs WHERE customer_id = ? AND cert_type = ? AND status = 'active' AND not_after > ?
+            ORDER BY not_after DESC LIMIT 1`,
+      args: [customerId, certType, Date.now()],
+    })
+    const r = res.rows[0]
+    return r ? { serialHex: String(r.serial_hex), certDer: u8(r.cert_der as ArrayBuffer) } : undefined
+  }
+
+  async certBySerial(serialHex: string): Promise<{ certDer: Uint8Array; status: CertStatus; customerId: string; certType: CertType } | undefined> {
+    const r = await this.row(serialHex)
+    if (!r) return undefined
+    const status: CertStatus = r.status === 'active' && r.notAfter <= Date.now() ? 'expired' : r.status
+    return { certDer: r.certDer, status, customerId: r.customerId, certType: r.certType }
+  }
+
+  /** The current DER CRL. */
+  crlDer(): Uint8Array {
+    if (!this.crlCache) throw new CertError('INTERNAL', 'CRL not published yet')
+    return this.crlCache
+  }
+
+  /** Republished on every start: a crash between a revocation and its CRL must not leave the CRL short. */
+  private async ensureCrl(): Promise<void> {
+    await this.lock.run(() => this.publishCrl())
+  }
+
+  /** Regenerates the CRL from the database. Call with the lock held. */
+  private async publishCrl(): Promise<void> {
+    const revoked = await this.db.execute(
+      `SELECT serial_hex, revoked_at, revocation_reason FROM ca_certs WHERE status = 'revoked' AND revocation_reason IS NOT NULL ORDER BY revoked_at`,
+    )
+    const prev = await this.db.execute('SELECT crl_number FROM ca_crl WHERE id = 1')
+    const number = Number(prev.rows[0]?.crl_number ?? 0) + 1
+    const now = Date.now()
+    const entries = revoked.rows.map(
+      (r) =>
+        new RevokedCertificate({
+          userCertificate: ab(Buffer.from(String(r.serial_hex), 'hex')),
+          revocationDate: new Time(new Date(Number(r.revoked_at))),
+          crlEntryExtensions: [ext(id_ce_cRLReasons, false, new CRLReason(Number(r.revocation_reason)))],
+        }),
+    )
+    const caSpki = this.cert.tbsCertificate.subjectPublicKeyInfo
+    const tbs = new TBSCertList({
+      version: Version.v2,
+      signature: Ca.sigAlg(this.key),
+      issuer: this.name,
+      thisUpdate: new Time(new Date(now)),
+      nextUpdate: new Time(new Date(now + CRL_NEXT_UPDATE_MS)),
+      revokedCertificates: entries.length > 0 ? entries : undefined,
+      crlExtensions: [
+        ext(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(keyIdOf(caSpki)) })),
+        ext(id_ce_cRLNumber, false, new CRLNumber(number)),
+      ],
+    })
+    const der = Ca.assemble(this.key, tbs)
+    await this.db.execute({
+      sql: `INSERT INTO ca_crl (id, crl_number, crl_der, this_update) VALUES (1, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET crl_number = excluded.crl_number, crl_der = excluded.crl_der, this_update = excluded.this_update`,
+      args: [number, der, now],
+    })
+    this.crlCache = der
+  }
+}

@@ -1,0 +1,70 @@
+import type { AddressInfo } from 'node:net'
+import type { Client } from '@libsql/client'
+import { Ca } from './ca/ca'
+import { CmpService } from './cmp/service'
+import { resolveConfig, type CenterConfig, type CenterConfigOverrides } from './config'
+import { openCenterDb } from './db'
+import { Ra, type RaOptions } from './ra/ra'
+import { createCenterServer } from './server'
+
+export interface StartCenterOptions extends CenterConfigOverrides {
+  dataDir: string
+  /** Passed through to the RA (messenger, clock, ...); fees and the renewal window come from the center config. */
+  raOptions?: RaOptions
+}
+
+export interface RunningCenter {
+  /** http://host:port (no trailing slash) */
+  url: string
+  config: CenterConfig
+  db: Client
+  ra: Ra
+  ca: Ca
+  cmp: CmpService
+  close(): Promise<void>
+}
+
+/** Starts the certification center (CA + CMP + RA) on one HTTP server. */
+export async function startCenter(opts: StartCenterOptions): Promise<RunningCenter> {
+  const { dataDir, raOptions, ...overrides } = opts
+  const config = resolveConfig(overrides)
+  const db = await openCenterDb(dataDir)
+  try {
+    const ca = await Ca.open(db, dataDir, config)
+    const ra = new Ra(db, { outboxDir: dataDir, ...raOptions, fees: config.feesKrw, renewalWindowDays: config.renewalWindowDays })
+    const cmp = new CmpService(db, ca, ra, config)
+    const server = createCenterServer({ config, ca, cmp, ra })
+    // Idle keep-alive sockets must not hold close() open.
+    server.keepAliveTimeout = 5_000
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+    const addr = server.address() as AddressInfo
+    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
+    let closed = false
+    return {
+      url: `http://${host}:${addr.port}`,
+      config,
+      db,
+      ra,
+      ca,
+      cmp,
+      async close() {
+        if (closed) return
+        closed = true
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve())
+          server.closeAllConnections()
+        })
+        db.close()
+      },
+    }
+  } catch (err) {
+    db.close()
+    throw err
+  }
+}

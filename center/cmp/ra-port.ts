@@ -1,0 +1,17 @@
+import type { CertType } from '../ca/facade'
+
+/**
+ * The part of the RA (center/ra/ra.ts `Ra`) that the CMP server calls. Kept as an interface so
+ * the CMP server depends on behaviour, not on the RA's storage.
+ */
+export interface RaPort {
+  /** undefined when unknown, expired, used or locked. */
+  lookupEnrollment(reference: string): Promise<{ authCode: string; customerId: string; certType: CertType; purpose: 'issue' | 'reissue' } | undefined>
+  recordEnrollmentFailure(reference: string): Promise<void>
+  consumeEnrollment(reference: string): Promise<void>
+  getCustomer(customerId: string): Promise<{ id: string; name: string; idn: string; phone: string; bankCode: string } | undefined>
+  /** Throws CertError('CENTER', ..., { reason: 'balance' }) when the balance is short. */
+  charge(customerId: string, amountKrw: number, memo: string): Promise<void>
+  isRenewalAuthorized(serialHex: string): Promise<boolean>
+  consumeRenewalAuthorization(serialHex: string): Promise<void>
+}

@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto'
+import { AsnConvert } from '@peculiar/asn1-schema'
+import { AlgorithmIdentifier, GeneralName, SubjectKeyIdentifier, id_ce_subjectKeyIdentifier } from '@peculiar/asn1-x509'
+import {
+  InfoTypeAndValue,
+  InfoTypeAndValues,
+  OID,
+  PBMParameter,
+  PKIBody,
+  PKIHeader,
+  PKIStatus,
+  PKIStatusInfo,
+  type PKIFailureInfoName,
+} from '../../shared/cmp/asn1'
+import { buildErrorBody, statusInfo } from '../../shared/cmp/messages'
+import { computePbm, pbmAlgorithm, type PbmLimits } from '../../shared/cmp/pbm'
+import type { Ca } from '../ca/ca'
+import { ab, derBitString, derSequence, derTlv, u8 } from '../ca/der'
+
+/** A refusal to be sent back as an `error` body (or a rejection status inside ip/kup/rp). */
+export class CmpFailure extends Error {
+  constructor(
+    readonly failInfo: PKIFailureInfoName,
+    message: string,
+  ) {
+    super(message)
+    this.name = 'CmpFailure'
+  }
+}
+
+export const rejection = (failInfo: PKIFailureInfoName, text: string): PKIStatusInfo => statusInfo(PKIStatus.rejection, text, [failInfo])
+
+export const accepted = (): PKIStatusInfo => statusInfo(PKIStatus.accepted)
+
+/** How a response is protected: with the request's PBM secret, or with the CA's signature. */
+export type Protection = { kind: 'pbm'; secret: string; param: PBMParameter } | { kind: 'signature' }
+
+export interface ResponseOptions {
+  ca: Ca
+  pvno: number
+  /** Request header: its sender, transactionID and senderNonce are echoed. */
+  request: PKIHeader | undefined
+  protection: Protection
+  pbmLimits: PbmLimits
+  implicitConfirm?: boolean
+  /** Certificates for extraCerts (the CA certificate is always included). */
+  extraCerts?: Uint8Array[]
+}
+
+const keyIds = new WeakMap<Ca, ArrayBuffer | undefined>()
+
+function caKeyId(ca: Ca): ArrayBuffer | undefined {
+  if (keyIds.has(ca)) return keyIds.get(ca)
+  const ext = ca.cert.tbsCertificate.extensions?.find((e) => e.extnID === id_ce_subjectKeyIdentifier)
+  const id = ext ? ab(u8(AsnConvert.parse(ext.extnValue.buffer, SubjectKeyIdentifier).buffer)) : undefined
+  keyIds.set(ca, id)
+  return id
+}
+
+/**
+ * Builds, protects and encodes a response. The DER is assembled from the exact header and body
+ * bytes that were MACed or signed, so a re-encoding difference can never break the protection.
+ */
+export function buildResponse(body: PKIBody | Uint8Array, o: ResponseOptions): { der: Uint8Array; senderNonce: Uint8Array } {
+  const senderNonce = new Uint8Array(randomBytes(16))
+  const header = new PKIHeader({
+    pvno: o.pvno,
+    sender: new GeneralName({ directoryName: o.ca.name }),
+    recipient: o.request?.sender ?? new GeneralName({ directoryName: o.ca.name }),
+    messageTime: new Date(Math.floor(Date.now() / 1000) * 1000),
+    transactionID: o.request?.transactionID,
+    senderNonce: ab(senderNonce),
+    recipNonce: o.request?.senderNonce,
+  })
+  if (o.protection.kind === 'pbm') {
+    // Same one-way function, MAC and iteration count as the client chose, with a fresh salt.
+    const p = o.protection.param
+    header.protectionAlg = pbmAlgorithm(new PBMParameter({ salt: ab(new Uint8Array(randomBytes(16))), owf: p.owf, iterationCount: p.iterationCount, mac: p.mac }))
+  } else {
+    header.protectionAlg = o.ca.signatureAlgorithm
+    header.senderKID = caKeyId(o.ca)
+  }
+  if (o.implicitConfirm) header.generalInfo = new InfoTypeAndValues([new InfoTypeAndValue({ infoType: OID.itImplicitConfirm, infoValue: null })])
+  const headerDer = u8(AsnConvert.serialize(header))
+  const bodyDer = body instanceof Uint8Array ? body : u8(AsnConvert.serialize(body))
+  const protectedPart = derSequence(headerDer, bodyDer)
+  let protection: Uint8Array
+  if (o.protection.kind === 'pbm') {
+    const param = AsnConvert.parse((header.protectionAlg as AlgorithmIdentifier).parameters as ArrayBuffer, PBMParameter)
+    protection = computePbm(param, o.protection.secret, protectedPart, o.pbmLimits)
+  } else {
+    protection = o.ca.sign(protectedPart)
+  }
+  const extra = [o.ca.caCertDer(), ...(o.extraCerts ?? [])]
+  const der = derSequence(headerDer, bodyDer, derTlv(0xa0, derBitString(protection)), derTlv(0xa1, derSequence(...extra)))
+  return { der, senderNonce }
+}
+
+export function errorBody(failInfo: PKIFailureInfoName, text: string): PKIBody {
+  return buildErrorBody(rejection(failInfo, text), { details: [text] })
+}
+
+const BODY_TAG = { ip: 0xa1, cp: 0xa3, kup: 0xa8 } as const
+
+function derInteger(n: number): Uint8Array {
+  // certReqId is 0 or -1 in practice; small two's complement integers.
+  if (n >= -128 && n <= 127) return derTlv(0x02, new Uint8Array([n & 0xff]))
+  const bytes: number[] = []
+  let v = n
+  do {
+    bytes.unshift(v & 0xff)
+    v >>= 8
+  } while (!((v === 0 && (bytes[0]! & 0x80) === 0) || (v === -1 && (bytes[0]! & 0x80) !== 0)))
+  return derTlv(0x02, new Uint8Array(bytes))
+}
+
+/**
+ * DER of an ip/cp/kup body accepting one certificate, with the CA certificate in caPubs:
+ * CertRepMessage { caPubs [1] { caCert }, response { CertResponse { certReqId, { accepted }, CertifiedKeyPair { [0] cert } } } }
+ */
+export function certRepBodyDer(type: 'ip' | 'cp' | 'kup', certReqId: number, certDer: Uint8Array, caCertDer: Uint8Array): Uint8Array {
+  const status = derSequence(derInteger(PKIStatus.accepted))
+  const ckp = derSequence(derTlv(0xa0, certDer))
+  const response = derSequence(derSequence(derInteger(certReqId), status, ckp))
+  return derTlv(BODY_TAG[type], derSequence(derTlv(0xa1, derSequence(caCertDer)), response))
+}

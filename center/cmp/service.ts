@@ -1,0 +1,573 @@
+import { createHash, type KeyObject } from 'node:crypto'
+import type { Client } from '@libsql/client'
+import { AsnConvert } from '@peculiar/asn1-schema'
+import { Certificate, GeneralName, Name } from '@peculiar/asn1-x509'
+import { CertId, CertReqMsg, OID, PKIBody, PKIHeader, PKIMessage, PKIStatus } from '../../shared/cmp/asn1'
+import {
+  bodyType,
+  buildGenpBody,
+  buildPkiConfBody,
+  buildRpBody,
+  bytes,
+  caCertsInfo,
+  certConfHash,
+  decodePKIMessage,
+  extraCertsDer,
+  getOldCertId,
+  getRandomNumRegInfo,
+  hasImplicitConfirm,
+  popoCheck,
+  revocationReason,
+  serialToHex,
+  signatureProtectionInput,
+  verifyPbmProtection,
+  verifyPublicKeyMac,
+} from '../../shared/cmp/messages'
+import { constantTimeEqual, parsePbmAlgorithm, type PbmLimits } from '../../shared/cmp/pbm'
+import { CertError } from '../../shared/errors'
+import type { Ca, IssuePurpose } from '../ca/ca'
+import type { CertType, RevocationReason } from '../ca/facade'
+import type { CenterConfig } from '../config'
+import { accepted, buildResponse, certRepBodyDer, CmpFailure, errorBody, type Protection } from './response'
+import type { RaPort } from './ra-port'
+import { acceptableKey, isSignatureAlgorithm, spkiKey, verifySignature } from './sig'
+
+const DAY_MS = 86_400_000
+/** senderNonces older than this are forgotten; by then their transactions are closed, so a replay still fails. */
+const NONCE_RETENTION_MS = DAY_MS
+
+const hex = (b: ArrayBuffer | Uint8Array | undefined): string => (b ? Buffer.from(bytes(b)).toString('hex') : '')
+const nameDer = (n: Name): string => Buffer.from(AsnConvert.serialize(n)).toString('hex')
+
+/** What a pending transaction needs kept in memory only: the PBM secret is never written to disk. */
+interface LiveTransaction {
+  secret?: string
+  pbm?: Protection
+  expiresAt: number
+}
+
+interface TxRow {
+  transactionId: string
+  kind: string
+  state: string
+  reference: string | null
+  signerSerial: string | null
+  serialHex: string | null
+  certReqId: number
+  lastNonce: string | null
+}
+
+interface Signer {
+  serialHex: string
+  certDer: Uint8Array
+  cert: Certificate
+  customerId: string
+  certType: CertType
+  notAfter: number
+}
+
+/** Context of one request while it is handled; decides how the answer is protected. */
+interface Exchange {
+  msg: PKIMessage
+  protection: Protection
+  extraCerts?: Uint8Array[]
+  implicitConfirm?: boolean
+  /** Set once this message opened or validly continued its transaction; only then is our nonce recorded. */
+  ownsTx?: boolean
+}
+
+/**
+ * The CA side of CMP (RFC 4210/9810 with the HTTP transfer of RFC 6712/9811). Every parsable
+ * request gets a PKIMessage back; refusals are `error` bodies protected the way the request was
+ * (PBM with the same secret when it is known, otherwise the CA's signature).
+ */
+export class CmpService {
+  private readonly live = new Map<string, LiveTransaction>()
+  /** References with an ir in progress, so two concurrent requests cannot both use one code. */
+  private readonly inFlight = new Set<string>()
+  private lastPrune = 0
+
+  constructor(
+    private readonly db: Client,
+    private readonly ca: Ca,
+    private readonly ra: RaPort,
+    private readonly config: CenterConfig,
+  ) {}
+
+  private get limits(): PbmLimits {
+    return { minIterations: this.config.pbmIterations.min, maxIterations: this.config.pbmIterations.max }
+  }
+
+  /**
+   * Handles one DER PKIMessage and returns the DER response. Throws CertError BAD_REQUEST /
+   * DAMAGED only when the bytes are not a PKIMessage at all (the HTTP layer answers 400 then).
+   */
+  async handle(der: Uint8Array): Promise<Uint8Array> {
+    if (der.length > this.config.maxMessageBytes) throw new CertError('BAD_REQUEST', 'CMP message too large')
+    const msg = decodePKIMessage(der)
+    const ex: Exchange = { msg, protection: { kind: 'signature' } }
+    let body: PKIBody | Uint8Array
+    try {
+      body = await this.dispatch(ex)
+    } catch (err) {
+      body = this.failureBody(err)
+    }
+    return await this.respond(ex, body)
+  }
+
+  private failureBody(err: unknown): PKIBody {
+    if (err instanceof CmpFailure) return errorBody(err.failInfo, err.message)
+    if (err instanceof CertError) {
+      if (err.code === 'CENTER' && err.params?.reason === 'balance') return errorBody('notAuthorized', 'insufficient account balance for the certificate fee')
+      if (err.code === 'BAD_REQUEST' || err.code === 'DAMAGED') return errorBody('badRequest', err.message)
+      if (err.code === 'UNSUPPORTED') return errorBody('badAlg', err.message)
+      if (err.code === 'CONFLICT' || err.code === 'NOT_FOUND') return errorBody('badRequest', err.message)
+      if (err.code === 'CENTER' || err.code === 'FORBIDDEN') return errorBody('notAuthorized', err.message)
+    }
+    return errorBody('systemFailure', 'internal error')
+  }
+
+  private async respond(ex: Exchange, body: PKIBody | Uint8Array): Promise<Uint8Array> {
+    const { der, senderNonce } = buildResponse(body, {
+      ca: this.ca,
+      pvno: this.config.cmpVersion,
+      request: ex.msg.header,
+      protection: ex.protection,
+      pbmLimits: this.limits,
+      implicitConfirm: ex.implicitConfirm,
+      extraCerts: ex.extraCerts,
+    })
+    const tid = hex(ex.msg.header.transactionID)
+    if (tid && ex.ownsTx) {
+      // Stored before the answer leaves: the client's next message must echo it as recipNonce.
+      await this.db.execute({ sql: 'UPDATE cmp_transactions SET last_nonce = ?, updated_at = ? WHERE transaction_id = ?', args: [hex(senderNonce), Date.now(), tid] })
+    }
+    return der
+  }
+
+  private async dispatch(ex: Exchange): Promise<PKIBody | Uint8Array> {
+    const h = ex.msg.header
+    if (h.pvno < 1 || h.pvno > 3) throw new CmpFailure('unsupportedVersion', `unsupported CMP version ${h.pvno}`)
+    const tid = h.transactionID ? bytes(h.transactionID) : undefined
+    if (!tid || tid.length < 16 || tid.length > 64) throw new CmpFailure('badDataFormat', 'transactionID must be 16 to 64 bytes')
+    const nonce = h.senderNonce ? bytes(h.senderNonce) : undefined
+    if (!nonce || nonce.length < 16 || nonce.length > 64) throw new CmpFailure('badSenderNonce', 'senderNonce must be 16 to 64 bytes')
+    const type = bodyType(ex.msg.body)
+    switch (type) {
+      case 'ir':
+      case 'cr':
+      case 'p10cr':
+        return this.enroll(ex, type)
+      case 'kur':
+        return this.keyUpdate(ex)
+      case 'certConf':
+        return this.certConf(ex)
+      case 'rr':
+        return this.revoke(ex)
+      case 'genm':
+        return this.genm(ex)
+      case 'error':
+        return this.clientError(ex)
+      case 'pollReq':
+        throw new CmpFailure('badRequest', 'no request is waiting to be polled')
+      default:
+        throw new CmpFailure('badRequest', `unsupported message type ${type ?? 'unknown'}`)
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Protection
+
+  /** Checks PBM protection under the enrollment's authorization code; a wrong MAC counts against the reference. */
+  private async checkPbm(ex: Exchange, reference: string, secret: string): Promise<void> {
+    const param = parsePbmAlgorithm(ex.msg.header.protectionAlg)
+    let ok: boolean
+    try {
+      ok = verifyPbmProtection(ex.msg, secret, this.limits)
+    } catch (err) {
+      if (err instanceof CertError && err.params?.reason === 'pbm-iterations') throw new CmpFailure('badAlg', err.message)
+      throw err
+    }
+    // From here the answer can be MACed: the client holds the same secret.
+    ex.protection = { kind: 'pbm', secret, param }
+    if (!ok) {
+      await this.ra.recordEnrollmentFailure(reference)
+      throw new CmpFailure('badMessageCheck', 'wrong pbm value')
+    }
+  }
+
+  private referenceOf(h: PKIHeader): string {
+    if (!h.senderKID) throw new CmpFailure('badRequest', 'senderKID (reference number) is missing')
+    const ref = new TextDecoder('utf-8', { fatal: false }).decode(bytes(h.senderKID))
+    if (ref.length === 0 || ref.length > 64) throw new CmpFailure('badRequest', 'invalid reference number')
+    return ref
+  }
+
+  /** Verifies signature protection and that the signer is a valid certificate we issued. */
+  private async checkSigner(ex: Exchange, opts: { allowExpired?: boolean } = {}): Promise<Signer> {
+    const alg = ex.msg.header.protectionAlg
+    if (!alg || !isSignatureAlgorithm(alg.algorithm)) throw new CmpFailure('notAuthorized', 'this request must be signed with a certificate we issued')
+    const { data, signature } = signatureProtectionInput(ex.msg)
+    const certs = extraCertsDer(ex.msg)
+    const certDer = certs[0]
+    if (!certDer) throw new CmpFailure('signerNotTrusted', "the signer's certificate is missing from extraCerts")
+    if (!this.ca.verifyIssued(certDer)) throw new CmpFailure('signerNotTrusted', 'the signer certificate was not issued by this CA')
+    const cert = AsnConvert.parse(certDer, Certificate)
+    const serialHex = serialToHex(cert.tbsCertificate.serialNumber)
+    const row = await this.ca.row(serialHex)
+    if (!row || !constantTimeEqual(row.certDer, certDer)) throw new CmpFailure('signerNotTrusted', 'the signer certificate is unknown')
+    let key: KeyObject
+    try {
+      key = spkiKey(bytes(AsnConvert.serialize(cert.tbsCertificate.subjectPublicKeyInfo)))
+    } catch {
+      throw new CmpFailure('badAlg', 'unsupported signer key')
+    }
+    if (!verifySignature(alg.algorithm, key, data, signature)) throw new CmpFailure('badMessageCheck', 'message signature does not verify')
+    if (row.status === 'revoked') throw new CmpFailure('certRevoked', 'the signer certificate is revoked')
+    if (row.status !== 'active') throw new CmpFailure('signerNotTrusted', 'the signer certificate was never confirmed')
+    if (!opts.allowExpired && row.notAfter <= Date.now()) throw new CmpFailure('signerNotTrusted', 'the signer certificate has expired')
+    return { serialHex, certDer, cert, customerId: row.customerId, certType: row.certType, notAfter: row.notAfter }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Replay protection
+
+  /** Records a new transaction; a transactionID seen before is refused. */
+  private async claimTransaction(ex: Exchange, kind: string, fields: { reference?: string; signerSerial?: string } = {}): Promise<string> {
+    const tid = hex(ex.msg.header.transactionID)
+    const now = Date.now()
+    const res = await this.db.execute({
+      sql: `INSERT INTO cmp_transactions (transaction_id, kind, state, reference, signer_serial, created_at, updated_at)
+            VALUES (?, ?, 'open', ?, ?, ?, ?) ON CONFLICT(transaction_id) DO NOTHING`,
+      args: [tid, kind, fields.reference ?? null, fields.signerSerial ?? null, now, now],
+    })
+    if (res.rowsAffected === 0) throw new CmpFailure('transactionIdInUse', 'transactionID already used')
+    await this.claimNonce(ex)
+    ex.ownsTx = true
+    return tid
+  }
+
+  private async claimNonce(ex: Exchange): Promise<void> {
+    const now = Date.now()
+    if (now - this.lastPrune > 60_000) {
+      this.lastPrune = now
+      await this.db.execute({ sql: 'DELETE FROM cmp_nonces WHERE seen_at < ?', args: [now - NONCE_RETENTION_MS] })
+      for (const [k, v] of this.live) if (v.expiresAt < now) this.live.delete(k)
+    }
+    const res = await this.db.execute({
+      sql: 'INSERT INTO cmp_nonces (nonce, seen_at) VALUES (?, ?) ON CONFLICT(nonce) DO NOTHING',
+      args: [hex(ex.msg.header.senderNonce), now],
+    })
+    if (res.rowsAffected === 0) throw new CmpFailure('badSenderNonce', 'senderNonce already used (replayed message)')
+  }
+
+  private async txRow(tid: string): Promise<TxRow | undefined> {
+    const r = (await this.db.execute({ sql: 'SELECT * FROM cmp_transactions WHERE transaction_id = ?', args: [tid] })).rows[0]
+    if (!r) return undefined
+    return {
+      transactionId: String(r.transaction_id),
+      kind: String(r.kind),
+      state: String(r.state),
+      reference: r.reference == null ? null : String(r.reference),
+      signerSerial: r.signer_serial == null ? null : String(r.signer_serial),
+      serialHex: r.serial_hex == null ? null : String(r.serial_hex),
+      certReqId: Number(r.cert_req_id ?? 0),
+      lastNonce: r.last_nonce == null ? null : String(r.last_nonce),
+    }
+  }
+
+  private async setTx(tid: string, state: string, serialHex?: string, certReqId?: number): Promise<void> {
+    await this.db.execute({
+      sql: 'UPDATE cmp_transactions SET state = ?, serial_hex = COALESCE(?, serial_hex), cert_req_id = COALESCE(?, cert_req_id), updated_at = ? WHERE transaction_id = ?',
+      args: [state, serialHex ?? null, certReqId ?? null, Date.now(), tid],
+    })
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Requests
+
+  /** The single CertReqMsg of ir/cr/kur, POPO verified. Returns the new key and the optional randomNum. */
+  private checkCertReq(msg: CertReqMsg, secret?: string): { spkiDer: Uint8Array; certReqId: number; randomNum?: Uint8Array } {
+    let check: ReturnType<typeof popoCheck>
+    try {
+      check = popoCheck(msg)
+    } catch (err) {
+      throw new CmpFailure('badPOP', err instanceof CertError ? err.message : 'malformed proof of possession')
+    }
+    if (check.kind === 'raVerified') throw new CmpFailure('badPOP', 'raVerified is not accepted from an end entity')
+    if (check.kind !== 'signature') throw new CmpFailure('badPOP', 'a signature proof of possession is required')
+    let key: KeyObject
+    try {
+      key = spkiKey(check.publicKey)
+    } catch {
+      throw new CmpFailure('badCertTemplate', 'the public key cannot be read')
+    }
+    if (!acceptableKey(key)) throw new CmpFailure('badCertTemplate', 'key must be RSA-2048 or larger, EC P-256/P-384 or Ed25519')
+    if (!verifySignature(check.algorithm.algorithm, key, check.data, check.signature)) throw new CmpFailure('badPOP', 'proof of possession signature does not verify')
+    if (check.input?.authInfo.publicKeyMAC) {
+      if (!secret || !verifyPublicKeyMac(check.input, secret, this.limits)) throw new CmpFailure('badPOP', 'proof of possession MAC does not verify')
+    }
+    let randomNum: Uint8Array | undefined
+    try {
+      randomNum = getRandomNumRegInfo(msg)
+    } catch (err) {
+      throw new CmpFailure('badDataFormat', err instanceof CertError ? err.message : 'malformed randomNum')
+    }
+    return { spkiDer: check.publicKey, certReqId: msg.certReq.certReqId, randomNum }
+  }
+
+  private singleReq(msgs: CertReqMsg[] | undefined): CertReqMsg {
+    if (!msgs || msgs.length !== 1 || !msgs[0]) throw new CmpFailure('badRequest', 'exactly one certificate request per message is supported')
+    return msgs[0]
+  }
+
+  private async chargeFee(customerId: string, certType: CertType, what: string): Promise<void> {
+    const fee = this.config.feesKrw[certType]
+    if (fee > 0) await this.ra.charge(customerId, fee, `${certType} certificate ${what}`)
+  }
+
+  private issuedResponse(type: 'ip' | 'cp' | 'kup', certReqId: number, certDer: Uint8Array): PKIBody | Uint8Array {
+    // The certificates go in as DER: parsing and re-encoding them through the schema costs more than issuing.
+    return certRepBodyDer(type, certReqId, certDer, this.ca.caCertDer())
+  }
+
+  /** ir / cr / p10cr under the reference number (senderKID) and authorization code (PBM secret). */
+  private async enroll(ex: Exchange, type: 'ir' | 'cr' | 'p10cr'): Promise<PKIBody | Uint8Array> {
+    const h = ex.msg.header
+    if (h.protectionAlg?.algorithm !== OID.passwordBasedMac) {
+      throw new CmpFailure('notAuthorized', 'enrollment requires the reference number and authorization code (PBM)')
+    }
+    const reference = this.referenceOf(h)
+    const enrollment = await this.ra.lookupEnrollment(reference)
+    if (!enrollment) throw new CmpFailure('notAuthorized', 'unknown, expired, used or locked reference number')
+    await this.checkPbm(ex, reference, enrollment.authCode)
+    const tid = await this.claimTransaction(ex, type, { reference })
+
+    let req: { spkiDer: Uint8Array; certReqId: number; randomNum?: Uint8Array }
+    if (type === 'p10cr') {
+      const csr = ex.msg.body.p10cr!
+      const spkiDer = bytes(AsnConvert.serialize(csr.certificationRequestInfo.subjectPKInfo))
+      const infoDer = csr.certificationRequestInfoRaw ? bytes(csr.certificationRequestInfoRaw) : bytes(AsnConvert.serialize(csr.certificationRequestInfo))
+      let key: KeyObject
+      try {
+        key = spkiKey(spkiDer)
+      } catch {
+        throw new CmpFailure('badCertTemplate', 'the public key cannot be read')
+      }
+      if (!acceptableKey(key)) throw new CmpFailure('badCertTemplate', 'key must be RSA-2048 or larger, EC P-256/P-384 or Ed25519')
+      if (!verifySignature(csr.signatureAlgorithm.algorithm, key, infoDer, bytes(csr.signature))) throw new CmpFailure('badPOP', 'CSR signature does not verify')
+      req = { spkiDer, certReqId: -1 }
+    } else {
+      req = this.checkCertReq(this.singleReq(type === 'ir' ? ex.msg.body.ir : ex.msg.body.cr), enrollment.authCode)
+    }
+
+    if (this.inFlight.has(reference)) throw new CmpFailure('transactionIdInUse', 'this reference number is already being used')
+    this.inFlight.add(reference)
+    try {
+      const customer = await this.ra.getCustomer(enrollment.customerId)
+      if (!customer) throw new CmpFailure('notAuthorized', 'the customer record is missing')
+      const existing = await this.ca.findActiveCert(enrollment.customerId, enrollment.certType)
+      if (existing && enrollment.purpose === 'issue') {
+        throw new CmpFailure('duplicateCertReq', 'a valid certificate of this type already exists; request a reissue (재발급) instead')
+      }
+      await this.chargeFee(enrollment.customerId, enrollment.certType, enrollment.purpose)
+      await this.ra.consumeEnrollment(reference)
+      const purpose: IssuePurpose = enrollment.purpose
+      const issued = await this.ca.issue({
+        customerId: enrollment.customerId,
+        certType: enrollment.certType,
+        purpose,
+        spkiDer: req.spkiDer,
+        customer,
+        randomNum: req.randomNum,
+        transactionId: tid,
+      })
+      await this.finishIssue(ex, tid, issued.serialHex, req.certReqId, enrollment.authCode)
+      return this.issuedResponse(type === 'cr' ? 'cp' : type === 'p10cr' ? 'cp' : 'ip', req.certReqId, issued.certDer)
+    } finally {
+      this.inFlight.delete(reference)
+    }
+  }
+
+  /** Confirms at once under implicitConfirm; otherwise waits for certConf (the certificate stays pending). */
+  private async finishIssue(ex: Exchange, tid: string, serialHex: string, certReqId: number, secret?: string): Promise<void> {
+    if (hasImplicitConfirm(ex.msg.header)) {
+      await this.ca.confirm(serialHex)
+      ex.implicitConfirm = true
+      await this.setTx(tid, 'done', serialHex, certReqId)
+      return
+    }
+    await this.setTx(tid, 'waitConf', serialHex, certReqId)
+    this.live.set(tid, { secret, pbm: ex.protection, expiresAt: Date.now() + this.config.transactionTtlSeconds * 1000 })
+  }
+
+  /** kur signed with the certificate being renewed (within the renewal window, never after expiry). */
+  private async keyUpdate(ex: Exchange): Promise<PKIBody | Uint8Array> {
+    const signer = await this.checkSigner(ex)
+    const tid = await this.claimTransaction(ex, 'kur', { signerSerial: signer.serialHex })
+    const msg = this.singleReq(ex.msg.body.kur)
+    let oldId: CertId | undefined
+    try {
+      oldId = getOldCertId(msg.certReq)
+    } catch {
+      throw new CmpFailure('badDataFormat', 'malformed oldCertID control')
+    }
+    if (!oldId) throw new CmpFailure('badCertId', 'the oldCertID control is missing')
+    const oldIssuer = oldId.issuer.directoryName
+    if (serialToHex(oldId.serialNumber) !== signer.serialHex || !oldIssuer || nameDer(oldIssuer) !== nameDer(this.ca.name)) {
+      throw new CmpFailure('badCertId', 'oldCertID does not name the signing certificate')
+    }
+    const now = Date.now()
+    if (now < signer.notAfter - this.config.renewalWindowDays * DAY_MS) {
+      throw new CmpFailure('notAuthorized', `renewal is possible only within ${this.config.renewalWindowDays} days before expiry`)
+    }
+    if (this.config.renewalRequiresRa && !(await this.ra.isRenewalAuthorized(signer.serialHex))) {
+      throw new CmpFailure('notAuthorized', 'renewal has not been authorized by the registration authority')
+    }
+    const req = this.checkCertReq(msg)
+    const oldSpki = bytes(AsnConvert.serialize(signer.cert.tbsCertificate.subjectPublicKeyInfo))
+    if (constantTimeEqual(oldSpki, req.spkiDer)) throw new CmpFailure('badCertTemplate', 'the new key must differ from the old one')
+    const customer = await this.ra.getCustomer(signer.customerId)
+    if (!customer) throw new CmpFailure('notAuthorized', 'the customer record is missing')
+    await this.chargeFee(signer.customerId, signer.certType, 'renewal')
+    if (this.config.renewalRequiresRa) await this.ra.consumeRenewalAuthorization(signer.serialHex)
+    const issued = await this.ca.issue({
+      customerId: signer.customerId,
+      certType: signer.certType,
+      purpose: 'renew',
+      spkiDer: req.spkiDer,
+      customer,
+      randomNum: req.randomNum,
+      renewOf: { certDer: signer.certDer, serialHex: signer.serialHex },
+      transactionId: tid,
+    })
+    await this.finishIssue(ex, tid, issued.serialHex, req.certReqId)
+    return this.issuedResponse('kup', req.certReqId, issued.certDer)
+  }
+
+  /** Verifies a follow-up message of an open transaction (certConf, error) under that transaction's protection. */
+  private async checkFollowUp(ex: Exchange, tx: TxRow): Promise<void> {
+    if (tx.reference !== null) {
+      const live = this.live.get(tx.transactionId)
+      if (!live?.secret) throw new CmpFailure('badRequest', 'the transaction has expired')
+      if (ex.msg.header.protectionAlg?.algorithm !== OID.passwordBasedMac) throw new CmpFailure('wrongIntegrity', 'expected PBM protection')
+      let ok: boolean
+      try {
+        ok = verifyPbmProtection(ex.msg, live.secret, this.limits)
+      } catch (err) {
+        throw new CmpFailure('badAlg', err instanceof CertError ? err.message : 'unusable PBM parameters')
+      }
+      ex.protection = { kind: 'pbm', secret: live.secret, param: parsePbmAlgorithm(ex.msg.header.protectionAlg) }
+      if (!ok) throw new CmpFailure('badMessageCheck', 'wrong pbm value')
+    } else {
+      const signer = await this.checkSigner(ex, { allowExpired: true })
+      if (signer.serialHex !== tx.signerSerial) throw new CmpFailure('notAuthorized', 'signed by a different certificate than the request')
+    }
+    const recip = ex.msg.header.recipNonce
+    if (!recip || !tx.lastNonce || !constantTimeEqual(bytes(recip), Buffer.from(tx.lastNonce, 'hex'))) {
+      throw new CmpFailure('badRecipientNonce', 'recipNonce does not match our last senderNonce')
+    }
+    await this.claimNonce(ex)
+    ex.ownsTx = true
+  }
+
+  private async openTx(ex: Exchange): Promise<TxRow> {
+    const tx = await this.txRow(hex(ex.msg.header.transactionID))
+    if (!tx || tx.state !== 'waitConf' || !tx.serialHex) throw new CmpFailure('badRequest', 'no certificate of this transaction is waiting for confirmation')
+    return tx
+  }
+
+  private async certConf(ex: Exchange): Promise<PKIBody> {
+    const tx = await this.openTx(ex)
+    await this.checkFollowUp(ex, tx)
+    const serialHex = tx.serialHex!
+    const statuses = ex.msg.body.certConf ?? []
+    if (statuses.length !== 1 || !statuses[0]) throw new CmpFailure('badRequest', 'certConf must confirm exactly one certificate')
+    const st = statuses[0]
+    if (st.certReqId !== tx.certReqId) throw new CmpFailure('badRequest', 'certReqId does not match the request')
+    const row = await this.ca.row(serialHex)
+    if (!row) throw new CmpFailure('systemFailure', 'the issued certificate is missing')
+    // State moves first so two racing certConfs cannot both act on the transaction.
+    const moved = await this.db.execute({
+      sql: `UPDATE cmp_transactions SET state = 'done', updated_at = ? WHERE transaction_id = ? AND state = 'waitConf'`,
+      args: [Date.now(), tx.transactionId],
+    })
+    if (moved.rowsAffected === 0) throw new CmpFailure('badRequest', 'the transaction is already closed')
+    this.live.delete(tx.transactionId)
+    if (st.statusInfo && st.statusInfo.status === PKIStatus.rejection) {
+      await this.ca.reject(serialHex)
+      return buildPkiConfBody()
+    }
+    let expected: Uint8Array
+    const hashAlg = st.hashAlg?.algorithm
+    if (hashAlg) {
+      const name = { [OID.sha256]: 'sha256', [OID.sha384]: 'sha384', [OID.sha512]: 'sha512' }[hashAlg]
+      if (!name) throw new CmpFailure('badAlg', 'unsupported certHash algorithm')
+      expected = new Uint8Array(createHash(name).update(row.certDer).digest())
+    } else {
+      expected = certConfHash(row.certDer)
+    }
+    if (!constantTimeEqual(expected, bytes(st.certHash))) {
+      await this.ca.reject(serialHex)
+      throw new CmpFailure('badCertId', 'certHash does not match the issued certificate')
+    }
+    await this.ca.confirm(serialHex)
+    return buildPkiConfBody()
+  }
+
+  /** An error message from the client ends its transaction: the pending certificate is never activated. */
+  private async clientError(ex: Exchange): Promise<PKIBody> {
+    const tx = await this.openTx(ex)
+    await this.checkFollowUp(ex, tx)
+    await this.setTx(tx.transactionId, 'done')
+    this.live.delete(tx.transactionId)
+    await this.ca.reject(tx.serialHex!)
+    return buildPkiConfBody()
+  }
+
+  /** rr signed by a valid certificate of the same customer as the certificate to revoke. */
+  private async revoke(ex: Exchange): Promise<PKIBody> {
+    const signer = await this.checkSigner(ex)
+    await this.claimTransaction(ex, 'rr', { signerSerial: signer.serialHex })
+    const details = ex.msg.body.rr ?? []
+    if (details.length !== 1 || !details[0]) throw new CmpFailure('badRequest', 'exactly one revocation per message is supported')
+    const d = details[0]
+    const serial = d.certDetails.serialNumber
+    if (!serial) throw new CmpFailure('badCertId', 'the serial number to revoke is missing')
+    const issuer = d.certDetails.issuer
+    if (issuer && nameDer(issuer) !== nameDer(this.ca.name)) throw new CmpFailure('badCertId', 'the certificate was not issued by this CA')
+    const serialHex = serialToHex(serial)
+    let reason: number | undefined
+    try {
+      reason = revocationReason(d)
+    } catch {
+      throw new CmpFailure('badDataFormat', 'malformed CRL reason')
+    }
+    const r = reason ?? 0
+    if (r < 0 || r > 10 || r === 7 || r === 8) throw new CmpFailure('badRequest', 'unsupported revocation reason')
+    const target = await this.ca.certBySerial(serialHex)
+    if (!target || target.customerId !== signer.customerId) throw new CmpFailure('badCertId', 'no such certificate of this customer')
+    if (target.status === 'revoked') throw new CmpFailure('certRevoked', 'the certificate is already revoked')
+    await this.ca.revokeSerial(serialHex, r as RevocationReason)
+    const certId = new CertId({ issuer: new GeneralName({ directoryName: this.ca.name }), serialNumber: bytes(serial).slice().buffer })
+    return buildRpBody([accepted()], [certId])
+  }
+
+  /** genm: answers id-it-caCerts (and an empty genp for anything else). */
+  private async genm(ex: Exchange): Promise<PKIBody> {
+    const h = ex.msg.header
+    if (h.protectionAlg?.algorithm === OID.passwordBasedMac) {
+      const reference = this.referenceOf(h)
+      const enrollment = await this.ra.lookupEnrollment(reference)
+      if (!enrollment) throw new CmpFailure('notAuthorized', 'unknown, expired, used or locked reference number')
+      await this.checkPbm(ex, reference, enrollment.authCode)
+    } else if (h.protectionAlg) {
+      await this.checkSigner(ex, { allowExpired: true })
+    }
+    await this.claimTransaction(ex, 'genm')
+    const asked = ex.msg.body.genm ?? []
+    const wantsCaCerts = asked.length === 0 || asked.some((i) => i.infoType === OID.itCaCerts)
+    await this.setTx(hex(h.transactionID), 'done')
+    return buildGenpBody(wantsCaCerts ? [caCertsInfo([this.ca.caCertDer()])] : [])
+  }
+}

@@ -1,0 +1,206 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { CertError, toErrorInfo, type ErrorCode } from '../../shared/errors'
+import type { CaFacade, CertType } from '../ca/facade'
+import type { Medium, Ra, SessionPurpose } from './ra'
+
+export interface RaHttpContext {
+  ca: CaFacade
+  /**
+   * Self-registration and the outbox (which shows the SMS codes) exist only in the embedded
+   * center. Unset: allowed when codes go to the local outbox and the caller is on loopback.
+   */
+  embedded?: boolean
+}
+
+const MAX_BODY = 64 * 1024
+
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  BAD_REQUEST: 400,
+  DAMAGED: 400,
+  UNSUPPORTED: 400,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  CENTER: 422,
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body)
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) })
+  res.end(text)
+}
+
+function sendError(res: ServerResponse, err: unknown): void {
+  const info = err instanceof CertError ? err.toInfo() : toErrorInfo(err)
+  const status = err instanceof CertError ? (STATUS[info.code] ?? 500) : 500
+  send(res, status, { error: { code: info.code, message: info.message, params: info.params ?? {} } })
+}
+
+function isLoopback(addr: string | undefined): boolean {
+  return addr === '127.0.0.1' || addr === '::1' || addr === '::ffff:127.0.0.1'
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  // A JSON content type cannot be sent cross-site without a CORS preflight we never answer,
+  // so a web page in the user's browser cannot drive the local center.
+  const type = String(req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()
+  if (type !== 'application/json') throw new CertError('BAD_REQUEST', 'the request must be JSON (Content-Type: application/json)', { reason: 'content-type' })
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length
+    if (size > MAX_BODY) throw new CertError('BAD_REQUEST', 'the request body is too large', { reason: 'too-large' })
+    chunks.push(chunk as Buffer)
+  }
+  const text = Buffer.concat(chunks).toString('utf8')
+  if (text.trim() === '') return {}
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch {
+    throw new CertError('BAD_REQUEST', 'the request body is not valid JSON', { reason: 'json' })
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new CertError('BAD_REQUEST', 'the request body must be a JSON object', { reason: 'json' })
+  return body as Record<string, unknown>
+}
+
+function field(body: Record<string, unknown>, name: string): string {
+  const v = body[name]
+  if (typeof v !== 'string' || v === '') throw new CertError('BAD_REQUEST', `missing field '${name}'`, { field: name })
+  return v
+}
+
+function optField(body: Record<string, unknown>, name: string): string | undefined {
+  const v = body[name]
+  if (v === undefined || v === null) return undefined
+  if (typeof v !== 'string') throw new CertError('BAD_REQUEST', `field '${name}' must be a string`, { field: name })
+  return v
+}
+
+function base64Field(body: Record<string, unknown>, name: string): Uint8Array {
+  const v = field(body, name)
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(v)) throw new CertError('BAD_REQUEST', `field '${name}' must be base64`, { field: name })
+  return new Uint8Array(Buffer.from(v, v.includes('-') || v.includes('_') ? 'base64url' : 'base64'))
+}
+
+/**
+ * The RA's JSON API under /ra/. Returns false for other paths so the caller can route them.
+ *
+ *   GET  /ra/info                              { name, fees: {limited, general}, renewalWindowDays, media }
+ *   GET  /ra/outbox[?limit=N]                  { messages: [{ id, at, to, channel, text }] }   (embedded only)
+ *   POST /ra/customers                         {name, idn, phone, account?, medium?} -> { customerId, account, medium, card?: {serial, slots}, otpUri? }   (embedded only)
+ *   POST /ra/sessions                          {name, idn, account, purpose, serialHex?} -> { sessionId, medium }
+ *   GET  /ra/sessions/:id                      { purpose, phoneVerified, mediumVerified, expiresAt }
+ *   POST /ra/sessions/:id/phone                {channel: 'sms'|'ars'} -> { expiresAt, to (masked) }
+ *   POST /ra/sessions/:id/phone/verify         {code} -> { verified: true }
+ *   POST /ra/sessions/:id/medium/challenge     -> { medium: 'card', slots: [a, b] } | { medium: 'otp' }
+ *   POST /ra/sessions/:id/medium/verify        {response} -> { verified: true }   (card: first two digits of slot a + last two of slot b)
+ *   POST /ra/sessions/:id/codes                {certType} -> { reference, authCode, expiresAt, feeKrw }
+ *   POST /ra/sessions/:id/renewal              {serialHex} -> { serialHex, expiresAt }
+ *   POST /ra/sessions/:id/revoke               {serialHex, reason: RFC 5280 name or number} -> { serialHex }
+ *   GET|POST /ra/sessions/:id/register/challenge  -> { challenge (base64), expiresAt }
+ *   POST /ra/sessions/:id/register             {certDer, signature, randomNum} (base64; signature = SHA-256 RSA PKCS#1 v1.5 or ECDSA over the challenge bytes)
+ *                                              -> { subject, issuer, serialHex, notAfter }
+ *
+ * POST bodies must be `Content-Type: application/json`.
+ * Errors are `{ error: { code, message, params } }` with a 4xx status; `params.reason` names
+ * the failed check for the UI's translation.
+ */
+export async function handleRaRequest(req: IncomingMessage, res: ServerResponse, ra: Ra, ctx: RaHttpContext): Promise<boolean> {
+  const url = new URL(req.url ?? '/', 'http://localhost')
+  const path = url.pathname
+  if (path !== '/ra' && !path.startsWith('/ra/')) return false
+  const method = req.method ?? 'GET'
+  const embedded = ctx.embedded ?? (ra.usesOutbox && isLoopback(req.socket.remoteAddress))
+  try {
+    const parts = path.split('/').filter((p) => p !== '')
+    // parts[0] === 'ra'
+    const [, head, id, step, sub] = parts
+    const post = method === 'POST'
+    const get = method === 'GET'
+
+    if (head === 'info' && parts.length === 2 && get) return ok(res, ra.info())
+    if (head === 'outbox' && parts.length === 2 && get) {
+      if (!embedded) throw new CertError('NOT_FOUND', 'the outbox is available only in the embedded center', { reason: 'not-embedded' })
+      const limit = Number(url.searchParams.get('limit') ?? '20')
+      return ok(res, { messages: await ra.outbox(Number.isFinite(limit) ? limit : 20) })
+    }
+    if (head === 'customers' && parts.length === 2 && post) {
+      if (!embedded) throw new CertError('FORBIDDEN', 'self-registration is available only in the embedded center', { reason: 'not-embedded' })
+      const body = await readJson(req)
+      const medium = optField(body, 'medium') ?? 'card'
+      const created = await ra.createCustomer(
+        { name: field(body, 'name'), idn: field(body, 'idn'), phone: field(body, 'phone'), account: optField(body, 'account'), medium: medium as Medium },
+        'customer',
+      )
+      return ok(res, { customerId: created.customerId, account: created.account, medium: created.medium, ...(created.card ? { card: created.card } : {}), ...(created.otpUri ? { otpUri: created.otpUri } : {}) })
+    }
+    if (head === 'sessions' && parts.length === 2 && post) {
+      const body = await readJson(req)
+      const out = await ra.openSession({
+        name: field(body, 'name'),
+        idn: field(body, 'idn'),
+        account: field(body, 'account'),
+        purpose: field(body, 'purpose') as SessionPurpose,
+        serialHex: optField(body, 'serialHex'),
+      })
+      return ok(res, out)
+    }
+    if (head === 'sessions' && id) {
+      const route = [step, sub].filter((p) => p !== undefined).join('/')
+      if (parts.length > 5) return notFound(res)
+      if (route === '' && get) return ok(res, await ra.sessionState(id))
+      if (route === 'register/challenge' && (get || post)) return ok(res, await ra.registerChallenge(id))
+      if (!post) return notAllowedOrMissing(res, route)
+      const body = await readJson(req)
+      switch (route) {
+        case 'phone': {
+          const channel = optField(body, 'channel') ?? 'sms'
+          return ok(res, await ra.sendPhoneCode(id, channel as 'sms' | 'ars'))
+        }
+        case 'phone/verify':
+          await ra.verifyPhoneCode(id, field(body, 'code'))
+          return ok(res, { verified: true })
+        case 'medium/challenge':
+          return ok(res, await ra.mediumChallenge(id))
+        case 'medium/verify':
+          await ra.verifyMedium(id, field(body, 'response'))
+          return ok(res, { verified: true })
+        case 'codes':
+          return ok(res, await ra.sessionCodes(id, field(body, 'certType') as CertType, ctx.ca))
+        case 'renewal':
+          return ok(res, await ra.authorizeRenewal(id, field(body, 'serialHex'), ctx.ca))
+        case 'revoke':
+          return ok(res, await ra.revoke(id, field(body, 'serialHex'), body.reason, ctx.ca))
+        case 'register':
+          return ok(
+            res,
+            await ra.registerForeignCert(id, { certDer: base64Field(body, 'certDer'), signature: base64Field(body, 'signature'), randomNum: base64Field(body, 'randomNum') }),
+          )
+      }
+    }
+    return notFound(res)
+  } catch (err) {
+    sendError(res, err)
+    return true
+  }
+}
+
+function ok(res: ServerResponse, body: unknown): true {
+  send(res, 200, body)
+  return true
+}
+
+function notFound(res: ServerResponse): true {
+  send(res, 404, { error: { code: 'NOT_FOUND', message: 'no such RA endpoint', params: { reason: 'endpoint' } } })
+  return true
+}
+
+const POST_ROUTES = new Set(['phone', 'phone/verify', 'medium/challenge', 'medium/verify', 'codes', 'renewal', 'revoke', 'register'])
+
+function notAllowedOrMissing(res: ServerResponse, route: string): true {
+  if (!POST_ROUTES.has(route)) return notFound(res)
+  res.setHeader('allow', 'POST')
+  send(res, 405, { error: { code: 'BAD_REQUEST', message: 'use POST for this endpoint', params: { reason: 'method' } } })
+  return true
+}

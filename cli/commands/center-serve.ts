@@ -1,0 +1,53 @@
+import { UsageError, requireString, optionalString, type Command } from '../command'
+import { startCenter } from '../../center/center'
+
+function intOption(args: { values: Record<string, unknown> }, name: string, min: number, max: number): number | undefined {
+  const v = args.values[name]
+  if (v === undefined) return undefined
+  if (typeof v !== 'string' || !/^\d+$/.test(v)) throw new UsageError(`--${name} must be a whole number`)
+  const n = Number(v)
+  if (n < min || n > max) throw new UsageError(`--${name} must be between ${min} and ${max}`)
+  return n
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (sig: string) => {
+      process.off('SIGINT', onInt)
+      process.off('SIGTERM', onTerm)
+      resolve(sig)
+    }
+    const onInt = () => on('SIGINT')
+    const onTerm = () => on('SIGTERM')
+    process.on('SIGINT', onInt)
+    process.on('SIGTERM', onTerm)
+  })
+}
+
+export const centerServeCommands: Command[] = [
+  {
+    name: 'center serve',
+    usage: 'center serve --data DIR [--host H] [--port N] [--validity-days N] [--renewal-window-days N]',
+    summary: 'Run the certification center (CMP CA + RA) until interrupted',
+    options: {
+      data: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'validity-days': { type: 'string' },
+      'renewal-window-days': { type: 'string' },
+    },
+    async run(args, io) {
+      const dataDir = requireString(args, 'data')
+      const host = optionalString(args, 'host') ?? '127.0.0.1'
+      const port = intOption(args, 'port', 0, 65535) ?? 0
+      const validityDays = intOption(args, 'validity-days', 1, 3650)
+      const renewalWindowDays = intOption(args, 'renewal-window-days', 0, 365)
+      const center = await startCenter({ dataDir, host, port, validityDays, renewalWindowDays })
+      io.out(`listening on ${center.url}`)
+      await untilSignal()
+      await center.close()
+      return 0
+    },
+  },
+]
