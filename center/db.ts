@@ -48,8 +48,8 @@ class Gate {
 
 function gatedTransaction(tx: Transaction, release: () => void): Transaction {
   return new Proxy(tx, {
-    get(target, prop, receiver) {
-      const v = Reflect.get(target, prop, receiver) as unknown
+    get(target, prop) {
+      const v = Reflect.get(target, prop) as unknown // getters (e.g. `closed`) read private fields: run them on the target, not the proxy
       if (prop === 'commit' || prop === 'rollback') {
         return async () => {
           try {
@@ -77,8 +77,8 @@ function gatedClient(client: Client): Client {
   const gate = new Gate()
   const serial = new Set(['execute', 'batch', 'executeMultiple', 'migrate'])
   return new Proxy(client, {
-    get(target, prop, receiver) {
-      const v = Reflect.get(target, prop, receiver) as unknown
+    get(target, prop) {
+      const v = Reflect.get(target, prop) as unknown // getters (e.g. `closed`) read private fields: run them on the target, not the proxy
       if (typeof v !== 'function') return v
       const fn = v as (...a: unknown[]) => Promise<unknown>
       if (prop === 'transaction') {

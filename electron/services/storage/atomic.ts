@@ -141,7 +141,11 @@ export async function writeFolderAtomic(
   let movedAside = false
   try {
     await fs.mkdir(tmp, { recursive: true })
-    for (const [name, data] of Object.entries(files)) await writeAndSync(fs, join(tmp, name), data)
+    // In parallel: the fsyncs then share journal commits. Wait for every write to settle
+    // before cleaning up, so none lands in the temp folder after it was removed.
+    const results = await Promise.allSettled(Object.entries(files).map(([name, data]) => writeAndSync(fs, join(tmp, name), data)))
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (failed) throw failed.reason
     await fsyncDir(tmp)
     const exists = await fs.stat(dest).then(() => true, () => false)
     if (exists) {

@@ -236,7 +236,8 @@ export function createWizardHandlers(deps: WizardDeps): Handlers<typeof centerCa
       if (!opened.randomNum) throw new CertError('UNSUPPORTED', 'this certificate’s key carries no randomNum, so its identity cannot be checked', { reason: 'no-randomnum' })
       const { challenge } = await ra().post<{ challenge: string }>(`/ra/sessions/${encodeURIComponent(req.sessionId)}/register/challenge`, {})
       const { sign } = await import('node:crypto')
-      const signature = sign('sha256', Buffer.from(challenge, 'utf8'), opened.privateKey)
+      // The RA verifies over the challenge's bytes, which travel base64-encoded.
+      const signature = sign('sha256', Buffer.from(challenge, 'base64'), opened.privateKey)
       return ra().post(`/ra/sessions/${encodeURIComponent(req.sessionId)}/register`, {
         certDer: Buffer.from(certDer).toString('base64'),
         signature: signature.toString('base64'),
