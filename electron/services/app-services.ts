@@ -13,6 +13,9 @@ import { keysHandlers } from './keys/handlers'
 import { pfxHandlers } from './pfx/handlers'
 import { createStorageHandlers } from './storage/handlers'
 import { transferHandlers } from './transfer/handlers'
+import { DriveWatcher, driveNpkiRoot } from './drives/index'
+import { NpkiWatcher } from './storage/watch'
+import { npkiRoots } from './certs/roots'
 
 export interface AppServices {
   dispatch: Dispatch
@@ -37,6 +40,8 @@ export interface AppServicesOptions {
   setBadge?: (count: number) => void
   /** Run expiry reminders at start and daily (default true). */
   reminders?: boolean
+  /** Watch NPKI folders and drives and tell the UI when certificates change (default true). */
+  watch?: boolean
   /** Overrides for the embedded center (tests: short validity to exercise renewal). */
   centerOptions?: Partial<Omit<StartCenterOptions, 'dataDir'>>
 }
@@ -54,14 +59,26 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
   }
   const center = () => (remote ? { url: remote, embedded: false } : { url: embedded?.url ?? '', embedded: true })
 
-  const certsHandlers = createCertsHandlers({ settings, version: opts.version, host: opts.host, center })
+  // Drives: USB events trigger rescans where the usb module works, with polling as a fallback.
+  const drives = new DriveWatcher()
+  const driveRoots = () => drives.current().map((v) => ({ path: driveNpkiRoot(v), label: v.label ?? v.mountPoint }))
+  let npkiWatcher: NpkiWatcher | undefined
+  if (opts.watch !== false) {
+    await drives.start()
+    drives.on('change', () => emit({ type: 'certs-changed' }))
+    npkiWatcher = new NpkiWatcher({ roots: async () => npkiRoots({ extra: (await settings.get()).extraRoots, drives: driveRoots() }).map((r) => r.path) })
+    npkiWatcher.on('certs-changed', () => emit({ type: 'certs-changed' }))
+    await npkiWatcher.start()
+  }
+
+  const certsHandlers = createCertsHandlers({ settings, version: opts.version, host: opts.host, center, driveRoots })
   const trash = new Trash(opts.dataDir)
   const handlers = {
     ...certsHandlers,
     ...createWizardHandlers({ center, trash }),
     ...keysHandlers,
     ...pfxHandlers,
-    ...createStorageHandlers({ dataDir: opts.dataDir, extraRoots: async () => (await settings.get()).extraRoots }),
+    ...createStorageHandlers({ dataDir: opts.dataDir, extraRoots: async () => (await settings.get()).extraRoots, drives: async () => drives.current() }),
     ...transferHandlers,
   }
   const dispatch = createDispatcher(contract, handlers as never)
@@ -88,6 +105,8 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
     embeddedCenter: () => embedded,
     async close() {
       reminders?.stop()
+      npkiWatcher?.stop()
+      drives.stop()
       await embedded?.close()
     },
   }

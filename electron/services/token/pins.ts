@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs'
+import { writeFileAtomic } from '../storage/atomic'
+
+/** Wrong PINs the app accepts before it refuses to try again (most tokens lock at 5 or 10). */
+export const DEFAULT_PIN_LIMIT = 5
+
+/**
+ * Counts wrong PINs per token and refuses further attempts after the limit. Hardware tokens
+ * lock themselves; SoftHSM2 and some cheap tokens never do, and an app that keeps sending
+ * guesses would turn such a token into an offline brute-force target. With a file the count
+ * survives restarts (the CLI is a new process each time).
+ */
+export class PinGuard {
+  private counts: Record<string, number> = {}
+  private loaded = false
+
+  constructor(
+    private readonly file?: string,
+    readonly limit: number = DEFAULT_PIN_LIMIT,
+  ) {}
+
+  private load(): void {
+    if (this.loaded || !this.file) return
+    this.loaded = true
+    try {
+      const v = JSON.parse(readFileSync(this.file, 'utf8')) as unknown
+      if (v && typeof v === 'object') for (const [k, n] of Object.entries(v)) if (typeof n === 'number') this.counts[k] = n
+    } catch {
+      /* no file yet */
+    }
+  }
+
+  private async save(): Promise<void> {
+    if (this.file) await writeFileAtomic(this.file, new TextEncoder().encode(JSON.stringify(this.counts)))
+  }
+
+  failures(token: string): number {
+    this.load()
+    return this.counts[token] ?? 0
+  }
+
+  locked(token: string): boolean {
+    return this.failures(token) >= this.limit
+  }
+
+  async fail(token: string): Promise<number> {
+    this.load()
+    this.counts[token] = (this.counts[token] ?? 0) + 1
+    await this.save()
+    return this.limit - this.counts[token]!
+  }
+
+  async ok(token: string): Promise<void> {
+    this.load()
+    if (this.counts[token] === undefined) return
+    delete this.counts[token]
+    await this.save()
+  }
+
+  /** Called after the PIN was reset with the security officer PIN. */
+  async reset(token: string): Promise<void> {
+    await this.ok(token)
+  }
+}

@@ -1,0 +1,105 @@
+import { z } from 'zod'
+import { LocationKind } from './certs'
+import { call, Empty } from './define'
+
+const Id = z.string().min(1).max(128)
+const Password = z.string().min(1).max(256)
+const Pin = z.string().min(1).max(256)
+const Hex = z.string().regex(/^([0-9a-fA-F]{2}){1,64}$/)
+
+export const DriveKind = z.enum(['usb-stick', 'usb-disk', 'card-reader', 'optical', 'other'])
+
+export const DriveInfo = z.object({
+  id: z.string(),
+  mountPoint: z.string(),
+  label: z.string().optional(),
+  fsType: z.string().optional(),
+  sizeBytes: z.number().optional(),
+  readOnly: z.boolean(),
+  kind: DriveKind,
+  bus: z.string().optional(),
+  model: z.string().optional(),
+  vendor: z.string().optional(),
+})
+export type DriveInfo = z.infer<typeof DriveInfo>
+
+export const TokenSlotInfo = z.object({
+  module: z.string(),
+  slot: z.string(),
+  label: z.string(),
+  serial: z.string(),
+  manufacturer: z.string(),
+  model: z.string(),
+  pinLocked: z.boolean(),
+})
+
+/** A place certificates live or can go: a PC root, a drive, a security token, a PFX file. */
+export const StorageLocation = z.object({
+  id: z.string(),
+  kind: LocationKind,
+  label: z.string(),
+  /** The NPKI root (pc, usb) or file (file); absent for tokens. */
+  path: z.string().optional(),
+  exists: z.boolean(),
+  writable: z.boolean(),
+  drive: DriveInfo.optional(),
+  token: TokenSlotInfo.optional(),
+})
+export type StorageLocation = z.infer<typeof StorageLocation>
+
+/** Where a copy or move goes: one of the listed PC roots, or a listed drive (its `NPKI` folder). */
+const Target = z
+  .object({
+    certId: Id,
+    password: Password,
+    toRoot: z.string().min(1).max(4096).optional(),
+    toDrive: z.string().min(1).max(512).optional(),
+    overwrite: z.boolean().optional(),
+  })
+  .strict()
+  .refine((r) => (r.toRoot === undefined) !== (r.toDrive === undefined), { message: 'give exactly one of toRoot and toDrive' })
+
+export const CopyResult = z.object({ path: z.string(), outcome: z.enum(['copied', 'replaced', 'identical']) })
+
+export const TrashEntry = z.object({
+  id: z.string(),
+  originalPath: z.string(),
+  deletedAt: z.string(),
+  expiresAt: z.string(),
+  owner: z.string().optional(),
+  subjectDn: z.string().optional(),
+  serialHex: z.string().optional(),
+  notAfter: z.string().optional(),
+  files: z.array(z.string()),
+})
+export type TrashEntry = z.infer<typeof TrashEntry>
+
+export const TokenCert = z.object({
+  idHex: z.string(),
+  label: z.string(),
+  serialHex: z.string(),
+  owner: z.string(),
+  subjectDn: z.string(),
+  issuerName: z.string(),
+  notAfter: z.string(),
+  hasPrivateKey: z.boolean(),
+})
+
+const TokenTarget = { module: z.string().min(1).max(4096).optional(), slot: z.string().regex(/^[0-9a-fA-F]{2,32}$/), pin: Pin }
+
+export const storageCalls = {
+  'storage.locations': call(Empty, z.object({ locations: z.array(StorageLocation) })),
+  'storage.copy': call(Target, CopyResult),
+  // Copy, read back and compare, then remove the source.
+  'storage.move': call(Target, CopyResult),
+  // Moves the folder to the app's trash for 30 days.
+  'storage.delete': call(z.object({ certId: Id }).strict(), z.object({ trashId: z.string(), expiresAt: z.string() })),
+  'storage.trashList': call(Empty, z.object({ entries: z.array(TrashEntry) })),
+  'storage.trashRestore': call(z.object({ trashId: z.string().regex(/^[0-9a-f]{16}$/), overwrite: z.boolean().optional() }).strict(), z.object({ path: z.string() })),
+  'token.list': call(z.object(TokenTarget).strict(), z.object({ certs: z.array(TokenCert) })),
+  // The key is decrypted with the certificate password in main and created on the token as a non-extractable object.
+  'token.import': call(z.object({ ...TokenTarget, certId: Id, password: Password }).strict(), z.object({ idHex: z.string(), outcome: z.enum(['imported', 'identical']) })),
+  'token.delete': call(z.object({ ...TokenTarget, idHex: Hex }).strict(), z.object({ removed: z.number().int() })),
+  // For issuance: the private key is generated on the token; only the public key comes back.
+  'token.keygen': call(z.object({ ...TokenTarget, label: z.string().min(1).max(64).optional() }).strict(), z.object({ idHex: z.string(), spkiDerBase64: z.string() })),
+}
