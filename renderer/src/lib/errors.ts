@@ -1,0 +1,14 @@
+import { ERROR_CODES, type ErrorCode } from '../../../shared/errors'
+import { ApiError } from '../api/client'
+
+/**
+ * Anything a call can throw, as an ApiError: a failed fetch (host gone) is a network error,
+ * anything else unexpected is internal. Its message is never shown; the UI translates the code.
+ */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err
+  const code = (err as { code?: unknown } | null)?.code
+  if (typeof code === 'string' && (ERROR_CODES as readonly string[]).includes(code)) return new ApiError({ code: code as ErrorCode, message: String((err as Error).message ?? code) })
+  if (err instanceof TypeError) return new ApiError({ code: 'NETWORK', message: 'the app host could not be reached' })
+  return new ApiError({ code: 'INTERNAL', message: 'unexpected error' })
+}

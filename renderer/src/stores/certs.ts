@@ -1,0 +1,108 @@
+import { defineStore } from 'pinia'
+import { computed, ref } from 'vue'
+import type { CertDetails, CertSummary } from '../../../shared/contract/certs'
+import type { ResponseOf } from '../../../shared/contract/index'
+import { api, type ApiError } from '../api/client'
+import { visibleCerts } from '../lib/cert-view'
+import { toApiError } from '../lib/errors'
+import { useSettingsStore } from './settings'
+
+export type RootInfo = ResponseOf<'certs.list'>['roots'][number]
+
+export const useCertsStore = defineStore('certs', () => {
+  const list = ref<CertSummary[]>([])
+  const roots = ref<RootInfo[]>([])
+  const loading = ref(false)
+  const loaded = ref(false)
+  const error = ref<ApiError | null>(null)
+  const selectedId = ref<string | null>(null)
+  const details = ref<CertDetails | null>(null)
+  const detailsOpen = ref(false)
+  const detailsLoading = ref(false)
+  const detailsError = ref<ApiError | null>(null)
+  // Answers that arrive after a newer request was sent are dropped.
+  let listSeq = 0
+  let detailsSeq = 0
+
+  const settings = useSettingsStore()
+  const hideExpired = computed(() => settings.settings.hideExpired)
+  const visible = computed(() => visibleCerts(list.value, hideExpired.value))
+  const hiddenCount = computed(() => list.value.length - visible.value.length)
+  const selected = computed(() => list.value.find((c) => c.id === selectedId.value) ?? null)
+
+  async function refresh(rescan = true): Promise<void> {
+    const seq = ++listSeq
+    loading.value = true
+    try {
+      const r = await api().call('certs.list', { rescan })
+      if (seq !== listSeq) return
+      list.value = r.certs
+      roots.value = r.roots
+      error.value = null
+      if (selectedId.value && !r.certs.some((c) => c.id === selectedId.value)) {
+        selectedId.value = null
+        closeDetails()
+      }
+    } catch (e) {
+      if (seq === listSeq) error.value = toApiError(e)
+    } finally {
+      if (seq === listSeq) {
+        loading.value = false
+        loaded.value = true
+      }
+    }
+  }
+
+  function select(id: string | null): void {
+    selectedId.value = id
+  }
+
+  async function openDetails(id: string): Promise<void> {
+    const seq = ++detailsSeq
+    selectedId.value = id
+    detailsOpen.value = true
+    detailsLoading.value = true
+    detailsError.value = null
+    details.value = null
+    try {
+      const d = await api().call('certs.details', { id })
+      if (seq === detailsSeq) details.value = d
+    } catch (e) {
+      if (seq === detailsSeq) detailsError.value = toApiError(e)
+    } finally {
+      if (seq === detailsSeq) detailsLoading.value = false
+    }
+  }
+
+  function closeDetails(): void {
+    detailsSeq++
+    detailsOpen.value = false
+    detailsLoading.value = false
+    details.value = null
+    detailsError.value = null
+  }
+
+  const setHideExpired = (v: boolean) => settings.setHideExpired(v)
+
+  return {
+    list,
+    roots,
+    loading,
+    loaded,
+    error,
+    selectedId,
+    selected,
+    details,
+    detailsOpen,
+    detailsLoading,
+    detailsError,
+    hideExpired,
+    visible,
+    hiddenCount,
+    refresh,
+    select,
+    openDetails,
+    closeDetails,
+    setHideExpired,
+  }
+})

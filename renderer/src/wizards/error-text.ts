@@ -1,0 +1,25 @@
+import type { ApiError } from '../api/client'
+
+type T = (key: string, params?: Record<string, unknown>) => string
+type Te = (key: string) => boolean
+
+/**
+ * One plain sentence (or two) for a failed wizard call: the center's reason when it gave one
+ * (params.reason), then how many tries are left; otherwise the general sentence for the code.
+ */
+export function wizardErrorText(err: ApiError, t: T, te: Te): string {
+  const p = err.params ?? {}
+  const reason = typeof p.reason === 'string' ? p.reason : ''
+  let text: string
+  if (err.code === 'CANCELLED') text = t('wizard.errors.cancelledOp')
+  else if (reason && te(`wizard.errors.${reason}`)) text = t(`wizard.errors.${reason}`, { fee: Number(p.requiredKrw ?? 4400).toLocaleString('ko-KR') })
+  else if (err.code === 'IO') text = t('wizard.errors.saveFailed')
+  else if (err.code === 'WRONG_PASSWORD') text = t('wizard.certPassword.wrong')
+  else {
+    text = t(`errors.${err.code}`)
+    const rule = err.code === 'PASSWORD_RULE' ? p.rule : undefined
+    if (typeof rule === 'string' && te(`passwordRule.${rule}`)) text += ` ${t(`passwordRule.${rule}`)}`
+  }
+  if (typeof p.remaining === 'number' && p.remaining > 0) text += ` ${t('wizard.errors.remaining', { n: p.remaining })}`
+  return text
+}

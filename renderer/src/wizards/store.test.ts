@@ -1,0 +1,144 @@
+import { createPinia, setActivePinia } from 'pinia'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { setApi } from '../api/client'
+import { FakeApi } from '../testing/fake-api'
+import { useWizardStore } from './store'
+
+const PW = 'Qwer!9a8s7d'
+
+function fakeCenter(fake: FakeApi) {
+  let n = 0
+  fake.overrides['center.startSession'] = () => ({ sessionId: `s${++n}`, medium: 'card' })
+  fake.overrides['center.sendPhoneCode'] = () => ({ expiresAt: '2030-01-01T00:00:00Z', to: '***-****-5678' })
+  fake.overrides['center.verifyPhone'] = (r) => {
+    if (r.code !== '123456') throw { code: 'FORBIDDEN', message: 'wrong', params: { reason: 'phone-code', remaining: 2 } }
+    return { verified: true }
+  }
+  fake.overrides['center.mediumChallenge'] = () => ({ medium: 'card', slots: [3, 17] })
+  fake.overrides['center.verifyMedium'] = (r) => {
+    if (r.response !== '1234') throw { code: 'FORBIDDEN', message: 'wrong', params: { reason: 'medium', remaining: 2 } }
+    return { verified: true }
+  }
+}
+
+/** Walks the issue wizard to its 발급 step. */
+async function toRun(w: ReturnType<typeof useWizardStore>) {
+  w.start('issue')
+  await w.next()
+  w.data.terms.service = true
+  w.data.terms.privacy = true
+  await w.next()
+  w.data.name = '홍길동'
+  w.data.idn = '900101-1234568'
+  w.data.account = '900123456789'
+  expect(await w.next()).toBe(true)
+  await w.sendPhoneCode()
+  w.secrets.phoneCode = '123456'
+  await w.verifyPhone()
+  w.secrets.cardFirst = '12'
+  w.secrets.cardSecond = '34'
+  await w.verifyMedium()
+  expect(w.canNext).toBe(true)
+  await w.next()
+  w.data.certType = 'limited'
+  await w.next()
+  await w.next()
+  w.secrets.password = PW
+  w.secrets.password2 = PW
+  await w.next()
+  expect(w.step).toBe('run')
+}
+
+describe('wizard store', () => {
+  let fake: FakeApi
+  beforeEach(() => {
+    setActivePinia(createPinia())
+    fake = new FakeApi()
+    setApi(fake)
+    fakeCenter(fake)
+  })
+
+  it('keeps what was typed across back and next, and needs each step done before moving on', async () => {
+    const w = useWizardStore()
+    w.start('issue')
+    await w.next()
+    expect(w.step).toBe('terms')
+    expect(w.canNext).toBe(false)
+    w.data.terms.service = true
+    expect(await w.next()).toBe(false)
+    w.data.terms.privacy = true
+    await w.next()
+    w.data.name = '홍길동'
+    w.data.idn = '12345'
+    expect(w.canNext).toBe(false)
+    w.data.idn = '9001011234568'
+    w.data.account = '900123456789'
+    await w.next()
+    expect(w.step).toBe('auth')
+    w.back()
+    expect(w.data.name).toBe('홍길동')
+    // Unchanged details reuse the session; changed ones drop it with its checks.
+    await w.next()
+    expect(fake.calls.filter((c) => c.name === 'center.startSession')).toHaveLength(1)
+    w.back()
+    w.data.name = '김철수'
+    expect(w.data.sessionId).toBe('')
+    await w.next()
+    expect(fake.calls.filter((c) => c.name === 'center.startSession')).toHaveLength(2)
+  })
+
+  it('shows the center’s reason and clears the half-codes after a wrong answer', async () => {
+    const w = useWizardStore()
+    await toRun(w)
+    w.start('issue')
+    await w.next()
+    w.data.terms.service = w.data.terms.privacy = true
+    await w.next()
+    Object.assign(w.data, { name: '홍길동', idn: '9001011234568', account: '900123456789' })
+    await w.next()
+    await w.sendPhoneCode()
+    w.secrets.phoneCode = '123456'
+    await w.verifyPhone()
+    w.secrets.cardFirst = '99'
+    w.secrets.cardSecond = '99'
+    await w.verifyMedium()
+    expect(w.error?.params).toMatchObject({ reason: 'medium', remaining: 2 })
+    expect(w.secrets.cardFirst + w.secrets.cardSecond).toBe('')
+    expect(w.data.mediumVerified).toBe(false)
+  })
+
+  it('cancel during 발급 asks main to stop the operation and wipes every secret', async () => {
+    const w = useWizardStore()
+    await toRun(w)
+    let release: (() => void) | undefined
+    fake.overrides['enroll.issue'] = () => new Promise((_, reject) => (release = () => reject({ code: 'CANCELLED', message: 'cancelled' })))
+    fake.overrides['enroll.cancel'] = () => {
+      release?.()
+      return { cancelled: true }
+    }
+    const running = w.run()
+    expect(w.running).toBe(true)
+    const opId = w.opId
+    await w.cancel()
+    await running
+    expect(fake.calls.find((c) => c.name === 'enroll.cancel')?.req).toEqual({ opId })
+    expect(Object.values(w.secrets).every((v) => v === '')).toBe(true)
+    expect(w.data.sessionId).toBe('')
+    expect(w.step).toBe('prepare')
+    expect(w.cancelledNote).toBe(true)
+    // The late failure of the cancelled call does not come back as an error on the fresh screen.
+    expect(w.error).toBeNull()
+  })
+
+  it('moves to 완료 with the result and forgets the password after success', async () => {
+    const w = useWizardStore()
+    await toRun(w)
+    fake.overrides['enroll.issue'] = () => ({ certId: 'n1', owner: '홍길동', kind: 'limited', issuerName: 'X', serialHex: '01', notAfter: '2030-01-01T00:00:00Z', location: 'pc', path: '/p' })
+    await w.run()
+    expect(w.step).toBe('done')
+    expect(w.result?.certId).toBe('n1')
+    expect(w.secrets.password).toBe('')
+    const req = fake.calls.find((c) => c.name === 'enroll.issue')?.req as { destination: unknown; certType: string }
+    expect(req).toMatchObject({ certType: 'limited', destination: { kind: 'pc' } })
+  })
+})
