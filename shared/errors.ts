@@ -57,7 +57,7 @@ export function toErrorInfo(err: unknown): ErrorInfo {
     if (code === 'ENOSPC') return { code: 'IO', message: 'the disk is full', params: { reason: 'disk-full' } }
     if (code === 'EROFS') return { code: 'IO', message: 'the medium is read-only', params: { reason: 'read-only' } }
     if (code === 'EACCES' || code === 'EPERM') return { code: 'IO', message: 'permission denied', params: { reason: 'permission' } }
-    if (code === 'EIO' || code === 'ENODEV' || code === 'ENXIO') return { code: 'IO', message: 'the drive could not be read or written (was it removed?)', params: { reason: 'device' } }
+    if (code === 'EIO' || code === 'ENODEV' || code === 'ENXIO' || code === 'ENOTDIR') return { code: 'IO', message: 'the drive could not be read or written (was it removed?)', params: { reason: 'device' } }
   }
   return { code: 'INTERNAL', message: 'unexpected internal error' }
 }

@@ -14,6 +14,7 @@ import { pfxHandlers } from './pfx/handlers'
 import { createStorageHandlers } from './storage/handlers'
 import { transferHandlers } from './transfer/handlers'
 import { DriveWatcher, driveNpkiRoot } from './drives/index'
+import type { DriveVolume } from './drives/types'
 import { NpkiWatcher } from './storage/watch'
 import { npkiRoots } from './certs/roots'
 
@@ -40,6 +41,8 @@ export interface AppServicesOptions {
   setBadge?: (count: number) => void
   /** Run expiry reminders at start and daily (default true). */
   reminders?: boolean
+  /** Where mounted drives come from (default: the OS; tests pass their own). */
+  driveList?: () => Promise<DriveVolume[]>
   /** Watch NPKI folders and drives and tell the UI when certificates change (default true). */
   watch?: boolean
   /** Overrides for the embedded center (tests: short validity to exercise renewal). */
@@ -60,11 +63,11 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
   const center = () => (remote ? { url: remote, embedded: false } : { url: embedded?.url ?? '', embedded: true })
 
   // Drives: USB events trigger rescans where the usb module works, with polling as a fallback.
-  const drives = new DriveWatcher()
+  const drives = new DriveWatcher(opts.driveList ? { list: opts.driveList, usbEvents: null } : {})
   const driveRoots = () => drives.current().map((v) => ({ path: driveNpkiRoot(v), label: v.label ?? v.mountPoint }))
   let npkiWatcher: NpkiWatcher | undefined
+  await drives.start()
   if (opts.watch !== false) {
-    await drives.start()
     drives.on('change', () => emit({ type: 'certs-changed' }))
     npkiWatcher = new NpkiWatcher({ roots: async () => npkiRoots({ extra: (await settings.get()).extraRoots, drives: driveRoots() }).map((r) => r.path) })
     npkiWatcher.on('certs-changed', () => emit({ type: 'certs-changed' }))
@@ -75,7 +78,15 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
   const trash = new Trash(opts.dataDir)
   const handlers = {
     ...certsHandlers,
-    ...createWizardHandlers({ center, trash }),
+    ...createWizardHandlers({
+      center,
+      trash,
+      // Saving is allowed only into roots main knows: the NPKI folders, settings' and the drives'.
+      allowedRoots: async () => ({
+        pc: npkiRoots({ extra: (await settings.get()).extraRoots }).map((r) => r.path),
+        usb: driveRoots().map((r) => r.path),
+      }),
+    }),
     ...keysHandlers,
     ...pfxHandlers,
     ...createStorageHandlers({ dataDir: opts.dataDir, extraRoots: async () => (await settings.get()).extraRoots, drives: async () => drives.current() }),

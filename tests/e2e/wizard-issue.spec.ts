@@ -55,6 +55,9 @@ test.describe('issue wizard', () => {
     await expect(page.getByTestId('dest-token')).toBeDisabled()
     await expect(page.getByTestId('dest-token-note')).toContainText('하드디스크에 발급받은 뒤 보안토큰으로 복사')
     await expect(page.getByTestId('dest-pc')).toBeChecked()
+    // No drive is plugged in on the test machine: the option says so instead of failing later.
+    await expect(page.getByTestId('dest-usb')).toBeDisabled()
+    await expect(page.getByTestId('dest-usb-note')).toHaveText(/이동식디스크가 없습니다|이동식디스크 목록을 읽을 수 없어/)
     await checkpoint(page, 'wizard-issue-07-location')
     await next(page)
 

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import QRCode from 'qrcode'
@@ -11,6 +11,8 @@ import { kindOf } from '../../../shared/policy'
 import { certIdFor, getFoundCert } from '../certs/registry'
 import { parseCertificate } from '../certs/parse'
 import { npkiRoots } from '../certs/roots'
+import { scanRoots } from '../certs/scan'
+import { revokedSerials } from './revoked'
 import { generateRsaKey, issue, renew, type EnrollStage } from '../enroll/cmp-client'
 import { buildPkcs8WithRandomNum, newRandomNum } from '../enroll/npki-key'
 import { issuedFolder, saveIssued } from '../enroll/save'
@@ -25,6 +27,8 @@ export interface WizardDeps {
   trash: Trash
   /** Where 하드디스크 saves go by default (the OS's main NPKI folder, or CERTMGR_NPKI_ROOTS's first). */
   defaultRoot?: () => string
+  /** The roots a certificate may be saved into; the renderer's choice must be one of them. */
+  allowedRoots?: () => Promise<{ pc: string[]; usb: string[] }>
 }
 
 interface Codes {
@@ -79,9 +83,15 @@ export function createWizardHandlers(deps: WizardDeps): Handlers<typeof centerCa
     }
   }
 
-  function rootFor(dest: Destination): { root: string; location: 'pc' | 'usb' } {
-    if (dest.kind === 'pc') return { root: dest.root ?? defaultRoot(), location: 'pc' }
-    if (dest.kind === 'usb') return { root: dest.root, location: 'usb' }
+  async function rootFor(dest: Destination): Promise<{ root: string; location: 'pc' | 'usb' }> {
+    if (dest.kind === 'pc' || dest.kind === 'usb') {
+      const root = dest.kind === 'pc' ? (dest.root ?? defaultRoot()) : dest.root
+      const allowed = await deps.allowedRoots?.()
+      if (allowed && !allowed[dest.kind].some((r) => resolve(r) === resolve(root))) {
+        throw new CertError(dest.kind === 'usb' ? 'IO' : 'FORBIDDEN', dest.kind === 'usb' ? 'the removable drive is no longer connected' : 'that folder is not one of the NPKI folders', dest.kind === 'usb' ? { reason: 'device' } : undefined)
+      }
+      return { root, location: dest.kind }
+    }
     throw new CertError('UNSUPPORTED', 'issuing straight onto a security token is not available yet; issue to the PC and copy it to the token', { reason: 'token-issue' })
   }
 
@@ -144,7 +154,7 @@ export function createWizardHandlers(deps: WizardDeps): Handlers<typeof centerCa
       requireNewPassword(req.password)
       const s = session(req.sessionId)
       if (s.purpose !== 'issue' && s.purpose !== 'reissue') throw new CertError('BAD_REQUEST', 'this identity check was not made for issuing a certificate')
-      const { root, location } = rootFor(req.destination)
+      const { root, location } = await rootFor(req.destination)
       return withOp(req.opId, async (signal) => {
         const center = deps.center()
         // The RA hands out the codes only after the phone and the security medium were verified.
@@ -171,9 +181,12 @@ export function createWizardHandlers(deps: WizardDeps): Handlers<typeof centerCa
         }
         const issued = await issue({ url: center.url, reference: codes.reference, authCode: codes.authCode, privateKey: key.privateKey, publicKey: key.publicKey, randomNum, signal, onProgress, beforeConfirm })
         sessions.delete(req.sessionId)
+        const f = parseCertificate(issued.certDer)
+        // 재발급: the center revoked the previous certificate; its local copy goes to the trash
+        // (restorable for 30 days) so the list does not offer a revoked certificate.
+        const revoked = s.purpose === 'reissue' ? await trashRevoked(center.url, f.issuerDn, [root], deps.trash) : []
         progress(ctx, req.opId, 'done', 1)
         ctx.emit({ type: 'certs-changed' })
-        const f = parseCertificate(issued.certDer)
         return {
           certId: certIdFor(folder),
           owner: f.owner,
@@ -184,6 +197,7 @@ export function createWizardHandlers(deps: WizardDeps): Handlers<typeof centerCa
           location,
           path: folder,
           feeKrw: codes.feeKrw,
+          ...(revoked[0] ? { revokedSerialHex: revoked[0] } : {}),
         }
       })
     },
@@ -251,6 +265,19 @@ export function createWizardHandlers(deps: WizardDeps): Handlers<typeof centerCa
       return { cancelled: !!ac }
     },
   }
+}
+
+/** Moves local certificates of this issuer that its CRL lists as revoked to the trash. */
+async function trashRevoked(centerUrl: string, issuerDn: string, extraRoots: string[], trash: Trash): Promise<string[]> {
+  const serials = await revokedSerials(centerUrl)
+  if (!serials?.size) return []
+  const roots = npkiRoots({ extra: extraRoots })
+  const moved: string[] = []
+  for (const c of scanRoots(roots).certs) {
+    if (!c.facts || c.facts.issuerDn !== issuerDn || !serials.has(c.facts.serialHex)) continue
+    await trash.put(c.path).then(() => moved.push(c.facts!.serialHex), () => undefined)
+  }
+  return moved
 }
 
 /**

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AppEvent } from '../../../shared/contract/progress'
@@ -101,6 +101,8 @@ describe('issue, renew and reissue through the app services', () => {
     expect(new Date(renewed.notAfter).getTime()).toBeGreaterThan(new Date(issued.notAfter).getTime())
     const opened = openSignKey(readFileSync(join(renewed.path, 'signCert.der')), readFileSync(join(renewed.path, 'signPri.key')), PASSWORD)
     expect(opened.privateKey.asymmetricKeyType).toBe('rsa')
+    const trash = await call<{ entries: { serialHex?: string }[] }>('storage.trashList', {})
+    expect(trash.entries.map((e) => e.serialHex)).toContain(issued.serialHex)
     issued = { ...issued, ...renewed }
   })
 
@@ -108,8 +110,14 @@ describe('issue, renew and reissue through the app services', () => {
     await call('certs.list', {})
     const sessionId = await verifiedSession(customer, 'reissue')
     const NEW_PW = 'Zxcv@5b6n7m'
-    const again = await call<{ serialHex: string; path: string }>('enroll.issue', { opId: 'op4', sessionId, certType: 'limited', destination: { kind: 'pc' }, password: NEW_PW })
+    const again = await call<{ serialHex: string; path: string; revokedSerialHex?: string }>('enroll.issue', { opId: 'op4', sessionId, certType: 'limited', destination: { kind: 'pc' }, password: NEW_PW })
     expect(again.serialHex).not.toBe(issued.serialHex)
+    // The revoked one left the list for the trash; only the new certificate remains.
+    expect(again.revokedSerialHex).toBe(issued.serialHex)
+    const list = await call<{ certs: { serialHex: string }[] }>('certs.list', {})
+    expect(list.certs.map((c) => c.serialHex)).toEqual([again.serialHex])
+    const trash = await call<{ entries: { serialHex?: string }[] }>('storage.trashList', {})
+    expect(trash.entries.map((e) => e.serialHex)).toContain(issued.serialHex)
     expect(() => openSignKey(readFileSync(join(again.path, 'signCert.der')), readFileSync(join(again.path, 'signPri.key')), NEW_PW)).not.toThrow()
     const crlUrl = `${services.center().url}/crl`
     const crl = Buffer.from(await (await fetch(crlUrl)).arrayBuffer())
@@ -121,5 +129,63 @@ describe('issue, renew and reissue through the app services', () => {
 
   it('cancelling an unknown operation says nothing was running', async () => {
     expect(await call('enroll.cancel', { opId: 'nothing' })).toEqual({ cancelled: false })
+  })
+})
+
+describe('a drive removed while the certificate is being saved', () => {
+  let svc: AppServices
+  const mount = tempDir('certmgr-usb-')
+  const pcRoot = join(tempDir('certmgr-wiz2-'), 'NPKI')
+  const local = async <T>(name: string, req: unknown): Promise<T> => {
+    const r = await svc.dispatch(name, req, ctx)
+    if (!r.ok) throw Object.assign(new Error(r.error.message), r.error)
+    return r.value as T
+  }
+  beforeAll(async () => {
+    process.env.CERTMGR_NPKI_ROOTS = pcRoot
+    svc = await createAppServices({
+      dataDir: tempDir('certmgr-wiz2-data-'),
+      host: 'web',
+      version: 'test',
+      reminders: false,
+      watch: false,
+      driveList: async () => [{ id: 'sdb1', mountPoint: mount, label: 'USB', readOnly: false, kind: 'usb-stick' }],
+    })
+  })
+  afterAll(async () => {
+    await svc.close()
+    process.env.CERTMGR_NPKI_ROOTS = root
+  })
+
+  async function session(customer: { card?: { serial: string; slots: string[] }; account: string }, idn: string): Promise<string> {
+    const { sessionId } = await local<{ sessionId: string }>('center.startSession', { name: '김철수', idn, account: customer.account, purpose: 'issue' })
+    await local('center.sendPhoneCode', { sessionId, channel: 'sms' })
+    const { messages } = await local<{ messages: { text: string }[] }>('center.outbox', {})
+    await local('center.verifyPhone', { sessionId, code: messages[0]!.text.match(/\d{6}/)![0] })
+    const ch = await local<{ slots: [number, number] }>('center.mediumChallenge', { sessionId })
+    await local('center.verifyMedium', { sessionId, response: expectedCardResponse(customer.card!, ch.slots) })
+    return sessionId
+  }
+
+  it('says the drive is gone, leaves nothing behind, and the center never activates the certificate', async () => {
+    const idn = '8802022345678'
+    const customer = await local<{ account: string; card?: { serial: string; slots: string[] } }>('center.register', { name: '김철수', idn, phone: '010-2222-3333', medium: 'card' })
+    const usbRoot = join(mount, 'NPKI')
+    const sessionId = await session(customer, idn)
+    // The stick is pulled: its mount point is gone (here: replaced by a file, so nothing can be created there).
+    rmSync(mount, { recursive: true, force: true })
+    writeFileSync(mount, '')
+    await expect(local('enroll.issue', { opId: 'usb1', sessionId, certType: 'limited', destination: { kind: 'usb', root: usbRoot }, password: PASSWORD })).rejects.toMatchObject({ code: 'IO', params: { reason: 'device' } })
+    expect(existsSync(usbRoot)).toBe(false)
+    // The unconfirmed certificate is not active: issuing again to the PC is allowed.
+    const again = await local<{ path: string }>('enroll.issue', { opId: 'pc1', sessionId: await session(customer, idn), certType: 'limited', destination: { kind: 'pc' }, password: PASSWORD })
+    expect(again.path.startsWith(pcRoot)).toBe(true)
+  })
+
+  it('refuses a destination that is not one of the known roots', async () => {
+    const idn = '7703033456789'
+    const customer = await local<{ account: string; card?: { serial: string; slots: string[] } }>('center.register', { name: '김철수', idn, phone: '010-4444-5555', medium: 'card' })
+    const sessionId = await session(customer, idn)
+    await expect(local('enroll.issue', { opId: 'x1', sessionId, certType: 'limited', destination: { kind: 'pc', root: '/etc/NPKI' }, password: PASSWORD })).rejects.toMatchObject({ code: 'FORBIDDEN' })
   })
 })

@@ -127,6 +127,23 @@ describe('CertActions', () => {
     expect(w.find('[data-testid="cm-password"]').exists()).toBe(true)
   })
 
+  it('says the drive was removed when the chosen drive is gone', async () => {
+    const usb: StorageLocation = { ...RO_USB, id: 'usb:sdc1', label: 'STICK', path: '/media/stick/NPKI', writable: true, drive: { id: 'sdc1', mountPoint: '/media/stick', readOnly: false, kind: 'usb-stick' } }
+    fake.overrides['storage.locations'] = () => ({ locations: [HOME, usb] })
+    fake.overrides['storage.copy'] = () => {
+      throw fail('NOT_FOUND')
+    }
+    const w = mount(CertActions, { props: { details: details() }, global: global() })
+    await w.get('[data-testid="action-copyTo"]').trigger('click')
+    await flushPromises()
+    await w.get('[data-testid="cm-password"]').setValue('pw')
+    await w.get('form').trigger('submit')
+    await w.get('[data-testid="cm-run"]').trigger('click')
+    await flushPromises()
+    expect(fake.calls.at(-1)).toEqual({ name: 'storage.copy', req: { certId: 'c1', password: 'pw', toDrive: 'sdc1' } })
+    expect(w.get('[data-testid="error"]').text()).toContain('이동식디스크가 빠졌거나')
+  })
+
   it('deletes to the trash after saying it is kept for 30 days', async () => {
     fake.overrides['storage.delete'] = () => ({ trashId: '0123456789abcdef', expiresAt: '2026-12-26T10:00:00.000Z' })
     const w = mount(CertActions, { props: { details: details() }, global: global() })

@@ -67,6 +67,11 @@ describe('휴대폰에서 가져오기', () => {
     expect(w.get('[data-testid="pc-url"]').text()).toBe('http://192.168.0.5:4000/s/abc')
     expect(w.get('[data-testid="pc-code"]').text()).toBe('1234-5678-9012')
     expect(w.get('[data-testid="pc-countdown"]').text()).toMatch(/번호 유효 시간 [45]:\d\d 남음/)
+    // A wrong number typed on the phone: the PC says how many tries are left, even once the listener waits again.
+    fake.emit({ type: 'transfer', sessionId: SID, state: 'wrong-code', detail: { failuresLeft: 2, retryAfterMs: 1000 } })
+    fake.emit({ type: 'transfer', sessionId: SID, state: 'phone-connected' })
+    await flushPromises()
+    expect(w.get('[data-testid="pc-wrong"]').text()).toContain('남은 기회는 2번')
     status = 'received'
     fake.emit({ type: 'transfer', sessionId: SID, state: 'received' })
     await flushPromises()

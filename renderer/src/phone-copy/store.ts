@@ -148,10 +148,11 @@ export const usePhoneCopyStore = defineStore('phoneCopy', () => {
     begin('send', () => api().call('transfer.startSend', req.format === 'pfx' && req.password ? req : { certId: req.certId, format: req.format }))
   const startReceive = () => begin('receive', () => api().call('transfer.startReceive', {}))
 
-  async function submitCode(input: string): Promise<void> {
+  /** What became of a typed number: the screen clears the field after a wrong one. */
+  async function submitCode(input: string): Promise<'ok' | 'wrong' | 'ended' | 'error' | 'skipped'> {
     const id = sessionId.value
     const digits = codeDigits(input)
-    if (!id || digits.length !== 12 || busy.value) return
+    if (!id || digits.length !== 12 || busy.value) return 'skipped'
     busy.value = true
     error.value = null
     try {
@@ -159,17 +160,22 @@ export const usePhoneCopyStore = defineStore('phoneCopy', () => {
       if (r.ok) {
         failuresLeft.value = null
         if (!ended.value && state.value !== 'done') state.value = 'sending'
-      } else if (r.locked) setState('locked')
-      else {
-        failuresLeft.value = r.failuresLeft ?? null
-        waitUntil.value = Date.now() + (r.retryAfterMs ?? 0)
-        setState('wrong-code')
+        return 'ok'
       }
+      if (r.locked) {
+        setState('locked')
+        return 'ended'
+      }
+      failuresLeft.value = r.failuresLeft ?? null
+      waitUntil.value = Date.now() + (r.retryAfterMs ?? 0)
+      setState('wrong-code')
+      return 'wrong'
     } catch (e) {
       const err = toApiError(e)
       const s = err.code === 'TRANSFER' && typeof err.params?.state === 'string' ? asState(err.params.state) : null
       if (s) setState(s)
       else error.value = err
+      return s ? 'ended' : 'error'
     } finally {
       busy.value = false
     }
