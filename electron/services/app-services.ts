@@ -75,9 +75,24 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
   }
 
   const certsHandlers = createCertsHandlers({ settings, version: opts.version, host: opts.host, center, driveRoots })
+  let reminders: ReminderScheduler | undefined
+  if (opts.reminders !== false) {
+    reminders = new ReminderScheduler(
+      opts.dataDir,
+      async () => (await certsHandlers['certs.list']({}, { emit })).certs,
+      (r) => {
+        emit({ type: 'reminder', certId: r.certId, daysLeft: r.daysLeft })
+        opts.notify?.(r)
+      },
+      opts.setBadge,
+    )
+    reminders.start()
+  }
+
   const trash = new Trash(opts.dataDir)
   const handlers = {
     ...certsHandlers,
+    'reminders.list': async () => ({ reminders: (reminders?.latest ?? []).map((r) => ({ certId: r.certId, daysLeft: r.daysLeft, milestone: r.milestone })) }),
     ...createWizardHandlers({
       center,
       trash,
@@ -94,19 +109,6 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
   }
   const dispatch = createDispatcher(contract, handlers as never)
 
-  let reminders: ReminderScheduler | undefined
-  if (opts.reminders !== false) {
-    reminders = new ReminderScheduler(
-      opts.dataDir,
-      async () => (await certsHandlers['certs.list']({}, { emit })).certs,
-      (r) => {
-        emit({ type: 'reminder', certId: r.certId, daysLeft: r.daysLeft })
-        opts.notify?.(r)
-      },
-      opts.setBadge,
-    )
-    reminders.start()
-  }
 
   return {
     dispatch,

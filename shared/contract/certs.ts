@@ -64,6 +64,8 @@ export const certsCalls = {
     z.object({ certs: z.array(CertSummary), roots: z.array(RootInfo) }),
   ),
   'certs.details': call(z.object({ id: z.string().min(1).max(128) }).strict(), CertDetails),
+  /** Expiry reminders of the latest daily check (the renderer shows them as a banner). */
+  'reminders.list': call(Empty, z.object({ reminders: z.array(z.object({ certId: z.string(), daysLeft: z.number().int(), milestone: z.enum(['window', 'd7', 'd1']) })) })),
   'settings.get': call(Empty, Settings),
   'settings.set': call(Settings.partial().strict(), Settings),
 }

@@ -15,7 +15,7 @@ export interface CertsDeps {
   driveRoots?: () => { path: string; label?: string }[]
 }
 
-export function createCertsHandlers(deps: CertsDeps): Handlers<typeof certsCalls> {
+export function createCertsHandlers(deps: CertsDeps): Handlers<Omit<typeof certsCalls, 'reminders.list'>> {
   return {
     'app.info': async () => {
       const c = deps.center()

@@ -48,6 +48,8 @@ export type Notify = (r: Reminder) => void
 export class ReminderScheduler {
   private timer?: ReturnType<typeof setInterval>
   private sent?: Set<string>
+  /** What the latest check found due, for a window that opens after the notification went out. */
+  latest: Reminder[] = []
 
   constructor(
     private readonly dataDir: string,
@@ -79,6 +81,7 @@ export class ReminderScheduler {
       this.notify(r)
       sent.add(`${r.serialHex}|${r.notAfter}|${r.milestone}`)
     }
+    if (due.length) this.latest = due
     if (due.length) await writeFileAtomic(this.file, new TextEncoder().encode(JSON.stringify([...sent])))
     this.setBadge(certs.filter((c) => c.state === 'renewable').length)
     return due

@@ -8,6 +8,10 @@ const en: MessageSchema = {
     title: 'Joint Certificate Manager',
     subtitle: 'Your joint certificates on this PC and removable drives at a glance',
     skipToContent: 'Skip to content',
+    reminder: "{owner}'s certificate expires in {days} days. You can renew it now.",
+    reminderToday: "{owner}'s certificate expires today. Renew it now.",
+    reminderRenew: 'Renew',
+    reminderDismiss: 'Dismiss',
   },
   nav: {
     label: 'Main menu',

@@ -10,6 +10,10 @@ const ko = {
     title: '공동인증서 매니저',
     subtitle: '내 PC와 이동식디스크의 공동인증서를 한눈에',
     skipToContent: '본문으로 건너뛰기',
+    reminder: '{owner}님의 인증서가 {days}일 후 만료됩니다. 지금 갱신할 수 있습니다.',
+    reminderToday: '{owner}님의 인증서가 오늘 만료됩니다. 지금 갱신하세요.',
+    reminderRenew: '갱신하기',
+    reminderDismiss: '닫기',
   },
   nav: {
     label: '주 메뉴',
