@@ -1,4 +1,4 @@
-import { contextBridge, ipcRenderer } from 'electron'
+import { contextBridge, ipcRenderer, webUtils } from 'electron'
 import { contract } from '../../shared/contract/index'
 import type { AppEvent } from '../../shared/contract/progress'
 import { namespaced } from '../../shared/contract/namespaced'
@@ -23,4 +23,11 @@ const bridge = {
 }
 
 // `certmgr.invoke(name, req)` for the typed client, and `certmgr.certs.list(req)` style calls.
-contextBridge.exposeInMainWorld('certmgr', { ...namespaced([...allowed], bridge.invoke), invoke: bridge.invoke, onEvent: bridge.onEvent })
+// pathForFile: the real path of a file the user dropped or picked (Electron only), so main can
+// open a PFX the user chose; it reveals nothing the user did not hand over.
+contextBridge.exposeInMainWorld('certmgr', {
+  ...namespaced([...allowed], bridge.invoke),
+  invoke: bridge.invoke,
+  onEvent: bridge.onEvent,
+  pathForFile: (file: File) => webUtils.getPathForFile(file),
+})

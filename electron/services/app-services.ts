@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
+import { CertError } from '../../shared/errors'
+import type { HandlerContext } from './handler'
 import { contract } from '../../shared/contract/index'
 import type { AppEvent } from '../../shared/contract/progress'
 import { startCenter, type RunningCenter, type StartCenterOptions } from '../../center/center'
@@ -104,6 +106,21 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
     }),
     ...keysHandlers,
     ...pfxHandlers,
+    // The renderer names paths here, so main narrows them: a PFX is written only as a .pfx/.p12
+    // file (never over an arbitrary file), and imported only into a root main knows.
+    'pfx.export': async (req: Parameters<typeof pfxHandlers['pfx.export']>[0], ctx: HandlerContext) => {
+      if (!/\.(pfx|p12)$/i.test(req.outPath)) throw new CertError('BAD_REQUEST', 'the PFX file name must end in .pfx or .p12', { reason: 'pfx-extension' })
+      return pfxHandlers['pfx.export'](req, ctx)
+    },
+    'pfx.import': async (req: Parameters<typeof pfxHandlers['pfx.import']>[0], ctx: HandlerContext) => {
+      if (req.root !== undefined) {
+        const known = [...npkiRoots({ extra: (await settings.get()).extraRoots }), ...driveRoots()].map((r) => resolve(r.path))
+        if (!known.includes(resolve(req.root))) throw new CertError('FORBIDDEN', 'that folder is not one of the NPKI folders')
+      }
+      const r = await pfxHandlers['pfx.import'](req, ctx)
+      ctx.emit({ type: 'certs-changed' })
+      return r
+    },
     ...createStorageHandlers({ dataDir: opts.dataDir, extraRoots: async () => (await settings.get()).extraRoots, drives: async () => drives.current() }),
     ...transferHandlers,
   }

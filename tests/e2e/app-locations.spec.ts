@@ -2,6 +2,7 @@
  * Storage locations and certificate actions through the UI, against the real services in
  * this process (browser host, temp NPKI roots, the PyPinkSign fixture).
  */
+import AxeBuilder from '@axe-core/playwright'
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -10,6 +11,7 @@ import { PYPINKSIGN, expect, screen, test } from './helpers/app-host'
 
 const PASSWORD = readFileSync(join(PYPINKSIGN, 'password.txt'), 'utf8').trim()
 const rows = (page: Page) => page.getByTestId('cert-row')
+const axeViolations = async (page: Page) => (await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa']).analyze()).violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
 
 async function addRoot(page: Page, root: string): Promise<void> {
   mkdirSync(root, { recursive: true })
@@ -52,6 +54,7 @@ test.describe('locations and certificate actions', () => {
     await expect(panel.getByTestId('cm-confirm')).toContainText('복사할까요?')
     await panel.scrollIntoViewIfNeeded()
     await screen(page, 'locations-copy-confirm')
+    expect(await axeViolations(page)).toEqual([])
     await panel.getByTestId('cm-run').click()
     await expect(panel.getByTestId('cm-result')).toContainText('인증서를 복사했습니다')
     await panel.scrollIntoViewIfNeeded()
@@ -139,6 +142,7 @@ test.describe('locations and certificate actions', () => {
       await expect(dialog).toBeVisible()
       await dialog.getByTestId('pin-input').fill('123456')
       await screen(page, 'locations-token-pin')
+    expect(await axeViolations(page)).toEqual([])
       await dialog.getByTestId('pin-submit').click()
       const err = dialog.getByTestId('error')
       await expect(err).toHaveAttribute('data-code', 'TOKEN')
@@ -168,6 +172,7 @@ test.describe('PFX files', () => {
     await panel.getByTestId('pfx-import-password').fill(PASSWORD)
     await expect(panel.getByTestId('pfx-root')).toHaveValue(`pc:${app.roots[0]}`)
     await screen(page, 'locations-file')
+    expect(await axeViolations(page)).toEqual([])
     await panel.getByTestId('pfx-import').click()
     await expect(page.getByTestId('loc-notice')).toContainText('가져왔습니다')
     await page.getByTestId('loc-tab-pc').click()

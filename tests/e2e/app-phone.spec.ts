@@ -4,6 +4,7 @@
  * 127.0.0.1; its URL names phone.certmgr.test, which Chromium maps to 127.0.0.1, so the phone
  * page runs on a non-loopback origin as on a LAN.
  */
+import AxeBuilder from '@axe-core/playwright'
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -54,6 +55,8 @@ test.describe('phone copy in the app: receive', () => {
     const url = (await page.getByTestId('pc-url').innerText()).trim()
     expect(url).toMatch(/^http:\/\/phone\.certmgr\.test:\d+\/s\//)
     await screen(page, 'phone-receive-code')
+    const axe = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa']).analyze()
+    expect(axe.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([])
 
     const phone = await phonePage(browser, url)
     try {
