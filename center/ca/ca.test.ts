@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Client } from '@libsql/client'
+import { AsnConvert } from '@peculiar/asn1-schema'
+import { Certificate } from '@peculiar/asn1-x509'
 import { openCenterDb } from '../db'
 import { resolveConfig } from '../config'
 import { Ca } from './ca'
@@ -84,5 +86,21 @@ describe('Ca', () => {
       return execFileSync('openssl', ['x509', '-in', p, '-noout', '-subject']).toString()
     }
     expect(subj(r.certDer)).toBe(subj(old.certDer))
+  })
+
+  it('writes issued certificates in canonical DER (the schema re-encodes them byte for byte)', async () => {
+    const ec = new Uint8Array(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'der' }))
+    for (const spkiDer of [spki(), ec]) {
+      const { certDer } = await ca.issue({ customerId: 'c9', certType: 'general', purpose: 'issue', spkiDer, customer, randomNum: new Uint8Array(randomBytes(20)), transactionId: `t9-${spkiDer.length}` })
+      expect(Buffer.from(AsnConvert.serialize(AsnConvert.parse(certDer, Certificate))).equals(Buffer.from(certDer))).toBe(true)
+    }
+  })
+
+  it('issues and activates in one commit when asked to, superseding the active one', async () => {
+    const before = (await ca.findActiveCert('c1', 'limited'))!
+    const r = await ca.issue({ customerId: 'c1', certType: 'limited', purpose: 'reissue', spkiDer: spki(), customer, transactionId: 't10' }, { confirm: true })
+    expect((await ca.row(r.serialHex))?.status).toBe('active')
+    expect((await ca.certBySerial(before.serialHex))?.status).toBe('revoked')
+    expect(Buffer.from(ca.crlDer()).includes(Buffer.from(before.serialHex, 'hex'))).toBe(true)
   })
 })

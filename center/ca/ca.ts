@@ -1,7 +1,7 @@
 import { createHash, createPublicKey, randomBytes, randomInt, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto'
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Client } from '@libsql/client'
+import type { Client, InStatement } from '@libsql/client'
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema'
 import {
   AlgorithmIdentifier,
@@ -44,7 +44,7 @@ import {
 import { buildIdentifyDataSan, OID_IDENTIFY_DATA } from '../../electron/services/formats/vid'
 import { CertError } from '../../shared/errors'
 import type { CenterConfig } from '../config'
-import { ab, derBitString, derSequence, toHex, u8 } from './der'
+import { ab, derBitString, derSequence, derTime, derTlv, readTlv, toHex, u8 } from './der'
 import type { CaFacade, CertStatus, CertType, RevocationReason } from './facade'
 import { loadOrCreateCaKey } from './keystore'
 import { Mutex } from './mutex'
@@ -124,6 +124,22 @@ function newSerial(): Uint8Array {
 function keyIdOf(spki: SubjectPublicKeyInfo): Uint8Array {
   return new Uint8Array(createHash('sha1').update(new Uint8Array(spki.subjectPublicKey)).digest())
 }
+
+/** SHA-1 of the subjectPublicKey bits of a DER SubjectPublicKeyInfo (RFC 5280 4.2.1.2 method 1). */
+function keyIdOfSpkiDer(spkiDer: Uint8Array): Uint8Array {
+  const outer = readTlv(spkiDer, 0)
+  const alg = readTlv(spkiDer, outer.start)
+  const bits = readTlv(spkiDer, alg.end)
+  if (outer.tag !== 0x30 || alg.tag !== 0x30 || bits.tag !== 0x03 || bits.end !== outer.end || bits.end - bits.start < 2) {
+    throw new CertError('BAD_REQUEST', 'malformed SubjectPublicKeyInfo')
+  }
+  return new Uint8Array(createHash('sha1').update(spkiDer.subarray(bits.start + 1, bits.end)).digest())
+}
+
+const extDer = (e: Extension): Uint8Array => u8(AsnConvert.serialize(e))
+
+/** [0] EXPLICIT INTEGER 2 (v3). */
+const V3_DER = Uint8Array.of(0xa0, 0x03, 0x02, 0x01, 0x02)
 
 function rowOf(r: Record<string, unknown>): CertRow {
   return {
@@ -223,6 +239,22 @@ export class Ca implements CaFacade {
     return Ca.assemble(key, tbs)
   }
 
+  private fixed: { sigAlgDer: Uint8Array; issuerDer: Uint8Array; akiDer: Uint8Array; keyUsageDer: Uint8Array; policyDer: Record<CertType, Uint8Array> } | undefined
+
+  /** The parts of every end-entity certificate that depend on the CA and config only. */
+  private fixedParts(): NonNullable<Ca['fixed']> {
+    if (this.fixed) return this.fixed
+    const policy = (oid: string) => extDer(ext(id_ce_certificatePolicies, false, new CertificatePolicies([new PolicyInformation({ policyIdentifier: oid })])))
+    this.fixed = {
+      sigAlgDer: u8(AsnConvert.serialize(Ca.sigAlg(this.key))),
+      issuerDer: u8(AsnConvert.serialize(this.name)),
+      akiDer: extDer(ext(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(keyIdOf(this.cert.tbsCertificate.subjectPublicKeyInfo)) }))),
+      keyUsageDer: extDer(ext(id_ce_keyUsage, true, new KeyUsage(KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation))),
+      policyDer: { limited: policy(this.config.policyOids.limited), general: policy(this.config.policyOids.general) },
+    }
+    return this.fixed
+  }
+
   caCertDer(): Uint8Array {
     return this.certDer
   }
@@ -258,9 +290,12 @@ export class Ca implements CaFacade {
     return s
   }
 
-  /** Issues a certificate and stores it as 'pending'. Caller confirms it with `confirm`. */
-  async issue(req: IssueRequest): Promise<{ serialHex: string; certDer: Uint8Array; notAfter: Date }> {
-    const spki = AsnConvert.parse(ab(req.spkiDer), SubjectPublicKeyInfo)
+  /**
+   * Issues a certificate and stores it as 'pending'; the caller confirms it with `confirm`, or
+   * passes `confirm: true` (implicitConfirm) to store it active at once. `alsoRun` gives statements (for the new serial) that
+   * commit in the same write transaction as the certificate.
+   */
+  async issue(req: IssueRequest, opts: { confirm?: boolean; alsoRun?: (serialHex: string) => InStatement[] } = {}): Promise<{ serialHex: string; certDer: Uint8Array; notAfter: Date }> {
     const now = Date.now()
     let subject: Name
     let notAfter: number
@@ -284,33 +319,35 @@ export class Ca implements CaFacade {
     const notBefore = now - 60_000
     const serial = newSerial()
     const serialHex = toHex(serial)
-    const caSpki = this.cert.tbsCertificate.subjectPublicKeyInfo
-    const exts: Extension[] = [
-      ext(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(keyIdOf(caSpki)) })),
-      ext(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyIdOf(spki))),
-      ext(id_ce_keyUsage, true, new KeyUsage(KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation)),
-      ext(id_ce_certificatePolicies, false, new CertificatePolicies([new PolicyInformation({ policyIdentifier: this.config.policyOids[req.certType] })])),
+    const fixed = this.fixedParts()
+    const extDers: Uint8Array[] = [
+      fixed.akiDer,
+      extDer(ext(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyIdOfSpkiDer(req.spkiDer)))),
+      fixed.keyUsageDer,
+      fixed.policyDer[req.certType],
     ]
     if (req.randomNum) {
       const value = buildIdentifyDataSan(req.customer.name, req.customer.idn, req.randomNum)
-      exts.push(ext(id_ce_subjectAltName, false, new SubjectAlternativeName([new GeneralName({ otherName: new OtherName({ typeId: OID_IDENTIFY_DATA, value: ab(value) }) })])))
+      extDers.push(extDer(ext(id_ce_subjectAltName, false, new SubjectAlternativeName([new GeneralName({ otherName: new OtherName({ typeId: OID_IDENTIFY_DATA, value: ab(value) }) })]))))
     } else {
       // A renewal without a new randomNum keeps the old binding; the key file keeps its randomNum.
       const oldSan = oldExtensions?.find((e) => e.extnID === id_ce_subjectAltName)
-      if (oldSan) exts.push(oldSan)
+      if (oldSan) extDers.push(extDer(oldSan))
     }
-    const tbs = new TBSCertificate({
-      version: Version.v3,
-      serialNumber: ab(serial),
-      signature: Ca.sigAlg(this.key),
-      issuer: this.name,
-      validity: new Validity({ notBefore: new Date(notBefore), notAfter: new Date(notAfter) }),
-      subject,
-      subjectPublicKeyInfo: spki,
-      extensions: new Extensions(exts),
-    })
-    const certDer = Ca.assemble(this.key, tbs)
-    await this.db.execute({
+    // TBSCertificate assembled from DER parts: the fixed ones are encoded once per CA, and the
+    // requester's SubjectPublicKeyInfo (already DER, its POPO verified) goes in verbatim.
+    const tbsDer = derSequence(
+      V3_DER,
+      derTlv(0x02, serial),
+      fixed.sigAlgDer,
+      fixed.issuerDer,
+      derSequence(derTime(notBefore), derTime(notAfter)),
+      u8(AsnConvert.serialize(subject)),
+      req.spkiDer,
+      derTlv(0xa3, derSequence(...extDers)),
+    )
+    const certDer = derSequence(tbsDer, fixed.sigAlgDer, derBitString(Ca.signDer(this.key, tbsDer)))
+    const insert: InStatement = {
       sql: `INSERT INTO ca_certs (serial_hex, customer_id, cert_type, status, subject, not_before, not_after, cert_der, cert_hash_sha256,
               transaction_id, purpose, replaces_serial, created_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       args: [
@@ -327,7 +364,20 @@ export class Ca implements CaFacade {
         req.renewOf?.serialHex ?? null,
         now,
       ],
-    })
+    }
+    if (!opts.confirm && !opts.alsoRun) {
+      await this.db.execute(insert)
+    } else {
+      // One write transaction instead of one commit per step: a crash leaves either nothing or
+      // the whole issuance (and the caller's bookkeeping) behind.
+      await this.lock.run(async () => {
+        const stmts: InStatement[] = [insert]
+        if (opts.confirm) stmts.push(...Ca.confirmStatements(serialHex, req.customerId, req.certType, Date.now()))
+        stmts.push(...(opts.alsoRun?.(serialHex) ?? []))
+        const rs = await this.db.batch(stmts, 'write')
+        if (opts.confirm && (rs[1]?.rowsAffected ?? 0) > 0) await this.publishCrl()
+      })
+    }
     return { serialHex, certDer, notAfter: new Date(notAfter) }
   }
 
@@ -341,23 +391,21 @@ export class Ca implements CaFacade {
       if (!row) throw new CertError('NOT_FOUND', 'no such certificate')
       if (row.status === 'active') return
       if (row.status !== 'pending') throw new CertError('CONFLICT', `certificate is ${row.status}`, { reason: row.status })
-      const now = Date.now()
-      const others = await this.db.execute({
-        sql: `SELECT serial_hex FROM ca_certs WHERE customer_id = ? AND cert_type = ? AND status = 'active' AND serial_hex <> ?`,
-        args: [row.customerId, row.certType, serialHex],
-      })
-      await this.db.batch(
-        [
-          ...others.rows.map((r) => ({
-            sql: `UPDATE ca_certs SET status = 'revoked', revoked_at = ?, revocation_reason = 4 WHERE serial_hex = ? AND status = 'active'`,
-            args: [now, String(r.serial_hex)],
-          })),
-          { sql: `UPDATE ca_certs SET status = 'active', confirmed_at = ? WHERE serial_hex = ? AND status = 'pending'`, args: [now, serialHex] },
-        ],
-        'write',
-      )
-      if (others.rows.length > 0) await this.publishCrl()
+      const rs = await this.db.batch(Ca.confirmStatements(serialHex, row.customerId, row.certType, Date.now()), 'write')
+      if ((rs[0]?.rowsAffected ?? 0) > 0) await this.publishCrl()
     })
+  }
+
+  /** Activates a pending certificate, first revoking any other active one of the customer and type as superseded. */
+  private static confirmStatements(serialHex: string, customerId: string, certType: CertType, now: number): InStatement[] {
+    return [
+      {
+        sql: `UPDATE ca_certs SET status = 'revoked', revoked_at = ?, revocation_reason = 4
+              WHERE customer_id = ? AND cert_type = ? AND status = 'active' AND serial_hex <> ?`,
+        args: [now, customerId, certType, serialHex],
+      },
+      { sql: `UPDATE ca_certs SET status = 'active', confirmed_at = ? WHERE serial_hex = ? AND status = 'pending'`, args: [now, serialHex] },
+    ]
   }
 
   /** Drops a pending certificate whose confirmation was negative; it is recorded as revoked so it can never come back. */

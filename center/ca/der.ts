@@ -42,3 +42,32 @@ export const u8 = (b: ArrayBuffer | Uint8Array): Uint8Array => (b instanceof Uin
 export function ab(b: Uint8Array): ArrayBuffer {
   return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer
 }
+
+/** One TLV at `off`: its tag and where its contents start and end. Definite lengths only (DER). */
+export function readTlv(b: Uint8Array, off: number): { tag: number; start: number; end: number } {
+  const tag = b[off]
+  let len = b[off + 1]
+  if (tag === undefined || len === undefined) throw new RangeError('truncated DER')
+  let start = off + 2
+  if (len & 0x80) {
+    const n = len & 0x7f
+    if (n === 0 || n > 4) throw new RangeError('unsupported DER length')
+    len = 0
+    for (let i = 0; i < n; i++) len = len * 256 + (b[start + i] ?? 0)
+    start += n
+  }
+  const end = start + len
+  if (end > b.length) throw new RangeError('truncated DER')
+  return { tag, start, end }
+}
+
+/** UTCTime through 2049, GeneralizedTime after (RFC 5280 4.1.2.5), whole seconds. */
+export function derTime(ms: number): Uint8Array {
+  const d = new Date(ms)
+  const y = d.getUTCFullYear()
+  const p2 = (n: number) => String(n).padStart(2, '0')
+  const rest = `${p2(d.getUTCMonth() + 1)}${p2(d.getUTCDate())}${p2(d.getUTCHours())}${p2(d.getUTCMinutes())}${p2(d.getUTCSeconds())}Z`
+  const utc = y >= 1950 && y <= 2049
+  const text = utc ? `${p2(y % 100)}${rest}` : `${String(y).padStart(4, '0')}${rest}`
+  return derTlv(utc ? 0x17 : 0x18, new TextEncoder().encode(text))
+}

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { AsnConvert } from '@peculiar/asn1-schema'
-import { AlgorithmIdentifier, GeneralName, SubjectKeyIdentifier, id_ce_subjectKeyIdentifier } from '@peculiar/asn1-x509'
+import { GeneralName, SubjectKeyIdentifier, id_ce_subjectKeyIdentifier } from '@peculiar/asn1-x509'
 import {
   InfoTypeAndValue,
   InfoTypeAndValues,
@@ -15,6 +15,7 @@ import {
 import { buildErrorBody, statusInfo } from '../../shared/cmp/messages'
 import { computePbm, pbmAlgorithm, type PbmLimits } from '../../shared/cmp/pbm'
 import type { Ca } from '../ca/ca'
+import { nodePbmHashes } from './pbm-hashes'
 import { ab, derBitString, derSequence, derTlv, u8 } from '../ca/der'
 
 /** A refusal to be sent back as an `error` body (or a rejection status inside ip/kup/rp). */
@@ -45,6 +46,8 @@ export interface ResponseOptions {
   implicitConfirm?: boolean
   /** Certificates for extraCerts (the CA certificate is always included). */
   extraCerts?: Uint8Array[]
+  /** Our senderNonce; 16 fresh random bytes when not given. */
+  senderNonce?: Uint8Array
 }
 
 const keyIds = new WeakMap<Ca, ArrayBuffer | undefined>()
@@ -57,37 +60,65 @@ function caKeyId(ca: Ca): ArrayBuffer | undefined {
   return id
 }
 
+const parts = new WeakMap<Ca, { senderDer: Uint8Array; sigAlgDer: Uint8Array }>()
+
+function caParts(ca: Ca): { senderDer: Uint8Array; sigAlgDer: Uint8Array } {
+  let p = parts.get(ca)
+  if (!p) {
+    p = { senderDer: u8(AsnConvert.serialize(new GeneralName({ directoryName: ca.name }))), sigAlgDer: u8(AsnConvert.serialize(ca.signatureAlgorithm)) }
+    parts.set(ca, p)
+  }
+  return p
+}
+
+const IMPLICIT_CONFIRM_DER = u8(AsnConvert.serialize(new InfoTypeAndValues([new InfoTypeAndValue({ infoType: OID.itImplicitConfirm, infoValue: null })])))
+
+/** GeneralizedTime in whole seconds, YYYYMMDDHHMMSSZ (RFC 4210 messageTime). */
+function derGeneralizedTime(ms: number): Uint8Array {
+  const text = new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/[-:T]/g, '').replace('.000Z', 'Z')
+  return derTlv(0x18, new TextEncoder().encode(text))
+}
+
 /**
  * Builds, protects and encodes a response. The DER is assembled from the exact header and body
  * bytes that were MACed or signed, so a re-encoding difference can never break the protection.
  */
 export function buildResponse(body: PKIBody | Uint8Array, o: ResponseOptions): { der: Uint8Array; senderNonce: Uint8Array } {
-  const senderNonce = new Uint8Array(randomBytes(16))
-  const header = new PKIHeader({
-    pvno: o.pvno,
-    sender: new GeneralName({ directoryName: o.ca.name }),
-    recipient: o.request?.sender ?? new GeneralName({ directoryName: o.ca.name }),
-    messageTime: new Date(Math.floor(Date.now() / 1000) * 1000),
-    transactionID: o.request?.transactionID,
-    senderNonce: ab(senderNonce),
-    recipNonce: o.request?.senderNonce,
-  })
+  const senderNonce = o.senderNonce ?? new Uint8Array(randomBytes(16))
+  const fixed = caParts(o.ca)
+  let pbmParam: PBMParameter | undefined
+  let protectionAlgDer: Uint8Array
+  let senderKID: ArrayBuffer | undefined
   if (o.protection.kind === 'pbm') {
     // Same one-way function, MAC and iteration count as the client chose, with a fresh salt.
     const p = o.protection.param
-    header.protectionAlg = pbmAlgorithm(new PBMParameter({ salt: ab(new Uint8Array(randomBytes(16))), owf: p.owf, iterationCount: p.iterationCount, mac: p.mac }))
+    pbmParam = new PBMParameter({ salt: ab(new Uint8Array(randomBytes(16))), owf: p.owf, iterationCount: p.iterationCount, mac: p.mac })
+    protectionAlgDer = u8(AsnConvert.serialize(pbmAlgorithm(pbmParam)))
   } else {
-    header.protectionAlg = o.ca.signatureAlgorithm
-    header.senderKID = caKeyId(o.ca)
+    protectionAlgDer = fixed.sigAlgDer
+    senderKID = caKeyId(o.ca)
   }
-  if (o.implicitConfirm) header.generalInfo = new InfoTypeAndValues([new InfoTypeAndValue({ infoType: OID.itImplicitConfirm, infoValue: null })])
-  const headerDer = u8(AsnConvert.serialize(header))
+  // PKIHeader assembled from DER parts (every tagged field is EXPLICIT in the CMP module); the
+  // CA's own parts are encoded once. Field order and encodings are those of the schema.
+  const req = o.request
+  const opt = (tag: number, v: ArrayBuffer | undefined) => (v ? [derTlv(tag, derTlv(0x04, u8(v)))] : [])
+  const headerDer = derSequence(
+    derInteger(o.pvno),
+    fixed.senderDer,
+    req?.sender ? u8(AsnConvert.serialize(req.sender)) : fixed.senderDer,
+    derTlv(0xa0, derGeneralizedTime(Date.now())),
+    derTlv(0xa1, protectionAlgDer),
+    ...opt(0xa2, senderKID),
+    ...opt(0xa4, req?.transactionID),
+    ...opt(0xa5, ab(senderNonce)),
+    ...opt(0xa6, req?.senderNonce),
+    ...(o.implicitConfirm ? [derTlv(0xa8, IMPLICIT_CONFIRM_DER)] : []),
+  )
   const bodyDer = body instanceof Uint8Array ? body : u8(AsnConvert.serialize(body))
   const protectedPart = derSequence(headerDer, bodyDer)
   let protection: Uint8Array
-  if (o.protection.kind === 'pbm') {
-    const param = AsnConvert.parse((header.protectionAlg as AlgorithmIdentifier).parameters as ArrayBuffer, PBMParameter)
-    protection = computePbm(param, o.protection.secret, protectedPart, o.pbmLimits)
+  if (o.protection.kind === 'pbm' && pbmParam) {
+    protection = computePbm(pbmParam, o.protection.secret, protectedPart, o.pbmLimits, nodePbmHashes)
   } else {
     protection = o.ca.sign(protectedPart)
   }

@@ -90,6 +90,25 @@ describe('CmpService', () => {
     expect(await ca.findActiveCert(c.customerId, 'limited')).toBeDefined()
   })
 
+  it('an implicitConfirm reissue supersedes the old certificate in the same commit and republishes the CRL', async () => {
+    const c = await customer()
+    const first = await ra.createEnrollmentCodes(c.customerId, 'limited', 'issue')
+    const ir1 = await buildIrMessage({ reference: first.reference, secret: first.authCode, ...rsaKey(), implicitConfirm: true })
+    expect(parseResponse(await cmp.handle(ir1.der)).type).toBe('ip')
+    const old = await ca.findActiveCert(c.customerId, 'limited')
+    expect(old).toBeDefined()
+    const again = await ra.createEnrollmentCodes(c.customerId, 'limited', 'reissue')
+    const ir2 = await buildIrMessage({ reference: again.reference, secret: again.authCode, ...rsaKey(), implicitConfirm: true })
+    const ip2 = parseResponse(await cmp.handle(ir2.der))
+    expect(ip2.type).toBe('ip')
+    expect((await ca.findActiveCert(c.customerId, 'limited'))?.certDer).toEqual(ip2.certDer)
+    expect((await ca.certBySerial(old!.serialHex))?.status).toBe('revoked')
+    expect(Buffer.from(ca.crlDer()).includes(Buffer.from(old!.serialHex, 'hex'))).toBe(true)
+    const tx = await db.execute({ sql: 'SELECT state, last_nonce FROM cmp_transactions WHERE transaction_id = ?', args: [Buffer.from(ir2.transactionID).toString('hex')] })
+    expect(tx.rows[0]?.state).toBe('done')
+    expect(tx.rows[0]?.last_nonce).toBe(Buffer.from(ip2.senderNonce!).toString('hex'))
+  })
+
   it('rejects a wrong certHash and never activates that certificate', async () => {
     const c = await customer()
     const codes = await ra.createEnrollmentCodes(c.customerId, 'limited', 'issue')

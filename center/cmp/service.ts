@@ -1,8 +1,8 @@
-import { createHash, type KeyObject } from 'node:crypto'
-import type { Client } from '@libsql/client'
+import { createHash, randomBytes, type KeyObject } from 'node:crypto'
+import type { Client, InStatement } from '@libsql/client'
 import { AsnConvert } from '@peculiar/asn1-schema'
 import { Certificate, GeneralName, Name } from '@peculiar/asn1-x509'
-import { CertId, CertReqMsg, OID, PKIBody, PKIHeader, PKIMessage, PKIStatus } from '../../shared/cmp/asn1'
+import { CertId, CertReqMsg, OID, PKIBody, PKIHeader, PKIMessage, PKIStatus, type PBMParameter } from '../../shared/cmp/asn1'
 import {
   bodyType,
   buildGenpBody,
@@ -25,10 +25,11 @@ import {
 } from '../../shared/cmp/messages'
 import { constantTimeEqual, parsePbmAlgorithm, type PbmLimits } from '../../shared/cmp/pbm'
 import { CertError } from '../../shared/errors'
-import type { Ca, IssuePurpose } from '../ca/ca'
+import type { Ca, IssuePurpose, IssueRequest } from '../ca/ca'
 import type { CertType, RevocationReason } from '../ca/facade'
 import type { CenterConfig } from '../config'
 import { accepted, buildResponse, certRepBodyDer, CmpFailure, errorBody, type Protection } from './response'
+import { nodePbmHashes } from './pbm-hashes'
 import type { RaPort } from './ra-port'
 import { acceptableKey, isSignatureAlgorithm, spkiKey, verifySignature } from './sig'
 
@@ -74,6 +75,10 @@ interface Exchange {
   implicitConfirm?: boolean
   /** Set once this message opened or validly continued its transaction; only then is our nonce recorded. */
   ownsTx?: boolean
+  /** Our senderNonce for the answer, chosen up front so it can be stored with the transaction's last update. */
+  senderNonce: Uint8Array
+  /** Set when senderNonce is already stored as the transaction's last_nonce. */
+  nonceStored?: boolean
 }
 
 /**
@@ -105,7 +110,7 @@ export class CmpService {
   async handle(der: Uint8Array): Promise<Uint8Array> {
     if (der.length > this.config.maxMessageBytes) throw new CertError('BAD_REQUEST', 'CMP message too large')
     const msg = decodePKIMessage(der)
-    const ex: Exchange = { msg, protection: { kind: 'signature' } }
+    const ex: Exchange = { msg, protection: { kind: 'signature' }, senderNonce: new Uint8Array(randomBytes(16)) }
     let body: PKIBody | Uint8Array
     try {
       body = await this.dispatch(ex)
@@ -128,7 +133,7 @@ export class CmpService {
   }
 
   private async respond(ex: Exchange, body: PKIBody | Uint8Array): Promise<Uint8Array> {
-    const { der, senderNonce } = buildResponse(body, {
+    const { der } = buildResponse(body, {
       ca: this.ca,
       pvno: this.config.cmpVersion,
       request: ex.msg.header,
@@ -136,11 +141,12 @@ export class CmpService {
       pbmLimits: this.limits,
       implicitConfirm: ex.implicitConfirm,
       extraCerts: ex.extraCerts,
+      senderNonce: ex.senderNonce,
     })
     const tid = hex(ex.msg.header.transactionID)
-    if (tid && ex.ownsTx) {
+    if (tid && ex.ownsTx && !ex.nonceStored) {
       // Stored before the answer leaves: the client's next message must echo it as recipNonce.
-      await this.db.execute({ sql: 'UPDATE cmp_transactions SET last_nonce = ?, updated_at = ? WHERE transaction_id = ?', args: [hex(senderNonce), Date.now(), tid] })
+      await this.db.execute({ sql: 'UPDATE cmp_transactions SET last_nonce = ?, updated_at = ? WHERE transaction_id = ?', args: [hex(ex.senderNonce), Date.now(), tid] })
     }
     return der
   }
@@ -183,7 +189,7 @@ export class CmpService {
     const param = parsePbmAlgorithm(ex.msg.header.protectionAlg)
     let ok: boolean
     try {
-      ok = verifyPbmProtection(ex.msg, secret, this.limits)
+      ok = verifyPbmProtection(ex.msg, secret, this.limits, { param, hashes: nodePbmHashes })
     } catch (err) {
       if (err instanceof CertError && err.params?.reason === 'pbm-iterations') throw new CmpFailure('badAlg', err.message)
       throw err
@@ -236,28 +242,41 @@ export class CmpService {
   private async claimTransaction(ex: Exchange, kind: string, fields: { reference?: string; signerSerial?: string } = {}): Promise<string> {
     const tid = hex(ex.msg.header.transactionID)
     const now = Date.now()
-    const res = await this.db.execute({
-      sql: `INSERT INTO cmp_transactions (transaction_id, kind, state, reference, signer_serial, created_at, updated_at)
-            VALUES (?, ?, 'open', ?, ?, ?, ?) ON CONFLICT(transaction_id) DO NOTHING`,
-      args: [tid, kind, fields.reference ?? null, fields.signerSerial ?? null, now, now],
-    })
-    if (res.rowsAffected === 0) throw new CmpFailure('transactionIdInUse', 'transactionID already used')
-    await this.claimNonce(ex)
+    await this.pruneIfDue(now)
+    // Both claims in one commit; each is still judged on its own row count.
+    const [txRes, nonceRes] = await this.db.batch(
+      [
+        {
+          sql: `INSERT INTO cmp_transactions (transaction_id, kind, state, reference, signer_serial, created_at, updated_at)
+                VALUES (?, ?, 'open', ?, ?, ?, ?) ON CONFLICT(transaction_id) DO NOTHING`,
+          args: [tid, kind, fields.reference ?? null, fields.signerSerial ?? null, now, now],
+        },
+        this.nonceInsert(ex, now),
+      ],
+      'write',
+    )
+    if (txRes?.rowsAffected !== 1) throw new CmpFailure('transactionIdInUse', 'transactionID already used')
+    if (nonceRes?.rowsAffected !== 1) throw new CmpFailure('badSenderNonce', 'senderNonce already used (replayed message)')
     ex.ownsTx = true
     return tid
   }
 
-  private async claimNonce(ex: Exchange): Promise<void> {
-    const now = Date.now()
+  private async pruneIfDue(now: number): Promise<void> {
     if (now - this.lastPrune > 60_000) {
       this.lastPrune = now
       await this.db.execute({ sql: 'DELETE FROM cmp_nonces WHERE seen_at < ?', args: [now - NONCE_RETENTION_MS] })
       for (const [k, v] of this.live) if (v.expiresAt < now) this.live.delete(k)
     }
-    const res = await this.db.execute({
-      sql: 'INSERT INTO cmp_nonces (nonce, seen_at) VALUES (?, ?) ON CONFLICT(nonce) DO NOTHING',
-      args: [hex(ex.msg.header.senderNonce), now],
-    })
+  }
+
+  private nonceInsert(ex: Exchange, now: number): InStatement {
+    return { sql: 'INSERT INTO cmp_nonces (nonce, seen_at) VALUES (?, ?) ON CONFLICT(nonce) DO NOTHING', args: [hex(ex.msg.header.senderNonce), now] }
+  }
+
+  private async claimNonce(ex: Exchange): Promise<void> {
+    const now = Date.now()
+    await this.pruneIfDue(now)
+    const res = await this.db.execute(this.nonceInsert(ex, now))
     if (res.rowsAffected === 0) throw new CmpFailure('badSenderNonce', 'senderNonce already used (replayed message)')
   }
 
@@ -277,10 +296,15 @@ export class CmpService {
   }
 
   private async setTx(tid: string, state: string, serialHex?: string, certReqId?: number): Promise<void> {
-    await this.db.execute({
-      sql: 'UPDATE cmp_transactions SET state = ?, serial_hex = COALESCE(?, serial_hex), cert_req_id = COALESCE(?, cert_req_id), updated_at = ? WHERE transaction_id = ?',
-      args: [state, serialHex ?? null, certReqId ?? null, Date.now(), tid],
-    })
+    await this.db.execute(this.setTxStatement(tid, state, serialHex, certReqId))
+  }
+
+  private setTxStatement(tid: string, state: string, serialHex?: string, certReqId?: number, lastNonce?: Uint8Array): InStatement {
+    return {
+      sql: `UPDATE cmp_transactions SET state = ?, serial_hex = COALESCE(?, serial_hex), cert_req_id = COALESCE(?, cert_req_id),
+              last_nonce = COALESCE(?, last_nonce), updated_at = ? WHERE transaction_id = ?`,
+      args: [state, serialHex ?? null, certReqId ?? null, lastNonce ? hex(lastNonce) : null, Date.now(), tid],
+    }
   }
 
   // ------------------------------------------------------------------------------------------
@@ -305,7 +329,7 @@ export class CmpService {
     if (!acceptableKey(key)) throw new CmpFailure('badCertTemplate', 'key must be RSA-2048 or larger, EC P-256/P-384 or Ed25519')
     if (!verifySignature(check.algorithm.algorithm, key, check.data, check.signature)) throw new CmpFailure('badPOP', 'proof of possession signature does not verify')
     if (check.input?.authInfo.publicKeyMAC) {
-      if (!secret || !verifyPublicKeyMac(check.input, secret, this.limits)) throw new CmpFailure('badPOP', 'proof of possession MAC does not verify')
+      if (!secret || !verifyPublicKeyMac(check.input, secret, this.limits, { hashes: nodePbmHashes, publicKeyDer: check.publicKey })) throw new CmpFailure('badPOP', 'proof of possession MAC does not verify')
     }
     let randomNum: Uint8Array | undefined
     try {
@@ -373,32 +397,37 @@ export class CmpService {
       await this.chargeFee(enrollment.customerId, enrollment.certType, enrollment.purpose)
       await this.ra.consumeEnrollment(reference)
       const purpose: IssuePurpose = enrollment.purpose
-      const issued = await this.ca.issue({
-        customerId: enrollment.customerId,
-        certType: enrollment.certType,
-        purpose,
-        spkiDer: req.spkiDer,
-        customer,
-        randomNum: req.randomNum,
-        transactionId: tid,
-      })
-      await this.finishIssue(ex, tid, issued.serialHex, req.certReqId, enrollment.authCode)
+      const issued = await this.issueAndFinish(
+        ex,
+        tid,
+        { customerId: enrollment.customerId, certType: enrollment.certType, purpose, spkiDer: req.spkiDer, customer, randomNum: req.randomNum, transactionId: tid },
+        req.certReqId,
+        enrollment.authCode,
+      )
       return this.issuedResponse(type === 'cr' ? 'cp' : type === 'p10cr' ? 'cp' : 'ip', req.certReqId, issued.certDer)
     } finally {
       this.inFlight.delete(reference)
     }
   }
 
-  /** Confirms at once under implicitConfirm; otherwise waits for certConf (the certificate stays pending). */
-  private async finishIssue(ex: Exchange, tid: string, serialHex: string, certReqId: number, secret?: string): Promise<void> {
-    if (hasImplicitConfirm(ex.msg.header)) {
-      await this.ca.confirm(serialHex)
+  /**
+   * Issues and records the transaction's new state in the same commit as the certificate: active
+   * at once under implicitConfirm, otherwise pending until certConf. Our answer's senderNonce is
+   * stored with it, so the client's certConf can be matched against it.
+   */
+  private async issueAndFinish(ex: Exchange, tid: string, issue: IssueRequest, certReqId: number, secret?: string): Promise<{ serialHex: string; certDer: Uint8Array }> {
+    const implicit = hasImplicitConfirm(ex.msg.header)
+    const issued = await this.ca.issue(issue, {
+      confirm: implicit,
+      alsoRun: (serialHex) => [this.setTxStatement(tid, implicit ? 'done' : 'waitConf', serialHex, certReqId, ex.senderNonce)],
+    })
+    ex.nonceStored = true
+    if (implicit) {
       ex.implicitConfirm = true
-      await this.setTx(tid, 'done', serialHex, certReqId)
-      return
+    } else {
+      this.live.set(tid, { secret, pbm: ex.protection, expiresAt: Date.now() + this.config.transactionTtlSeconds * 1000 })
     }
-    await this.setTx(tid, 'waitConf', serialHex, certReqId)
-    this.live.set(tid, { secret, pbm: ex.protection, expiresAt: Date.now() + this.config.transactionTtlSeconds * 1000 })
+    return issued
   }
 
   /** kur signed with the certificate being renewed (within the renewal window, never after expiry). */
@@ -431,17 +460,21 @@ export class CmpService {
     if (!customer) throw new CmpFailure('notAuthorized', 'the customer record is missing')
     await this.chargeFee(signer.customerId, signer.certType, 'renewal')
     if (this.config.renewalRequiresRa) await this.ra.consumeRenewalAuthorization(signer.serialHex)
-    const issued = await this.ca.issue({
-      customerId: signer.customerId,
-      certType: signer.certType,
-      purpose: 'renew',
-      spkiDer: req.spkiDer,
-      customer,
-      randomNum: req.randomNum,
-      renewOf: { certDer: signer.certDer, serialHex: signer.serialHex },
-      transactionId: tid,
-    })
-    await this.finishIssue(ex, tid, issued.serialHex, req.certReqId)
+    const issued = await this.issueAndFinish(
+      ex,
+      tid,
+      {
+        customerId: signer.customerId,
+        certType: signer.certType,
+        purpose: 'renew',
+        spkiDer: req.spkiDer,
+        customer,
+        randomNum: req.randomNum,
+        renewOf: { certDer: signer.certDer, serialHex: signer.serialHex },
+        transactionId: tid,
+      },
+      req.certReqId,
+    )
     return this.issuedResponse('kup', req.certReqId, issued.certDer)
   }
 
@@ -452,12 +485,14 @@ export class CmpService {
       if (!live?.secret) throw new CmpFailure('badRequest', 'the transaction has expired')
       if (ex.msg.header.protectionAlg?.algorithm !== OID.passwordBasedMac) throw new CmpFailure('wrongIntegrity', 'expected PBM protection')
       let ok: boolean
+      let param: PBMParameter
       try {
-        ok = verifyPbmProtection(ex.msg, live.secret, this.limits)
+        param = parsePbmAlgorithm(ex.msg.header.protectionAlg)
+        ok = verifyPbmProtection(ex.msg, live.secret, this.limits, { param, hashes: nodePbmHashes })
       } catch (err) {
         throw new CmpFailure('badAlg', err instanceof CertError ? err.message : 'unusable PBM parameters')
       }
-      ex.protection = { kind: 'pbm', secret: live.secret, param: parsePbmAlgorithm(ex.msg.header.protectionAlg) }
+      ex.protection = { kind: 'pbm', secret: live.secret, param }
       if (!ok) throw new CmpFailure('badMessageCheck', 'wrong pbm value')
     } else {
       const signer = await this.checkSigner(ex, { allowExpired: true })

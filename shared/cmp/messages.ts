@@ -56,10 +56,11 @@ import {
   RevDetails,
   RevRepContent,
   RevReqContent,
+  type PBMParameter,
   type PKIBodyType,
   type PKIFailureInfoName,
 } from './asn1'
-import { computePbm, constantTimeEqual, newPbmParameter, parsePbmAlgorithm, pbmAlgorithm, PBM_LIMITS, type PbmLimits, type PbmOptions } from './pbm'
+import { computePbm, constantTimeEqual, newPbmParameter, parsePbmAlgorithm, pbmAlgorithm, PBM_LIMITS, type PbmHashes, type PbmLimits, type PbmOptions } from './pbm'
 
 /** Upper bound on an accepted PKIMessage (a handful of certificates fit many times over). */
 export const MAX_MESSAGE_BYTES = 256 * 1024
@@ -194,17 +195,25 @@ export function protectWithPbm(msg: PKIMessage, secret: Uint8Array | string, opt
   const param = newPbmParameter(opts)
   msg.header.protectionAlg = pbmAlgorithm(param)
   touch(msg)
-  const mac = computePbm(param, secret, protectedPartDer(msg.header, msg.body), { minIterations: 1, maxIterations: Number.MAX_SAFE_INTEGER })
+  const mac = computePbm(param, secret, protectedPartDer(msg.header, msg.body), { minIterations: 1, maxIterations: Number.MAX_SAFE_INTEGER }, opts.hashes)
   msg.protection = new BitString(mac)
   return msg
 }
 
-/** True when the message's PBM protection verifies with `secret`. Throws BAD_REQUEST / UNSUPPORTED if it is not usable PBM. */
-export function verifyPbmProtection(msg: PKIMessage, secret: Uint8Array | string, limits: PbmLimits = PBM_LIMITS): boolean {
-  const param = parsePbmAlgorithm(msg.header.protectionAlg)
+/**
+ * True when the message's PBM protection verifies with `secret`. Throws BAD_REQUEST / UNSUPPORTED if it is not usable PBM.
+ * `o.param` is the already parsed PBMParameter of header.protectionAlg, when the caller has it.
+ */
+export function verifyPbmProtection(
+  msg: PKIMessage,
+  secret: Uint8Array | string,
+  limits: PbmLimits = PBM_LIMITS,
+  o: { hashes?: PbmHashes; param?: PBMParameter } = {},
+): boolean {
+  const param = o.param ?? parsePbmAlgorithm(msg.header.protectionAlg)
   if (!msg.protection) throw new CertError('BAD_REQUEST', 'CMP message has no protection')
   if (msg.protection.unusedBits !== 0) return false
-  const mac = computePbm(param, secret, protectedPartOf(msg), limits)
+  const mac = computePbm(param, secret, protectedPartOf(msg), limits, o.hashes)
   return constantTimeEqual(mac, new Uint8Array(msg.protection.value))
 }
 
@@ -512,7 +521,7 @@ export async function buildCertReqMsg(
 /** PKMACValue: PBM (algId = id-PasswordBasedMac with its parameters) over the DER of the public key. */
 export function publicKeyMac(spki: SubjectPublicKeyInfo, secret: Uint8Array | string, opts?: PbmOptions): PKMACValue {
   const param = newPbmParameter(opts)
-  const mac = computePbm(param, secret, new Uint8Array(AsnConvert.serialize(spki)), { minIterations: 1, maxIterations: Number.MAX_SAFE_INTEGER })
+  const mac = computePbm(param, secret, new Uint8Array(AsnConvert.serialize(spki)), { minIterations: 1, maxIterations: Number.MAX_SAFE_INTEGER }, opts?.hashes)
   return new PKMACValue({ algId: pbmAlgorithm(param), value: new BitString(mac) })
 }
 
@@ -558,11 +567,17 @@ export function popoCheck(msg: CertReqMsg): PopoCheck {
 }
 
 /** Verifies a PKMACValue (POPOSigningKeyInput.publicKeyMAC) against the shared secret. */
-export function verifyPublicKeyMac(input: POPOSigningKeyInput, secret: Uint8Array | string, limits: PbmLimits = PBM_LIMITS): boolean {
+export function verifyPublicKeyMac(
+  input: POPOSigningKeyInput,
+  secret: Uint8Array | string,
+  limits: PbmLimits = PBM_LIMITS,
+  o: { hashes?: PbmHashes; publicKeyDer?: Uint8Array } = {},
+): boolean {
   const m = input.authInfo.publicKeyMAC
   if (!m) return false
   const param = parsePbmAlgorithm(m.algId)
-  const mac = computePbm(param, secret, new Uint8Array(AsnConvert.serialize(input.publicKey)), limits)
+  // publicKeyDer: the DER of input.publicKey when the caller already encoded it (popoCheck does)
+  const mac = computePbm(param, secret, o.publicKeyDer ?? new Uint8Array(AsnConvert.serialize(input.publicKey)), limits, o.hashes)
   return m.value.unusedBits === 0 && constantTimeEqual(mac, new Uint8Array(m.value.value))
 }
 

@@ -13,21 +13,38 @@ import { randomBytes, utf8ToBytes, type CHash } from '@noble/hashes/utils.js'
 import { CertError } from '../errors'
 import { OID, PBMParameter } from './asn1'
 
-type HashFn = CHash
+export type PbmHashName = 'sha1' | 'sha256' | 'sha512'
+
+/**
+ * The hash and HMAC primitives PBM runs on. The default is pure JS so this module stays
+ * platform neutral; a Node process passes its native implementation, which the iterated owf
+ * of every PBM (hundreds of hash calls) and the MAC over a whole message make worth it.
+ */
+export interface PbmHashes {
+  digest(hash: PbmHashName, data: Uint8Array): Uint8Array
+  hmac(hash: PbmHashName, key: Uint8Array, data: Uint8Array): Uint8Array
+}
+
+const NOBLE: Record<PbmHashName, CHash> = { sha1, sha256, sha512 }
+
+export const noblePbmHashes: PbmHashes = {
+  digest: (hash, data) => NOBLE[hash](data),
+  hmac: (hash, key, data) => hmac(NOBLE[hash], key, data),
+}
 
 /** owf (one-way function) OIDs we accept. */
-const OWF: Record<string, HashFn> = {
-  [OID.sha1]: sha1,
-  [OID.sha256]: sha256,
-  [OID.sha512]: sha512,
+const OWF: Record<string, PbmHashName> = {
+  [OID.sha1]: 'sha1',
+  [OID.sha256]: 'sha256',
+  [OID.sha512]: 'sha512',
 }
 
 /** MAC OIDs we accept, both the PKCS#5 and the IPsec forms openssl emits for HMAC-SHA1. */
-const MAC: Record<string, HashFn> = {
-  [OID.hmacWithSHA1]: sha1,
-  [OID.hmacSha1]: sha1,
-  [OID.hmacWithSHA256]: sha256,
-  [OID.hmacWithSHA512]: sha512,
+const MAC: Record<string, PbmHashName> = {
+  [OID.hmacWithSHA1]: 'sha1',
+  [OID.hmacSha1]: 'sha1',
+  [OID.hmacWithSHA256]: 'sha256',
+  [OID.hmacWithSHA512]: 'sha512',
 }
 
 /** Bounds on iterationCount: below the floor the secret is too cheap to brute-force from a captured message, above the ceiling a hostile peer burns our CPU. */
@@ -49,6 +66,8 @@ export interface PbmOptions {
   iterations?: number
   /** default: 16 fresh random bytes */
   salt?: Uint8Array
+  /** default: noblePbmHashes */
+  hashes?: PbmHashes
 }
 
 const OWF_BY_NAME: Record<PbmOwf, string> = { sha1: OID.sha1, sha256: OID.sha256, sha512: OID.sha512 }
@@ -102,7 +121,13 @@ function iterationCountOf(param: PBMParameter, limits: PbmLimits): number {
 }
 
 /** Computes the MAC value over `data` (the DER of ProtectedPart). Throws UNSUPPORTED / BAD_REQUEST. */
-export function computePbm(param: PBMParameter, secret: Uint8Array | string, data: Uint8Array, limits: PbmLimits = PBM_LIMITS): Uint8Array {
+export function computePbm(
+  param: PBMParameter,
+  secret: Uint8Array | string,
+  data: Uint8Array,
+  limits: PbmLimits = PBM_LIMITS,
+  hashes: PbmHashes = noblePbmHashes,
+): Uint8Array {
   const owf = OWF[param.owf.algorithm]
   if (!owf) throw new CertError('UNSUPPORTED', `unsupported PBM one-way function ${param.owf.algorithm}`)
   const macHash = MAC[param.mac.algorithm]
@@ -113,10 +138,10 @@ export function computePbm(param: PBMParameter, secret: Uint8Array | string, dat
   const input = new Uint8Array(s.length + salt.length)
   input.set(s, 0)
   input.set(salt, s.length)
-  let key = owf(input)
+  let key = hashes.digest(owf, input)
   input.fill(0)
-  for (let i = 1; i < iterations; i++) key = owf(key)
-  const mac = hmac(macHash, key, data)
+  for (let i = 1; i < iterations; i++) key = hashes.digest(owf, key)
+  const mac = hashes.hmac(macHash, key, data)
   key.fill(0)
   return mac
 }
@@ -131,6 +156,13 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** True when `mac` is the PBM of `data` under `secret`. Throws on unsupported/out-of-range parameters. */
-export function verifyPbm(param: PBMParameter, secret: Uint8Array | string, data: Uint8Array, mac: Uint8Array, limits: PbmLimits = PBM_LIMITS): boolean {
-  return constantTimeEqual(computePbm(param, secret, data, limits), mac)
+export function verifyPbm(
+  param: PBMParameter,
+  secret: Uint8Array | string,
+  data: Uint8Array,
+  mac: Uint8Array,
+  limits: PbmLimits = PBM_LIMITS,
+  hashes: PbmHashes = noblePbmHashes,
+): boolean {
+  return constantTimeEqual(computePbm(param, secret, data, limits, hashes), mac)
 }
