@@ -195,30 +195,6 @@ const en: MessageSchema = {
     mismatch: 'The number does not match the certificate owner.',
     noVid: 'This certificate has no identity data, so it cannot be checked.',
   },
-  placeholder: {
-    badge: 'Coming soon',
-    note: 'This feature is not ready yet. Nothing happens here for now.',
-    issue: {
-      title: 'Issue a certificate',
-      body: 'Here you will get a new joint certificate from the certification center.',
-      items: ['Your details and consent to the terms', 'A key pair made on this computer (the private key never leaves it)', 'A certificate password (10 or more characters: letters, digits and symbols)', 'Where to save it: hard disk, removable drive or security token'],
-    },
-    reissue: {
-      title: 'Reissue a certificate',
-      body: 'For a lost certificate or a forgotten password: after an identity check a new certificate is issued and the old one is revoked.',
-      items: ['Identity check', 'A new key pair and password', 'Revocation of the old certificate'],
-    },
-    renew: {
-      title: 'Renew a certificate',
-      body: 'From 30 days before expiry until the expiry date, a certificate can be extended by one year. An expired certificate cannot be renewed: it must be issued anew.',
-      items: ['Choose a renewable certificate', 'Confirm its current password', 'Save the new certificate'],
-    },
-    phone: {
-      title: 'Copy to or from a phone',
-      body: 'Copy a certificate between this PC and a phone. The receiving side shows a code, the sending side types it, and the encrypted certificate travels only inside your local network.',
-      items: ['PC to phone or phone to PC', 'A 12-digit code (4-4-4) or a QR code', 'Cancelled automatically after 5 minutes'],
-    },
-  },
   settings: {
     title: 'Settings',
     language: 'Display language',
