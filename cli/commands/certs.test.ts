@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process'
 import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { makeMixedRoot, tempDir } from '../../tests/helpers/fixtures'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { makeMixedRoot, PINK, PINK_PASSWORD, tempDir } from '../../tests/helpers/fixtures'
 
 const repo = resolve(import.meta.dirname, '../..')
 function certmgr(args: string[], env: Record<string, string> = {}) {
@@ -34,6 +36,18 @@ describe('certmgr list / show', () => {
     const j = JSON.parse(r.out)
     expect(j).toMatchObject({ keyAlgorithm: 'RSA', keySize: 2048, hasVid: true })
     expect(j.sha256).toMatch(/^[0-9a-f]{64}$/)
+  })
+  it('show reads a .pfx with its password, and a wrong password exits 1', () => {
+    const pw = join(tempDir(), 'pw.txt')
+    writeFileSync(pw, PINK_PASSWORD)
+    const r = certmgr(['show', join(PINK, 'test.pfx'), '--json', '--password-file', pw])
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.out)).toMatchObject({ owner: 'HKD', serial: '459c75', state: 'expired', kind: 'limited', location: 'file' })
+    const wrong = join(tempDir(), 'wrong.txt')
+    writeFileSync(wrong, 'not-the-password')
+    const w = certmgr(['show', join(PINK, 'test.pfx'), '--password-file', wrong])
+    expect(w.code).toBe(1)
+    expect(w.err.trim().split('\n')).toHaveLength(1)
   })
   it('bad input is one line on stderr with exit 2, never a stack trace', () => {
     for (const args of [['show', '/no/such/folder'], ['show'], ['list', '--bogus'], ['frobnicate']]) {

@@ -5,7 +5,11 @@ import { CertError } from '../../shared/errors'
 import { fingerprints } from '../../electron/services/certs/parse'
 import { npkiRoots, type NpkiRoot } from '../../electron/services/certs/roots'
 import { readCertFolder, scanRoots, type FoundCert } from '../../electron/services/certs/scan'
-import { UsageError, requirePositional, type Command } from '../command'
+import { certState, daysLeft } from '../../shared/cert-state'
+import { kindOf } from '../../shared/policy'
+import { isPfxPath, loadKeySource } from '../../electron/services/pfx/source'
+import { parseCertificate } from '../../electron/services/certs/parse'
+import { UsageError, optionalString, requirePositional, type Command } from '../command'
 
 /** The stable JSON shape of `list --json` and `show --json` (documented in the README). */
 export function certJson(c: FoundCert) {
@@ -38,6 +42,26 @@ function line(c: FoundCert): string {
   if (!f) return `[damaged] ${c.path}: ${c.damaged}`
   const days = c.state === 'expired' ? 'expired' : `${c.daysLeft} days left`
   return `${f.owner}  ${c.kind}  ${f.issuerName}  until ${f.notAfter.toISOString().slice(0, 10)} (${days}, ${STATE_TEXT[c.state]})${c.damaged ? ` [${c.damaged}]` : ''}\n    ${c.path}`
+}
+
+/** A PFX file given on the command line: its certificate, read with the PFX password. */
+async function readPfxArg(path: string, password: string): Promise<{ found: FoundCert; certDer: Uint8Array }> {
+  const abs = resolve(path)
+  const { certDer } = await loadKeySource(abs, password)
+  const facts = parseCertificate(certDer)
+  const found: FoundCert = {
+    path: abs,
+    root: { path: dirname(abs), source: 'settings', location: 'file' },
+    caDir: facts.caFolder,
+    files: [basename(abs)],
+    facts,
+    hasKey: true,
+    hasKmPair: false,
+    state: certState(facts.notBefore, facts.notAfter),
+    kind: kindOf(facts.policyOid),
+    daysLeft: daysLeft(facts.notAfter),
+  }
+  return { found, certDer }
 }
 
 /** A certificate folder given on the command line, read as the list would read it. */
@@ -75,14 +99,24 @@ export const certsCommands: Command[] = [
   },
   {
     name: 'show',
-    usage: 'show PATH [--json]',
-    summary: 'Show one certificate folder in detail.',
-    options: { json: { type: 'boolean' } },
+    usage: 'show PATH [--json] [--password-file F]',
+    summary: 'Show one certificate in detail: a certificate folder, or a .pfx file (its password from --password-file).',
+    options: { json: { type: 'boolean' }, 'password-file': { type: 'string' } },
     async run(args, io) {
-      const path = requirePositional(args, 0, 'PATH (a certificate folder)')
-      if (/\.(pfx|p12)$/i.test(path)) throw new UsageError('show takes a certificate folder; open a PFX with import-pfx or export it to a folder first')
-      const c = readFolderArg(path)
-      const der = c.facts ? readFileSync(resolve(c.path, c.files.find((n) => n.toLowerCase() === 'signcert.der') ?? 'signCert.der')) : undefined
+      const path = requirePositional(args, 0, 'PATH (a certificate folder or a .pfx file)')
+      let c: FoundCert
+      let der: Uint8Array | undefined
+      if (isPfxPath(path)) {
+        // The certificates inside a PFX are encrypted under its password too.
+        const pwFile = optionalString(args, 'password-file')
+        if (!pwFile) throw new UsageError('a .pfx file needs --password-file')
+        const r = await readPfxArg(path, await io.readSecret(pwFile))
+        c = r.found
+        der = r.certDer
+      } else {
+        c = readFolderArg(path)
+        der = c.facts ? readFileSync(resolve(c.path, c.files.find((n) => n.toLowerCase() === 'signcert.der') ?? 'signCert.der')) : undefined
+      }
       const fp = der ? fingerprints(der) : undefined
       const json = {
         ...certJson(c),

@@ -6,8 +6,8 @@ export type RootSource = 'os' | 'settings' | 'env' | 'drive'
 export interface NpkiRoot {
   path: string
   source: RootSource
-  /** 'pc' for the computer's folders, 'usb' for a removable drive. */
-  location: 'pc' | 'usb'
+  /** 'pc' for the computer's folders, 'usb' for a removable drive, 'file' for a PFX's folder. */
+  location: 'pc' | 'usb' | 'file'
   /** Drive label or mount point, for removable roots. */
   label?: string
 }
