@@ -47,3 +47,22 @@ describe('paths the renderer names', () => {
     expect(good.ok).toBe(true)
   })
 })
+
+describe('settings that widen what main may touch', () => {
+  it('accepts only NPKI folders by full path as extra roots', async () => {
+    for (const bad of ['relative/NPKI', '/home/u/.config/autostart', '/etc']) {
+      expect(await services.dispatch('settings.set', { extraRoots: [bad] }, ctx)).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST', params: { reason: 'not-npki' } } })
+    }
+    expect(await services.dispatch('settings.set', { extraRoots: ['/media/usb/NPKI', 'D:\\NPKI'] }, ctx)).toMatchObject({ ok: true })
+  })
+  it('accepts a remote center only over https, plain http only on loopback', async () => {
+    expect(await services.dispatch('settings.set', { centerUrl: 'http://ca.example.com' }, ctx)).toMatchObject({ ok: false, error: { params: { reason: 'center-url' } } })
+    expect(await services.dispatch('settings.set', { centerUrl: 'https://ca.example.com/cmp' }, ctx)).toMatchObject({ ok: true })
+    expect(await services.dispatch('settings.set', { centerUrl: 'http://127.0.0.1:8080' }, ctx)).toMatchObject({ ok: true })
+    expect(await services.dispatch('settings.set', { centerUrl: '' }, ctx)).toMatchObject({ ok: true })
+  })
+  it('stores received phone files only into a known root', async () => {
+    const r = await services.dispatch('transfer.saveReceived', { sessionId: '00000000-0000-4000-8000-000000000000', password: 'x', root: '/home/u/.config/autostart' }, ctx)
+    expect(r).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } })
+  })
+})

@@ -92,6 +92,11 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
   }
 
   const trash = new Trash(opts.dataDir)
+  /** A root the renderer names must be one main knows: the NPKI folders, settings' and drives'. */
+  async function requireKnownRoot(root: string): Promise<void> {
+    const known = [...npkiRoots({ extra: (await settings.get()).extraRoots }), ...driveRoots()].map((r) => resolve(r.path))
+    if (!known.includes(resolve(root))) throw new CertError('FORBIDDEN', 'that folder is not one of the NPKI folders')
+  }
   const handlers = {
     ...certsHandlers,
     'reminders.list': async () => ({ reminders: (reminders?.latest ?? []).map((r) => ({ certId: r.certId, daysLeft: r.daysLeft, milestone: r.milestone })) }),
@@ -113,16 +118,17 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
       return pfxHandlers['pfx.export'](req, ctx)
     },
     'pfx.import': async (req: Parameters<typeof pfxHandlers['pfx.import']>[0], ctx: HandlerContext) => {
-      if (req.root !== undefined) {
-        const known = [...npkiRoots({ extra: (await settings.get()).extraRoots }), ...driveRoots()].map((r) => resolve(r.path))
-        if (!known.includes(resolve(req.root))) throw new CertError('FORBIDDEN', 'that folder is not one of the NPKI folders')
-      }
+      if (req.root !== undefined) await requireKnownRoot(req.root)
       const r = await pfxHandlers['pfx.import'](req, ctx)
       ctx.emit({ type: 'certs-changed' })
       return r
     },
-    ...createStorageHandlers({ dataDir: opts.dataDir, extraRoots: async () => (await settings.get()).extraRoots, drives: async () => drives.current() }),
+    ...createStorageHandlers({ dataDir: opts.dataDir, trash, extraRoots: async () => (await settings.get()).extraRoots, drives: async () => drives.current() }),
     ...transferHandlers,
+    'transfer.saveReceived': async (req: Parameters<typeof transferHandlers['transfer.saveReceived']>[0], ctx: HandlerContext) => {
+      if (req.root !== undefined) await requireKnownRoot(req.root)
+      return transferHandlers['transfer.saveReceived'](req, ctx)
+    },
   }
   const dispatch = createDispatcher(contract, handlers as never)
 

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { isAbsolute, join, win32 } from 'node:path'
+import { CertError } from '../../../shared/errors'
 import { Settings } from '../../../shared/contract/certs'
 import { writeFileAtomic } from '../storage/atomic'
 
@@ -26,6 +27,27 @@ export class SettingsStore {
   }
 
   async set(patch: Partial<Settings>): Promise<Settings> {
+    // Extra roots widen where main may write certificates, so only NPKI folders are accepted:
+    // an absolute path whose last part is NPKI (as on drives and in every OS default).
+    for (const root of patch.extraRoots ?? []) {
+      const last = root.split(/[\\/]+/).filter(Boolean).pop() ?? ''
+      if (!(isAbsolute(root) || win32.isAbsolute(root)) || last.toUpperCase() !== 'NPKI') {
+        throw new CertError('BAD_REQUEST', `an extra folder must be an NPKI folder given by its full path: ${root}`, { reason: 'not-npki' })
+      }
+    }
+    // A remote center is reached over https; plain http only on this computer.
+    if (patch.centerUrl) {
+      let u: URL | undefined
+      try {
+        u = new URL(patch.centerUrl)
+      } catch {
+        u = undefined
+      }
+      const loopback = u && ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname)
+      if (!u || !(u.protocol === 'https:' || (u.protocol === 'http:' && loopback))) {
+        throw new CertError('BAD_REQUEST', 'the certification center address must start with https:// (http:// only for this computer)', { reason: 'center-url' })
+      }
+    }
     const next = Settings.parse({ ...(await this.get()), ...patch })
     await writeFileAtomic(this.file, new TextEncoder().encode(JSON.stringify(next, null, 2)))
     this.cache = next

@@ -14,6 +14,8 @@ import { copyCert, moveCert, type KeyOpener } from './operations'
 import { Trash } from './trash'
 
 export interface StorageHandlerDeps {
+  /** The app's one trash: several instances over the same manifest would race each other. */
+  trash?: Trash
   /** The app's data folder: the trash and the PIN counter live there. */
   dataDir: string
   /** Roots from settings (certs' `extraRoots`). */
@@ -28,7 +30,7 @@ export interface StorageHandlerDeps {
 }
 
 export function createStorageHandlers(deps: StorageHandlerDeps): Handlers<typeof storageCalls> {
-  const trash = new Trash(deps.dataDir)
+  const trash = deps.trash ?? new Trash(deps.dataDir)
   const guard = new PinGuard(join(deps.dataDir, 'token-pin-failures.json'))
   const drives = deps.drives ?? (() => listDrives())
   const modules = async (): Promise<string[]> => availableModules((await deps.tokenModules?.()) ?? [])

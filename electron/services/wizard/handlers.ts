@@ -167,6 +167,7 @@ export function createWizardHandlers(deps: WizardDeps): Handlers<typeof centerCa
         const onProgress = (stage: EnrollStage) => progress(ctx, req.opId, stage === 'confirm' ? 'confirm' : 'request', stage === 'confirm' ? 0.7 : 0.5)
         const pkcs8 = buildPkcs8WithRandomNum(key.privateKey, randomNum)
         let folder = ''
+        let trashedId: string | undefined
         // Stored before certConf: if the drive is gone or full, the center is told to reject the
         // certificate instead of activating one whose key was never kept.
         const beforeConfirm = async (certDer: Uint8Array) => {
@@ -175,11 +176,19 @@ export function createWizardHandlers(deps: WizardDeps): Handlers<typeof centerCa
             // A reissue may land where the previous certificate of the same name is: the center
             // revokes that one, so it goes to the trash rather than being overwritten.
             if (s.purpose !== 'reissue' || (err as CertError).code !== 'CONFLICT') throw err
-            await deps.trash.put(issuedFolder(root, certDer))
+            trashedId = (await deps.trash.put(issuedFolder(root, certDer))).id
             return saveIssued(root, certDer, pkcs8, req.password)
           })
         }
-        const issued = await issue({ url: center.url, reference: codes.reference, authCode: codes.authCode, privateKey: key.privateKey, publicKey: key.publicKey, randomNum, signal, onProgress, beforeConfirm })
+        const issued = await issue({ url: center.url, reference: codes.reference, authCode: codes.authCode, privateKey: key.privateKey, publicKey: key.publicKey, randomNum, signal, onProgress, beforeConfirm }).catch(
+          async (err: unknown) => {
+            // Saved, but the confirmation failed (network, cancel): the center never activates
+            // that certificate, so it must not stay on disk in place of a working one.
+            if (folder) await fs.rm(folder, { recursive: true, force: true }).catch(() => undefined)
+            if (trashedId) await deps.trash.restore(trashedId, { overwrite: true }).catch(() => undefined)
+            throw err
+          },
+        )
         sessions.delete(req.sessionId)
         const f = parseCertificate(issued.certDer)
         // 재발급: the center revoked the previous certificate; its local copy goes to the trash
@@ -220,11 +229,17 @@ export function createWizardHandlers(deps: WizardDeps): Handlers<typeof centerCa
         progress(ctx, req.opId, 'request', 0.4)
         const pkcs8 = buildPkcs8WithRandomNum(key.privateKey, randomNum)
         const keyFile = encryptSignPri(pkcs8, req.password, { scheme: 'A' })
+        let trashedId: string | undefined
         const beforeConfirm = async (newCertDer: Uint8Array) => {
           progress(ctx, req.opId, 'save', 0.6)
-          await replaceInPlace(folder, newCertDer, keyFile, deps.trash)
+          trashedId = await replaceInPlace(folder, newCertDer, keyFile, deps.trash)
         }
-        const renewed = await renew({ url: deps.center().url, oldCertDer: certDer, oldKey: old.privateKey, newKey: key.privateKey, randomNum, signal, beforeConfirm })
+        const renewed = await renew({ url: deps.center().url, oldCertDer: certDer, oldKey: old.privateKey, newKey: key.privateKey, randomNum, signal, beforeConfirm }).catch(async (err: unknown) => {
+          // The renewal was not confirmed: the old certificate is still the valid one, so it goes
+          // back in place of the new, never-activated one.
+          if (trashedId) await deps.trash.restore(trashedId, { overwrite: true }).catch(() => undefined)
+          throw err
+        })
         sessions.delete(req.sessionId)
         progress(ctx, req.opId, 'done', 1)
         ctx.emit({ type: 'certs-changed' })
@@ -285,7 +300,7 @@ async function trashRevoked(centerUrl: string, issuerDn: string, extraRoots: str
  * the old folder goes to the trash (kept 30 days), and the staged folder takes its name. If
  * the last step fails, the old certificate is restored from the trash.
  */
-async function replaceInPlace(folder: string, certDer: Uint8Array, keyFile: Uint8Array, trash: Trash): Promise<void> {
+async function replaceInPlace(folder: string, certDer: Uint8Array, keyFile: Uint8Array, trash: Trash): Promise<string> {
   const files: Record<string, Uint8Array> = {}
   for (const entry of await fs.readdir(folder, { withFileTypes: true })) {
     if (entry.isFile() && !/^sign(cert\.der|pri\.key)$/i.test(entry.name)) files[entry.name] = new Uint8Array(await fs.readFile(join(folder, entry.name)))
@@ -303,4 +318,5 @@ async function replaceInPlace(folder: string, certDer: Uint8Array, keyFile: Uint
     if (trashed) await trash.restore(trashed.id).catch(() => undefined)
     throw err
   }
+  return trashed.id
 }

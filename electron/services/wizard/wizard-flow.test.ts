@@ -93,6 +93,22 @@ describe('issue, renew and reissue through the app services', () => {
     await expect(call('enroll.issue', { opId: 'op2', sessionId, certType: 'limited', destination: { kind: 'pc' }, password: PASSWORD })).rejects.toMatchObject({ params: { reason: 'already-issued' } })
   })
 
+  it('puts the old certificate back when a renewal is cancelled after saving but before confirmation', async () => {
+    await call('certs.list', {})
+    const before = readFileSync(join(issued.path, 'signCert.der'))
+    const sessionId = await verifiedSession(customer, 'renew', issued.certId)
+    // Cancel the moment the new pair has been stored: the certConf round trip then fails.
+    const cancelling = {
+      emit: (e: AppEvent) => {
+        if (e.type === 'progress' && e.progress.opId === 'op-cancel' && e.progress.stage === 'save') void services.dispatch('enroll.cancel', { opId: 'op-cancel' }, ctx)
+      },
+    }
+    const r = await services.dispatch('enroll.renew', { opId: 'op-cancel', sessionId, certId: issued.certId, password: PASSWORD }, cancelling)
+    expect(r).toMatchObject({ ok: false, error: { code: 'CANCELLED' } })
+    expect(Buffer.compare(readFileSync(join(issued.path, 'signCert.der')), before)).toBe(0)
+    expect(() => openSignKey(before, readFileSync(join(issued.path, 'signPri.key')), PASSWORD)).not.toThrow()
+  })
+
   it('renews in place inside the window; the old certificate goes to the trash', async () => {
     const sessionId = await verifiedSession(customer, 'renew', issued.certId)
     const renewed = await call<{ serialHex: string; notAfter: string; path: string }>('enroll.renew', { opId: 'op3', sessionId, certId: issued.certId, password: PASSWORD })
