@@ -42,6 +42,14 @@ describe('center HTTP server', () => {
     expect((await fetch(`${center.url}/nothing`)).status).toBe(404)
   })
 
+  it('on loopback answers only loopback host names (no DNS rebinding into the outbox)', async () => {
+    const { request } = await import('node:http')
+    const status = (host: string) =>
+      new Promise<number>((resolve) => request(`${center.url}/ra/outbox`, { headers: { host } }, (res) => resolve(res.statusCode ?? 0)).end())
+    expect(await status('evil.example:80')).toBe(403)
+    expect(await status(new URL(center.url).host)).toBe(200)
+  })
+
   it('routes /ra/ to the RA', async () => {
     const res = await fetch(`${center.url}/ra/info`)
     expect(res.status).toBe(200)

@@ -65,7 +65,12 @@ async function handleCmp(req: IncomingMessage, res: ServerResponse, parts: Cente
 
 /** One HTTP server for the CMP endpoint, the CRL, the CA certificate and the RA's JSON API. */
 export function createCenterServer(parts: CenterParts): Server {
+  const loopbackOnly = ['127.0.0.1', 'localhost', '::1'].includes(parts.config.host)
   return createServer((req, res) => {
+    // On loopback (the embedded center) only loopback host names are answered, so a web page
+    // whose name an attacker points at 127.0.0.1 (DNS rebinding) cannot read the outbox or
+    // drive the RA from the user's browser.
+    if (loopbackOnly && !/^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/i.test(req.headers.host ?? '')) return plain(res, 403, 'unexpected Host header')
     const path = new URL(req.url ?? '/', 'http://localhost').pathname
     const route = async (): Promise<void> => {
       if (CMP_PATH.test(path)) return handleCmp(req, res, parts)

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Client } from '@libsql/client'
+import { registrationSignedData } from '../../shared/register-challenge'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openCenterDb } from '../db'
 import { handleRaRequest, type RaHttpContext } from './http'
@@ -160,7 +161,7 @@ describe('RA HTTP API', () => {
     const cert = opensslCert({ days: 30, serialHex: '7f0001', vid: { realName: 'HONG', idn: c.idn, randomNum } })
     const sid = await verifiedSession(c, 'register')
     const ch = await call('GET', `/ra/sessions/${sid}/register/challenge`)
-    const signature = sign('sha256', Buffer.from(ch.json.challenge as string, 'base64'), cert.keyPem).toString('base64')
+    const signature = sign('sha256', registrationSignedData(Buffer.from(ch.json.challenge as string, 'base64')), cert.keyPem).toString('base64')
     const res = await post(`/ra/sessions/${sid}/register`, { certDer: Buffer.from(cert.certDer).toString('base64'), signature, randomNum: randomNum.toString('base64') })
     expect(res.status).toBe(200)
     expect(res.json.serialHex).toBe('7f0001')

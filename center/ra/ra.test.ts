@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import type { Client } from '@libsql/client'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CertError } from '../../shared/errors'
+import { registrationSignedData } from '../../shared/register-challenge'
 import { openCenterDb } from '../db'
 import { expectedCardResponse, type SecurityCard } from './card'
 import { Ra, type CreatedCustomer } from './ra'
@@ -360,7 +361,7 @@ describe('registering another CA\'s certificate', () => {
     const cert = opensslCert({ days: 100, serialHex: '5d0001', vid: { realName: 'HONG GILDONG', idn: IDN, randomNum }, rsa: true })
     const sid = await verifiedSession(c, 'register')
     const { challenge } = await ra.registerChallenge(sid)
-    const signature = new Uint8Array(sign('sha256', Buffer.from(challenge, 'base64'), cert.keyPem))
+    const signature = new Uint8Array(sign('sha256', registrationSignedData(Buffer.from(challenge, 'base64')), cert.keyPem))
     const out = await ra.registerForeignCert(sid, { certDer: cert.certDer, signature, randomNum })
     expect(out.serialHex).toBe('5d0001')
     expect(await ra.foreignCerts(c.customerId)).toEqual([expect.objectContaining({ serialHex: '5d0001' })])
@@ -372,7 +373,7 @@ describe('registering another CA\'s certificate', () => {
     const cert = opensslCert({ days: 100, serialHex: '5d0002', vid: { realName: 'HONG GILDONG', idn: IDN, randomNum } })
     const sid = await verifiedSession(c, 'register')
     const { challenge } = await ra.registerChallenge(sid)
-    const sig = (ch: string) => new Uint8Array(sign('sha256', Buffer.from(ch, 'base64'), cert.keyPem))
+    const sig = (ch: string) => new Uint8Array(sign('sha256', registrationSignedData(Buffer.from(ch, 'base64')), cert.keyPem))
     const wrongRandom = randomNum.slice()
     wrongRandom[0] = (wrongRandom[0] ?? 0) ^ 1
     await rejects(ra.registerForeignCert(sid, { certDer: cert.certDer, signature: sig(challenge), randomNum: wrongRandom }), 'FORBIDDEN', 'vid')
@@ -390,7 +391,7 @@ describe('registering another CA\'s certificate', () => {
     const cert = opensslCert({ days: 100, serialHex: '5d0003' })
     const sid = await verifiedSession(c, 'register')
     const { challenge } = await ra.registerChallenge(sid)
-    const signature = new Uint8Array(sign('sha256', Buffer.from(challenge, 'base64'), cert.keyPem))
+    const signature = new Uint8Array(sign('sha256', registrationSignedData(Buffer.from(challenge, 'base64')), cert.keyPem))
     await rejects(ra.registerForeignCert(sid, { certDer: cert.certDer, signature, randomNum }), 'UNSUPPORTED', 'no-vid')
   })
 })

@@ -1,6 +1,7 @@
 import { randomBytes, randomInt, timingSafeEqual, X509Certificate } from 'node:crypto'
 import { join } from 'node:path'
 import type { Client, InValue, Row, Transaction } from '@libsql/client'
+import { registrationSignedData } from '../../shared/register-challenge'
 import { CertError } from '../../shared/errors'
 import type { CaFacade, CertType, RevocationReason } from '../ca/facade'
 import { cardChallenge, checkCardResponse, newSecurityCard, type SecurityCard } from './card'
@@ -765,7 +766,7 @@ export class Ra {
     const notAfter = new Date(x509.validTo).getTime()
     // Five minutes of grace for a certificate issued moments ago by a CA whose clock runs ahead.
     if (now > notAfter || now + 300_000 < new Date(x509.validFrom).getTime()) return fail('expired', new CertError('CONFLICT', 'the certificate is not valid now', { reason: 'expired' }))
-    if (!checkSignature(input.certDer, challenge, input.signature)) {
+    if (!checkSignature(input.certDer, registrationSignedData(challenge), input.signature)) {
       return fail('signature', new CertError('FORBIDDEN', 'the signature does not match the certificate', { reason: 'signature', remaining }))
     }
     const customer = await this.getCustomer(customerId)

@@ -248,6 +248,8 @@ describe('listener limits', () => {
   })
 
   it('refuses to listen on every interface', async () => {
-    await expect(startReceiveSession({ ...base, host: '0.0.0.0' })).rejects.toMatchObject({ code: 'BAD_REQUEST' })
+    for (const host of ['0.0.0.0', '::', '0:0:0:0:0:0:0:0', '::0.0.0.0', '192.0.2.7']) {
+      await expect(startReceiveSession({ ...base, host })).rejects.toMatchObject({ code: 'BAD_REQUEST' })
+    }
   })
 })

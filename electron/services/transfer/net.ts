@@ -50,10 +50,14 @@ export function pickLanAddress(
   return pick
 }
 
-/** Refuses wildcard and malformed bind addresses. */
-export function checkBindHost(host: string): string {
+/**
+ * Accepts only an address one of this computer's interfaces has: that rules out every spelling
+ * of the wildcard address (0.0.0.0, ::, 0:0:0:0:0:0:0:0, ::0.0.0.0) and foreign addresses alike.
+ */
+export function checkBindHost(host: string, ifaces: NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces()): string {
   if (isIP(host) === 0) throw new CertError('BAD_REQUEST', 'the listen address must be an IP address')
-  if (host === '0.0.0.0' || host === '::' || host === '::0') throw new CertError('BAD_REQUEST', 'refusing to listen on every interface; name one address')
+  const own = Object.values(ifaces).flatMap((l) => (l ?? []).map((i) => i.address.toLowerCase()))
+  if (!own.includes(host.toLowerCase())) throw new CertError('BAD_REQUEST', 'refusing to listen on an address that is not one of this computer’s interfaces; name one address')
   return host
 }
 

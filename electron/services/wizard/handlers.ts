@@ -21,6 +21,7 @@ import { writeFolderAtomic } from '../storage/atomic'
 import type { Trash } from '../storage/trash'
 import type { HandlerContext, Handlers } from '../handler'
 import { RaClient } from './ra-client'
+import { REGISTER_CHALLENGE_BYTES, registrationSignedData } from '../../../shared/register-challenge'
 
 export interface WizardDeps {
   center: () => { url: string; embedded: boolean }
@@ -265,8 +266,11 @@ export function createWizardHandlers(deps: WizardDeps): Handlers<typeof centerCa
       if (!opened.randomNum) throw new CertError('UNSUPPORTED', 'this certificate’s key carries no randomNum, so its identity cannot be checked', { reason: 'no-randomnum' })
       const { challenge } = await ra().post<{ challenge: string }>(`/ra/sessions/${encodeURIComponent(req.sessionId)}/register/challenge`, {})
       const { sign } = await import('node:crypto')
-      // The RA verifies over the challenge's bytes, which travel base64-encoded.
-      const signature = sign('sha256', Buffer.from(challenge, 'base64'), opened.privateKey)
+      // Only a fresh 32-byte challenge, and only behind the registration label: the key never
+      // signs bytes a (possibly hostile) center chose on their own.
+      const bytes = Buffer.from(challenge, 'base64')
+      if (bytes.length !== REGISTER_CHALLENGE_BYTES) throw new CertError('CENTER', 'the certification center sent an unusable signing challenge', { reason: 'challenge' })
+      const signature = sign('sha256', registrationSignedData(bytes), opened.privateKey)
       return ra().post(`/ra/sessions/${encodeURIComponent(req.sessionId)}/register`, {
         certDer: Buffer.from(certDer).toString('base64'),
         signature: signature.toString('base64'),
