@@ -212,7 +212,7 @@ describe('security media', () => {
     await rejects(ra.verifyMedium(sessionId, wrong), 'FORBIDDEN', 'medium')
     await rejects(ra.verifyMedium(sessionId, wrong), 'FORBIDDEN', 'medium-locked')
     await rejects(ra.verifyMedium(sessionId, right), 'FORBIDDEN', 'medium-locked')
-    // The lock is on the customer's medium, not just this session.
+    // The lock is on the customer's medium, not just this verification session.
     const other = await ra.openSession({ name: '홍길동', idn: IDN, account: c.account, purpose: 'renew' })
     await rejects(ra.mediumChallenge(other.sessionId), 'FORBIDDEN', 'medium-locked')
     await ra.unlockCustomer(c.customerId)

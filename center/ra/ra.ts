@@ -539,7 +539,7 @@ export class Ra {
     if (n === 0) {
       await this.audit('customer', 'phone.send', 'fail', { customerId, sessionId }, { channel, reason: s.phone_verified ? 'verified' : 'limit' })
       if (num(s.phone_verified)) throw new CertError('CONFLICT', 'the phone number is already verified', { reason: 'phone-verified' })
-      throw new CertError('FORBIDDEN', 'too many codes were sent in this session', { reason: 'phone-send-limit' })
+      throw new CertError('FORBIDDEN', 'too many codes were sent in this verification session', { reason: 'phone-send-limit' })
     }
     const customer = await this.one('SELECT phone FROM ra_customers WHERE id = ?', [customerId])
     const to = str(customer?.phone)
@@ -647,7 +647,7 @@ export class Ra {
   }
 
   private requireSteps(s: Row, purposes: SessionPurpose[], steps: { phone: boolean; medium: boolean }): void {
-    if (!purposes.includes(str(s.purpose) as SessionPurpose)) throw new CertError('CONFLICT', `this session was opened for '${str(s.purpose)}'`, { reason: 'purpose' })
+    if (!purposes.includes(str(s.purpose) as SessionPurpose)) throw new CertError('CONFLICT', `this verification session was opened for '${str(s.purpose)}'`, { reason: 'purpose' })
     if (steps.phone && !num(s.phone_verified)) throw new CertError('CONFLICT', 'verify the phone number first', { reason: 'phone-not-verified' })
     if (steps.medium && !num(s.medium_verified)) throw new CertError('CONFLICT', 'verify the security card or OTP first', { reason: 'medium-not-verified' })
   }
@@ -676,7 +676,7 @@ export class Ra {
 
   private async ownedCert(s: Row, serialHex: string, ca: RaCaPort): Promise<{ serial: string; certDer: Uint8Array }> {
     const serial = normalizeSerial(serialHex)
-    if (s.serial_hex !== null && str(s.serial_hex) !== serial) throw new CertError('CONFLICT', 'this session was opened for another certificate', { reason: 'serial' })
+    if (s.serial_hex !== null && str(s.serial_hex) !== serial) throw new CertError('CONFLICT', 'this verification session was opened for another certificate', { reason: 'serial' })
     const cert = await ca.certBySerial(serial)
     if (!cert) throw new CertError('NOT_FOUND', 'no certificate with this serial number was issued here', { reason: 'cert' })
     if (cert.customerId !== str(s.customer_id)) {

@@ -77,7 +77,7 @@ export const transferHandlers: Handlers<typeof transferCalls> = {
 
   async 'transfer.submitCode'(req) {
     const e = entryOf(req.sessionId)
-    if (!e.send) throw new CertError('BAD_REQUEST', 'this session shows its own number; the phone types it')
+    if (!e.send) throw new CertError('BAD_REQUEST', 'this copy session shows its own number; the phone types it')
     return e.send.submitCode(req.code)
   },
 
@@ -129,7 +129,7 @@ export const transferHandlers: Handlers<typeof transferCalls> = {
 
   async 'transfer.saveReceived'(req, ctx) {
     const e = entryOf(req.sessionId)
-    if (!e.received) throw new CertError('CONFLICT', 'nothing has been received in this session yet')
+    if (!e.received) throw new CertError('CONFLICT', 'nothing has been received in this copy session yet')
     const root = req.root ?? npkiRoots()[0]?.path
     if (!root) throw new CertError('NOT_FOUND', 'no NPKI folder to store into')
     const r = await storeReceived(e.received, req.password, root, { replace: req.replace })

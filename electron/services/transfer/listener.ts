@@ -588,7 +588,7 @@ class TransferSession {
   // ------------------------------------------------------------ PC user
 
   async submitCode(input: string): Promise<SubmitResult> {
-    if (this.direction !== 'pc-to-phone') throw new CertError('BAD_REQUEST', 'this session shows its own number; the phone types it')
+    if (this.direction !== 'pc-to-phone') throw new CertError('BAD_REQUEST', 'this copy session shows its own number; the phone types it')
     const code = normalizeCode(input)
     if (!code) throw new CertError('BAD_REQUEST', 'the number must have 12 digits')
     if (this.closed) throw new CertError('TRANSFER', finalMessage(this._state), { state: this._state })
