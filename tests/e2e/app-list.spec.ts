@@ -131,7 +131,9 @@ test.describe('certificate list', () => {
     await expect(page.getByRole('dialog')).toBeVisible()
     // Focus starts on the close button and Tab stays inside the dialog.
     await expect(page.getByTestId('details-close')).toBeFocused()
-    // Shift+Tab from the first control wraps to the dialog's last one (whichever action that is).
+    // Shift+Tab from the first control wraps to the dialog's last one (whichever action that is),
+    // once the details (and with them the actions) have loaded.
+    await expect(page.getByTestId('d-serial')).toBeVisible()
     await page.keyboard.press('Shift+Tab')
     await expect(page.getByTestId('details-close')).not.toBeFocused()
     expect(await page.evaluate(() => document.activeElement?.closest('[role="dialog"]') != null)).toBe(true)
