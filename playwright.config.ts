@@ -25,7 +25,9 @@ export default defineConfig({
   expect: { timeout: 15_000 },
   fullyParallel: false,
   workers: 1,
-  retries: 0,
+  // One retry on CI only, for timing on a loaded machine; a test that needed it is reported as
+  // flaky in the closing summary, never hidden.
+  retries: process.env.CI ? 1 : 0,
   outputDir: 'test-results/e2e',
   reporter: [['list'], ['json', { outputFile: 'reports/playwright.json' }]],
   use: { trace: 'off', screenshot: 'off' },
