@@ -143,7 +143,9 @@ test.describe('certificate list', () => {
 
   test('switches to English and back, and remembers the choice', async ({ openApp }) => {
     const page = await openApp()
+    const saved = page.waitForResponse((r) => r.url().includes('/api/call/settings.set'))
     await page.getByTestId('lang-en').click()
+    await saved
     await expect(page.locator('html')).toHaveAttribute('lang', 'en')
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Certificates')
     await expect(page.getByRole('columnheader')).toHaveText(['Type', 'Owner', 'Expires', 'Issuer', 'State', 'Location'])
@@ -167,7 +169,11 @@ test.describe('certificate list', () => {
 
   test('hide expired hides the fixture and says so; the choice is saved', async ({ openApp }) => {
     const page = await openApp()
+    // The filter applies at once; the choice is saved in the background, so wait for the save
+    // before reloading.
+    const saved = page.waitForResponse((r) => r.url().includes('/api/call/settings.set'))
     await page.getByLabel('만료된 인증서 숨기기').check()
+    await saved
     await expect(fixtureRow(page)).toHaveCount(0)
     await expect(page.getByTestId('cert-row')).toHaveCount(2)
     await expect(page.getByTestId('hidden-note')).toContainText('만료된 인증서 1개를 숨겼습니다')
