@@ -75,7 +75,7 @@ export function createCenterServer(parts: CenterParts): Server {
     const route = async (): Promise<void> => {
       if (CMP_PATH.test(path)) return handleCmp(req, res, parts)
       if (path === '/crl' && (req.method === 'GET' || req.method === 'HEAD')) {
-        const crl = parts.ca.crlDer()
+        const crl = await parts.ca.crlDer()
         res.writeHead(200, { 'Content-Type': 'application/pkix-crl', 'Content-Length': String(crl.length), 'Cache-Control': 'no-cache' })
         res.end(req.method === 'HEAD' ? undefined : crl)
         return

@@ -1,91 +1,146 @@
-import { execFile } from 'node:child_process'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { generateKeyPairSync, X509Certificate } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { promisify } from 'node:util'
 import { startCenter } from '../../center/center'
+import { openCenterDb } from '../../center/db'
+import { Ra } from '../../center/ra/ra'
 import { buildIrMessage, parseResponse, type BuiltRequest } from '../../center/cmp/test-client'
 import { issue } from '../../electron/services/enroll/cmp-client'
 import type { BenchResult, BenchSuite } from '../types'
 import { timeRow } from '../util'
 
 const run = promisify(execFile)
-const IR_COUNT = 200
+const REPO = resolve(import.meta.dirname, '../..')
+const WORKERS = Number(process.env.BENCH_CENTER_WORKERS ?? 2)
+const IR_COUNT = 900
+const LATENCY_SECONDS = 2
 const CPU_COUNT = 100
-const IN_FLIGHT = 16
+const IN_FLIGHT = 8
 const CLIENT_RUNS = 7
 const TARGET_RPS = 300
 const TARGET_P99_MS = 50
 
 const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
 
+/** `certmgr center serve --workers N` as an operator runs it, in its own processes. */
+async function serveChild(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/certmgr.ts', 'center', 'serve', '--data', dataDir, '--port', '0', '--workers', String(WORKERS)], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const url = await new Promise<string>((ok, fail) => {
+    let out = ''
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b.toString()
+      const m = /listening on (http:\/\/\S+)/.exec(out)
+      if (m) ok(m[1]!)
+    })
+    child.on('exit', (code) => fail(new Error(`center exited (${code}): ${out}`)))
+  })
+  return { child, url }
+}
+
 /**
- * Center-side issuance over loopback: pre-built ir messages (implicitConfirm, so one round trip
- * is one whole issuance) from pre-generated keys, IN_FLIGHT at a time. The throughput and latency
- * rows compare against the fixed targets (no other CMP CA runs here); the client row runs our
- * CMP client and `openssl cmp -cmd ir` alternately against the same center.
+ * Center-side issuance over loopback against `certmgr center serve --workers 2` (one process
+ * per core): pre-built ir messages (implicitConfirm, so one round trip is one whole issuance)
+ * from pre-generated keys. Throughput is measured closed-loop with IN_FLIGHT requests
+ * outstanding; latency open-loop, sending at the target rate for LATENCY_SECONDS, which is how
+ * "p99 under 50 ms at 300 issuances a second" is defined. The load generator shares the two
+ * cores with the center, so the numbers are a floor. No other CMP CA runs here, so these rows
+ * compare against the fixed targets; the client row runs our CMP client and
+ * `openssl cmp -cmd ir` alternately against the same center.
  */
 const suite: BenchSuite = async () => {
   const dir = mkdtempSync(join(tmpdir(), 'bench-center-'))
-  const center = await startCenter({ dataDir: join(dir, 'data') })
+  const dataDir = join(dir, 'data')
+  let seq = 0
+  // Customers and codes go straight into the database, as the operator CLI would write them.
+  const setupDb = await openCenterDb(dataDir)
+  const setupRa = new Ra(setupDb, { outboxDir: dataDir })
+  const buildIrs = async (ra: Ra, n: number): Promise<BuiltRequest[]> => {
+    const out: BuiltRequest[] = []
+    for (let k = 0; k < n; k++) {
+      const i = seq++
+      const { customerId } = await ra.createCustomer({ name: `벤치${i}`, idn: String(6000000000000 + i), phone: `010${String(i).padStart(8, '0')}` })
+      const codes = await ra.createEnrollmentCodes(customerId, 'limited', 'issue')
+      const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      out.push(
+        await buildIrMessage({
+          reference: codes.reference,
+          secret: codes.authCode,
+          spkiDer: new Uint8Array(publicKey.export({ type: 'spki', format: 'der' })),
+          privateKey,
+          implicitConfirm: true,
+        }),
+      )
+    }
+    return out
+  }
+  const latencyCount = TARGET_RPS * LATENCY_SECONDS
+  const irs = await buildIrs(setupRa, IR_COUNT + latencyCount + 40)
+  setupDb.close()
+  const served = await serveChild(dataDir)
+  const rows: BenchResult[] = []
   try {
-    const rows: BenchResult[] = []
-    let seq = 0
-    const buildIrs = async (n: number): Promise<BuiltRequest[]> => {
-      const out: BuiltRequest[] = []
-      for (let k = 0; k < n; k++) {
-        const i = seq++
-        const { customerId } = await center.ra.createCustomer({ name: `벤치${i}`, idn: String(6000000000000 + i), phone: `010${String(i).padStart(8, '0')}` })
-        const codes = await center.ra.createEnrollmentCodes(customerId, 'limited', 'issue')
-        const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
-        out.push(
-          await buildIrMessage({
-            reference: codes.reference,
-            secret: codes.authCode,
-            spkiDer: new Uint8Array(publicKey.export({ type: 'spki', format: 'der' })),
-            privateKey,
-            implicitConfirm: true,
-          }),
-        )
-      }
-      return out
-    }
-    const irs = await buildIrs(IR_COUNT + 10)
     const answers: Uint8Array[] = []
-    const send = async (m: BuiltRequest): Promise<void> => {
-      const res = await fetch(`${center.url}/.well-known/cmp`, { method: 'POST', headers: { 'Content-Type': 'application/pkixcmp' }, body: m.der })
+    const send = async (m: BuiltRequest): Promise<number> => {
+      const s = performance.now()
+      const res = await fetch(`${served.url}/.well-known/cmp`, { method: 'POST', headers: { 'Content-Type': 'application/pkixcmp' }, body: m.der })
       if (res.status !== 200) throw new Error(`HTTP ${res.status}`)
+      const body = new Uint8Array(await res.arrayBuffer())
+      const took = performance.now() - s
       // Decoded after the clock stops: the client's parsing is not the center's cost.
-      answers.push(new Uint8Array(await res.arrayBuffer()))
+      answers.push(body)
+      return took
     }
-    for (const m of irs.slice(IR_COUNT)) await send(m) // warm-up
-    const latencies: number[] = []
     const queue = irs.slice(0, IR_COUNT)
+    const openLoop = irs.slice(IR_COUNT, IR_COUNT + latencyCount)
+    for (const m of irs.slice(IR_COUNT + latencyCount)) await send(m) // warm-up: JIT and connections
+
     const start = performance.now()
     await Promise.all(
       Array.from({ length: IN_FLIGHT }, async () => {
-        for (let m = queue.shift(); m; m = queue.shift()) {
-          const s = performance.now()
-          await send(m)
-          latencies.push(performance.now() - s)
-        }
+        for (let m = queue.shift(); m; m = queue.shift()) await send(m)
       }),
     )
     const rps = IR_COUNT / ((performance.now() - start) / 1000)
+
+    // Open loop: request k leaves at k/TARGET_RPS seconds whatever the earlier ones are doing.
+    const latencies: number[] = []
+    const t0 = performance.now()
+    await Promise.all(
+      openLoop.map(async (m, k) => {
+        const due = t0 + (k * 1000) / TARGET_RPS
+        const wait = due - performance.now()
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+        const s = performance.now()
+        await send(m)
+        // Counted from when it was due, so a late start (a busy generator) counts against us too.
+        latencies.push(performance.now() - Math.min(s, due))
+      }),
+    )
     for (const a of answers) {
       const r = parseResponse(a)
       if (r.type !== 'ip' || !r.certDer) throw new Error(`issuance failed: ${r.error ?? r.type}`)
     }
     latencies.sort((a, b) => a - b)
-    rows.push({ name: `center ir throughput (${IN_FLIGHT} in flight, loopback) vs ${TARGET_RPS}/s target`, ours: rps, reference: TARGET_RPS, unit: 'req/s', ratio: rps / TARGET_RPS, target: '>= 1.0x (higher is better)', met: rps >= TARGET_RPS })
-    rows.push({ ...timeRow(`center ir latency p50 vs ${TARGET_P99_MS} ms`, pct(latencies, 50), TARGET_P99_MS, 1), met: pct(latencies, 50) <= TARGET_P99_MS })
-    rows.push({ ...timeRow(`center ir latency p99 vs ${TARGET_P99_MS} ms target`, pct(latencies, 99), TARGET_P99_MS, 1) })
+    rows.push({ name: `center ir throughput (${WORKERS} processes, ${IN_FLIGHT} in flight, loopback) vs ${TARGET_RPS}/s target`, ours: rps, reference: TARGET_RPS, unit: 'req/s', ratio: rps / TARGET_RPS, target: '>= 1.0x (higher is better)', met: rps >= TARGET_RPS })
+    rows.push({ ...timeRow(`center ir latency p50 at ${TARGET_RPS}/s offered vs ${TARGET_P99_MS} ms`, pct(latencies, 50), TARGET_P99_MS, 1) })
+    rows.push({ ...timeRow(`center ir latency p99 at ${TARGET_RPS}/s offered vs ${TARGET_P99_MS} ms target`, pct(latencies, 99), TARGET_P99_MS, 1) })
+  } finally {
+    served.child.kill('SIGTERM')
+    await new Promise((r) => served.child.once('exit', r))
+  }
 
+  const center = await startCenter({ dataDir })
+  try {
     // CPU time of the center's own work per issuance, without HTTP: unlike the wall-clock rows it
     // does not depend on what else the machine runs. The budget is two cores' worth at the target rate.
-    const cpuIrs = await buildIrs(CPU_COUNT)
+    const cpuIrs = await buildIrs(center.ra, CPU_COUNT)
     const cpu0 = process.cpuUsage()
     const handled: Uint8Array[] = []
     for (const m of cpuIrs) handled.push(await center.cmp.handle(m.der))

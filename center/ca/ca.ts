@@ -1,7 +1,7 @@
 import { createHash, createPublicKey, randomBytes, randomInt, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto'
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Client, InStatement } from '@libsql/client'
+import type { Client, InStatement, Transaction } from '@libsql/client'
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema'
 import {
   AlgorithmIdentifier,
@@ -163,7 +163,6 @@ function rowOf(r: Record<string, unknown>): CertRow {
  */
 export class Ca implements CaFacade {
   private readonly lock = new Mutex()
-  private crlCache: Uint8Array | undefined
 
   private constructor(
     readonly db: Client,
@@ -455,10 +454,15 @@ export class Ca implements CaFacade {
     return { certDer: r.certDer, status, customerId: r.customerId, certType: r.certType }
   }
 
-  /** The current DER CRL. */
-  crlDer(): Uint8Array {
-    if (!this.crlCache) throw new CertError('INTERNAL', 'CRL not published yet')
-    return this.crlCache
+  /**
+   * The current DER CRL, read from the database: another process of the center may have
+   * published a newer one since this process last did.
+   */
+  async crlDer(): Promise<Uint8Array> {
+    const rs = await this.db.execute('SELECT crl_der FROM ca_crl WHERE id = 1')
+    const der = rs.rows[0]?.crl_der
+    if (!der) throw new CertError('INTERNAL', 'CRL not published yet')
+    return u8(der as ArrayBuffer)
   }
 
   /** Republished on every start: a crash between a revocation and its CRL must not leave the CRL short. */
@@ -468,10 +472,23 @@ export class Ca implements CaFacade {
 
   /** Regenerates the CRL from the database. Call with the lock held. */
   private async publishCrl(): Promise<void> {
-    const revoked = await this.db.execute(
+    // One write transaction from reading the revocations to storing the CRL: a process that
+    // revokes meanwhile waits, so a CRL built from an older list can never overwrite a newer
+    // one, and CRL numbers stay unique across processes.
+    const tx = await this.db.transaction('write')
+    try {
+      await this.publishCrlIn(tx)
+      await tx.commit()
+    } finally {
+      tx.close()
+    }
+  }
+
+  private async publishCrlIn(tx: Transaction): Promise<void> {
+    const revoked = await tx.execute(
       `SELECT serial_hex, revoked_at, revocation_reason FROM ca_certs WHERE status = 'revoked' AND revocation_reason IS NOT NULL ORDER BY revoked_at`,
     )
-    const prev = await this.db.execute('SELECT crl_number FROM ca_crl WHERE id = 1')
+    const prev = await tx.execute('SELECT crl_number FROM ca_crl WHERE id = 1')
     const number = Number(prev.rows[0]?.crl_number ?? 0) + 1
     const now = Date.now()
     const entries = revoked.rows.map(
@@ -496,11 +513,10 @@ export class Ca implements CaFacade {
       ],
     })
     const der = Ca.assemble(this.key, tbs)
-    await this.db.execute({
+    await tx.execute({
       sql: `INSERT INTO ca_crl (id, crl_number, crl_der, this_update) VALUES (1, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET crl_number = excluded.crl_number, crl_der = excluded.crl_der, this_update = excluded.this_update`,
       args: [number, der, now],
     })
-    this.crlCache = der
   }
 }

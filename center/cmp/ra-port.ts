@@ -8,7 +8,11 @@ export interface RaPort {
   /** undefined when unknown, expired, used or locked. */
   lookupEnrollment(reference: string): Promise<{ authCode: string; customerId: string; certType: CertType; purpose: 'issue' | 'reissue' } | undefined>
   recordEnrollmentFailure(reference: string): Promise<void>
-  consumeEnrollment(reference: string): Promise<void>
+  /** Atomically marks the reference used; false when it already was. */
+  consumeEnrollment(reference: string): Promise<boolean>
+  releaseEnrollment(reference: string): Promise<void>
+  /** The authorization code of a reference (used or not), for the PBM of its transaction's follow-up messages. */
+  enrollmentSecret(reference: string): Promise<string | undefined>
   getCustomer(customerId: string): Promise<{ id: string; name: string; idn: string; phone: string; bankCode: string } | undefined>
   /** Throws CertError('CENTER', ..., { reason: 'balance' }) when the balance is short. */
   charge(customerId: string, amountKrw: number, memo: string): Promise<void>

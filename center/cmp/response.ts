@@ -13,7 +13,7 @@ import {
   type PKIFailureInfoName,
 } from '../../shared/cmp/asn1'
 import { buildErrorBody, statusInfo } from '../../shared/cmp/messages'
-import { computePbm, pbmAlgorithm, type PbmLimits } from '../../shared/cmp/pbm'
+import { computePbm, pbmAlgorithm, type PbmHashes, type PbmLimits } from '../../shared/cmp/pbm'
 import type { Ca } from '../ca/ca'
 import { nodePbmHashes } from './pbm-hashes'
 import { ab, derBitString, derSequence, derTlv, u8 } from '../ca/der'
@@ -48,6 +48,8 @@ export interface ResponseOptions {
   extraCerts?: Uint8Array[]
   /** Our senderNonce; 16 fresh random bytes when not given. */
   senderNonce?: Uint8Array
+  /** PBM primitives; the exchange's own (sharing the request's derived key) when given. */
+  pbmHashes?: PbmHashes
 }
 
 const keyIds = new WeakMap<Ca, ArrayBuffer | undefined>()
@@ -90,9 +92,11 @@ export function buildResponse(body: PKIBody | Uint8Array, o: ResponseOptions): {
   let protectionAlgDer: Uint8Array
   let senderKID: ArrayBuffer | undefined
   if (o.protection.kind === 'pbm') {
-    // Same one-way function, MAC and iteration count as the client chose, with a fresh salt.
-    const p = o.protection.param
-    pbmParam = new PBMParameter({ salt: ab(new Uint8Array(randomBytes(16))), owf: p.owf, iterationCount: p.iterationCount, mac: p.mac })
+    // The client's own PBMParameter, salt included: its salt is already fresh per message, and
+    // with the same key on both sides the derivation (hundreds of hash rounds) runs once per
+    // exchange. A MACed answer cannot be reflected back as a request: every CMP body type
+    // travels in one direction only, and the answer's nonces bind it to this request.
+    pbmParam = o.protection.param
     protectionAlgDer = u8(AsnConvert.serialize(pbmAlgorithm(pbmParam)))
   } else {
     protectionAlgDer = fixed.sigAlgDer
@@ -118,7 +122,7 @@ export function buildResponse(body: PKIBody | Uint8Array, o: ResponseOptions): {
   const protectedPart = derSequence(headerDer, bodyDer)
   let protection: Uint8Array
   if (o.protection.kind === 'pbm' && pbmParam) {
-    protection = computePbm(pbmParam, o.protection.secret, protectedPart, o.pbmLimits, nodePbmHashes)
+    protection = computePbm(pbmParam, o.protection.secret, protectedPart, o.pbmLimits, o.pbmHashes ?? nodePbmHashes)
   } else {
     protection = o.ca.sign(protectedPart)
   }

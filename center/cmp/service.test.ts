@@ -103,7 +103,7 @@ describe('CmpService', () => {
     expect(ip2.type).toBe('ip')
     expect((await ca.findActiveCert(c.customerId, 'limited'))?.certDer).toEqual(ip2.certDer)
     expect((await ca.certBySerial(old!.serialHex))?.status).toBe('revoked')
-    expect(Buffer.from(ca.crlDer()).includes(Buffer.from(old!.serialHex, 'hex'))).toBe(true)
+    expect(Buffer.from(await ca.crlDer()).includes(Buffer.from(old!.serialHex, 'hex'))).toBe(true)
     const tx = await db.execute({ sql: 'SELECT state, last_nonce FROM cmp_transactions WHERE transaction_id = ?', args: [Buffer.from(ir2.transactionID).toString('hex')] })
     expect(tx.rows[0]?.state).toBe('done')
     expect(tx.rows[0]?.last_nonce).toBe(Buffer.from(ip2.senderNonce!).toString('hex'))
@@ -181,7 +181,9 @@ describe('CmpService', () => {
     const stub: RaPort = {
       lookupEnrollment: async (ref) => (ref === '30781234' ? { authCode: '1234-5678-abcd', customerId: 'fx', certType: 'limited', purpose: 'issue' } : undefined),
       recordEnrollmentFailure: async () => {},
-      consumeEnrollment: async () => {},
+      consumeEnrollment: async () => true,
+      releaseEnrollment: async () => {},
+      enrollmentSecret: async (ref) => (ref === '30781234' ? '1234-5678-abcd' : undefined),
       getCustomer: async () => ({ id: 'fx', name: '픽스처', idn: '7001011234567', phone: '0', bankCode: 'FIXTURE' }),
       charge: async () => {},
       isRenewalAuthorized: async () => false,

@@ -29,7 +29,7 @@ import type { Ca, IssuePurpose, IssueRequest } from '../ca/ca'
 import type { CertType, RevocationReason } from '../ca/facade'
 import type { CenterConfig } from '../config'
 import { accepted, buildResponse, certRepBodyDer, CmpFailure, errorBody, type Protection } from './response'
-import { nodePbmHashes } from './pbm-hashes'
+import { perExchangePbmHashes } from './pbm-hashes'
 import type { RaPort } from './ra-port'
 import { acceptableKey, isSignatureAlgorithm, spkiKey, verifySignature } from './sig'
 
@@ -40,13 +40,6 @@ const NONCE_RETENTION_MS = DAY_MS
 const hex = (b: ArrayBuffer | Uint8Array | undefined): string => (b ? Buffer.from(bytes(b)).toString('hex') : '')
 const nameDer = (n: Name): string => Buffer.from(AsnConvert.serialize(n)).toString('hex')
 
-/** What a pending transaction needs kept in memory only: the PBM secret is never written to disk. */
-interface LiveTransaction {
-  secret?: string
-  pbm?: Protection
-  expiresAt: number
-}
-
 interface TxRow {
   transactionId: string
   kind: string
@@ -56,6 +49,7 @@ interface TxRow {
   serialHex: string | null
   certReqId: number
   lastNonce: string | null
+  updatedAt: number
 }
 
 interface Signer {
@@ -79,17 +73,20 @@ interface Exchange {
   senderNonce: Uint8Array
   /** Set when senderNonce is already stored as the transaction's last_nonce. */
   nonceStored?: boolean
+  /** PBM for this exchange only: the request's MAC, its POPO MAC and the answer share one derived key. */
+  hashes: ReturnType<typeof perExchangePbmHashes>
 }
 
 /**
  * The CA side of CMP (RFC 4210/9810 with the HTTP transfer of RFC 6712/9811). Every parsable
  * request gets a PKIMessage back; refusals are `error` bodies protected the way the request was
  * (PBM with the same secret when it is known, otherwise the CA's signature).
+ *
+ * All transaction state lives in the database (transactions, nonces, the sealed authorization
+ * code in the RA), none in this object: several processes can serve one center, and a
+ * certConf may reach a different process than its ir.
  */
 export class CmpService {
-  private readonly live = new Map<string, LiveTransaction>()
-  /** References with an ir in progress, so two concurrent requests cannot both use one code. */
-  private readonly inFlight = new Set<string>()
   private lastPrune = 0
 
   constructor(
@@ -110,14 +107,18 @@ export class CmpService {
   async handle(der: Uint8Array): Promise<Uint8Array> {
     if (der.length > this.config.maxMessageBytes) throw new CertError('BAD_REQUEST', 'CMP message too large')
     const msg = decodePKIMessage(der)
-    const ex: Exchange = { msg, protection: { kind: 'signature' }, senderNonce: new Uint8Array(randomBytes(16)) }
-    let body: PKIBody | Uint8Array
+    const ex: Exchange = { msg, protection: { kind: 'signature' }, senderNonce: new Uint8Array(randomBytes(16)), hashes: perExchangePbmHashes() }
     try {
-      body = await this.dispatch(ex)
-    } catch (err) {
-      body = this.failureBody(err)
+      let body: PKIBody | Uint8Array
+      try {
+        body = await this.dispatch(ex)
+      } catch (err) {
+        body = this.failureBody(err)
+      }
+      return await this.respond(ex, body)
+    } finally {
+      ex.hashes.wipe()
     }
-    return await this.respond(ex, body)
   }
 
   private failureBody(err: unknown): PKIBody {
@@ -142,6 +143,7 @@ export class CmpService {
       implicitConfirm: ex.implicitConfirm,
       extraCerts: ex.extraCerts,
       senderNonce: ex.senderNonce,
+      pbmHashes: ex.hashes,
     })
     const tid = hex(ex.msg.header.transactionID)
     if (tid && ex.ownsTx && !ex.nonceStored) {
@@ -189,7 +191,7 @@ export class CmpService {
     const param = parsePbmAlgorithm(ex.msg.header.protectionAlg)
     let ok: boolean
     try {
-      ok = verifyPbmProtection(ex.msg, secret, this.limits, { param, hashes: nodePbmHashes })
+      ok = verifyPbmProtection(ex.msg, secret, this.limits, { param, hashes: ex.hashes })
     } catch (err) {
       if (err instanceof CertError && err.params?.reason === 'pbm-iterations') throw new CmpFailure('badAlg', err.message)
       throw err
@@ -265,7 +267,6 @@ export class CmpService {
     if (now - this.lastPrune > 60_000) {
       this.lastPrune = now
       await this.db.execute({ sql: 'DELETE FROM cmp_nonces WHERE seen_at < ?', args: [now - NONCE_RETENTION_MS] })
-      for (const [k, v] of this.live) if (v.expiresAt < now) this.live.delete(k)
     }
   }
 
@@ -292,6 +293,7 @@ export class CmpService {
       serialHex: r.serial_hex == null ? null : String(r.serial_hex),
       certReqId: Number(r.cert_req_id ?? 0),
       lastNonce: r.last_nonce == null ? null : String(r.last_nonce),
+      updatedAt: Number(r.updated_at ?? 0),
     }
   }
 
@@ -311,7 +313,7 @@ export class CmpService {
   // Requests
 
   /** The single CertReqMsg of ir/cr/kur, POPO verified. Returns the new key and the optional randomNum. */
-  private checkCertReq(msg: CertReqMsg, secret?: string): { spkiDer: Uint8Array; certReqId: number; randomNum?: Uint8Array } {
+  private checkCertReq(ex: Exchange, msg: CertReqMsg, secret?: string): { spkiDer: Uint8Array; certReqId: number; randomNum?: Uint8Array } {
     let check: ReturnType<typeof popoCheck>
     try {
       check = popoCheck(msg)
@@ -329,7 +331,7 @@ export class CmpService {
     if (!acceptableKey(key)) throw new CmpFailure('badCertTemplate', 'key must be RSA-2048 or larger, EC P-256/P-384 or Ed25519')
     if (!verifySignature(check.algorithm.algorithm, key, check.data, check.signature)) throw new CmpFailure('badPOP', 'proof of possession signature does not verify')
     if (check.input?.authInfo.publicKeyMAC) {
-      if (!secret || !verifyPublicKeyMac(check.input, secret, this.limits, { hashes: nodePbmHashes, publicKeyDer: check.publicKey })) throw new CmpFailure('badPOP', 'proof of possession MAC does not verify')
+      if (!secret || !verifyPublicKeyMac(check.input, secret, this.limits, { hashes: ex.hashes, publicKeyDer: check.publicKey })) throw new CmpFailure('badPOP', 'proof of possession MAC does not verify')
     }
     let randomNum: Uint8Array | undefined
     try {
@@ -382,32 +384,32 @@ export class CmpService {
       if (!verifySignature(csr.signatureAlgorithm.algorithm, key, infoDer, bytes(csr.signature))) throw new CmpFailure('badPOP', 'CSR signature does not verify')
       req = { spkiDer, certReqId: -1 }
     } else {
-      req = this.checkCertReq(this.singleReq(type === 'ir' ? ex.msg.body.ir : ex.msg.body.cr), enrollment.authCode)
+      req = this.checkCertReq(ex, this.singleReq(type === 'ir' ? ex.msg.body.ir : ex.msg.body.cr), enrollment.authCode)
     }
 
-    if (this.inFlight.has(reference)) throw new CmpFailure('transactionIdInUse', 'this reference number is already being used')
-    this.inFlight.add(reference)
-    try {
-      const customer = await this.ra.getCustomer(enrollment.customerId)
-      if (!customer) throw new CmpFailure('notAuthorized', 'the customer record is missing')
-      const existing = await this.ca.findActiveCert(enrollment.customerId, enrollment.certType)
-      if (existing && enrollment.purpose === 'issue') {
-        throw new CmpFailure('duplicateCertReq', 'a valid certificate of this type already exists; request a reissue (재발급) instead')
-      }
-      await this.chargeFee(enrollment.customerId, enrollment.certType, enrollment.purpose)
-      await this.ra.consumeEnrollment(reference)
-      const purpose: IssuePurpose = enrollment.purpose
-      const issued = await this.issueAndFinish(
-        ex,
-        tid,
-        { customerId: enrollment.customerId, certType: enrollment.certType, purpose, spkiDer: req.spkiDer, customer, randomNum: req.randomNum, transactionId: tid },
-        req.certReqId,
-        enrollment.authCode,
-      )
-      return this.issuedResponse(type === 'cr' ? 'cp' : type === 'p10cr' ? 'cp' : 'ip', req.certReqId, issued.certDer)
-    } finally {
-      this.inFlight.delete(reference)
+    const customer = await this.ra.getCustomer(enrollment.customerId)
+    if (!customer) throw new CmpFailure('notAuthorized', 'the customer record is missing')
+    const existing = await this.ca.findActiveCert(enrollment.customerId, enrollment.certType)
+    if (existing && enrollment.purpose === 'issue') {
+      throw new CmpFailure('duplicateCertReq', 'a valid certificate of this type already exists; request a reissue (재발급) instead')
     }
+    // The atomic claim on the reference comes before the fee: of two requests racing with one
+    // code (in this process or another), exactly one gets past here.
+    if (!(await this.ra.consumeEnrollment(reference))) throw new CmpFailure('transactionIdInUse', 'this reference number is already being used')
+    try {
+      await this.chargeFee(enrollment.customerId, enrollment.certType, enrollment.purpose)
+    } catch (err) {
+      await this.ra.releaseEnrollment(reference)
+      throw err
+    }
+    const purpose: IssuePurpose = enrollment.purpose
+    const issued = await this.issueAndFinish(
+      ex,
+      tid,
+      { customerId: enrollment.customerId, certType: enrollment.certType, purpose, spkiDer: req.spkiDer, customer, randomNum: req.randomNum, transactionId: tid },
+      req.certReqId,
+    )
+    return this.issuedResponse(type === 'cr' ? 'cp' : type === 'p10cr' ? 'cp' : 'ip', req.certReqId, issued.certDer)
   }
 
   /**
@@ -415,18 +417,14 @@ export class CmpService {
    * at once under implicitConfirm, otherwise pending until certConf. Our answer's senderNonce is
    * stored with it, so the client's certConf can be matched against it.
    */
-  private async issueAndFinish(ex: Exchange, tid: string, issue: IssueRequest, certReqId: number, secret?: string): Promise<{ serialHex: string; certDer: Uint8Array }> {
+  private async issueAndFinish(ex: Exchange, tid: string, issue: IssueRequest, certReqId: number): Promise<{ serialHex: string; certDer: Uint8Array }> {
     const implicit = hasImplicitConfirm(ex.msg.header)
     const issued = await this.ca.issue(issue, {
       confirm: implicit,
       alsoRun: (serialHex) => [this.setTxStatement(tid, implicit ? 'done' : 'waitConf', serialHex, certReqId, ex.senderNonce)],
     })
     ex.nonceStored = true
-    if (implicit) {
-      ex.implicitConfirm = true
-    } else {
-      this.live.set(tid, { secret, pbm: ex.protection, expiresAt: Date.now() + this.config.transactionTtlSeconds * 1000 })
-    }
+    if (implicit) ex.implicitConfirm = true
     return issued
   }
 
@@ -453,7 +451,7 @@ export class CmpService {
     if (this.config.renewalRequiresRa && !(await this.ra.isRenewalAuthorized(signer.serialHex))) {
       throw new CmpFailure('notAuthorized', 'renewal has not been authorized by the registration authority')
     }
-    const req = this.checkCertReq(msg)
+    const req = this.checkCertReq(ex, msg)
     const oldSpki = bytes(AsnConvert.serialize(signer.cert.tbsCertificate.subjectPublicKeyInfo))
     if (constantTimeEqual(oldSpki, req.spkiDer)) throw new CmpFailure('badCertTemplate', 'the new key must differ from the old one')
     const customer = await this.ra.getCustomer(signer.customerId)
@@ -480,19 +478,20 @@ export class CmpService {
 
   /** Verifies a follow-up message of an open transaction (certConf, error) under that transaction's protection. */
   private async checkFollowUp(ex: Exchange, tx: TxRow): Promise<void> {
+    if (tx.updatedAt + this.config.transactionTtlSeconds * 1000 < Date.now()) throw new CmpFailure('badRequest', 'the transaction has expired')
     if (tx.reference !== null) {
-      const live = this.live.get(tx.transactionId)
-      if (!live?.secret) throw new CmpFailure('badRequest', 'the transaction has expired')
+      const secret = await this.ra.enrollmentSecret(tx.reference)
+      if (!secret) throw new CmpFailure('badRequest', 'the transaction has expired')
       if (ex.msg.header.protectionAlg?.algorithm !== OID.passwordBasedMac) throw new CmpFailure('wrongIntegrity', 'expected PBM protection')
       let ok: boolean
       let param: PBMParameter
       try {
         param = parsePbmAlgorithm(ex.msg.header.protectionAlg)
-        ok = verifyPbmProtection(ex.msg, live.secret, this.limits, { param, hashes: nodePbmHashes })
+        ok = verifyPbmProtection(ex.msg, secret, this.limits, { param, hashes: ex.hashes })
       } catch (err) {
         throw new CmpFailure('badAlg', err instanceof CertError ? err.message : 'unusable PBM parameters')
       }
-      ex.protection = { kind: 'pbm', secret: live.secret, param }
+      ex.protection = { kind: 'pbm', secret, param }
       if (!ok) throw new CmpFailure('badMessageCheck', 'wrong pbm value')
     } else {
       const signer = await this.checkSigner(ex, { allowExpired: true })
@@ -528,7 +527,6 @@ export class CmpService {
       args: [Date.now(), tx.transactionId],
     })
     if (moved.rowsAffected === 0) throw new CmpFailure('badRequest', 'the transaction is already closed')
-    this.live.delete(tx.transactionId)
     if (st.statusInfo && st.statusInfo.status === PKIStatus.rejection) {
       await this.ca.reject(serialHex)
       return buildPkiConfBody()
@@ -555,7 +553,6 @@ export class CmpService {
     const tx = await this.openTx(ex)
     await this.checkFollowUp(ex, tx)
     await this.setTx(tx.transactionId, 'done')
-    this.live.delete(tx.transactionId)
     await this.ca.reject(tx.serialHex!)
     return buildPkiConfBody()
   }

@@ -48,8 +48,10 @@ export async function buildIrMessage(o: {
   const req = buildCertRequest({ publicKey: o.spkiDer })
   // EC keys are cheap to make by the hundred in load tests; they need an ECDSA POPO.
   const algorithm = key.asymmetricKeyType === 'ec' ? new AlgorithmIdentifier({ algorithm: OID.ecdsaWithSHA256 }) : undefined
-  const msg = await buildCertReqMsg(req, (d) => new Uint8Array(cryptoSign('sha256', d, key)), { pbmSecret: o.secret, randomNum: o.randomNum, algorithm })
-  const m = protectWithPbm(buildMessage(header, buildIrBody([msg])), o.secret, o.pbm)
+  // One salt for the POPO MAC and the message MAC, as the desktop client does.
+  const pbm: PbmOptions = { ...o.pbm, salt: o.pbm?.salt ?? newNonce() }
+  const msg = await buildCertReqMsg(req, (d) => new Uint8Array(cryptoSign('sha256', d, key)), { pbmSecret: o.secret, randomNum: o.randomNum, algorithm, pbm })
+  const m = protectWithPbm(buildMessage(header, buildIrBody([msg])), o.secret, pbm)
   return { der: encodePKIMessage(m), transactionID, senderNonce }
 }
 

@@ -435,10 +435,33 @@ export class Ra {
     await this.audit('ca', 'enrollment.mac', failures >= LIMITS.enrollmentFailures ? 'locked' : 'fail', { customerId: row ? str(row.customer_id) : undefined }, { reference, failures })
   }
 
-  async consumeEnrollment(reference: string): Promise<void> {
+  /**
+   * Marks the reference used. Returns false when it already was: the update is the one atomic
+   * claim on a reference, so two requests racing in different processes cannot both issue.
+   */
+  async consumeEnrollment(reference: string): Promise<boolean> {
     const rs = await this.db.execute({ sql: 'UPDATE ra_enrollments SET used_at = ? WHERE reference = ? AND used_at IS NULL RETURNING customer_id', args: [this.ms(), reference] })
     const row = rs.rows[0]
     await this.audit('ca', 'enrollment.consume', row ? 'ok' : 'fail', { customerId: row ? str(row.customer_id) : undefined }, { reference })
+    return row !== undefined
+  }
+
+  /** Undoes consumeEnrollment when the issuance stopped before anything was issued (e.g. the fee could not be paid). */
+  async releaseEnrollment(reference: string): Promise<void> {
+    const rs = await this.db.execute({ sql: 'UPDATE ra_enrollments SET used_at = NULL WHERE reference = ? AND used_at IS NOT NULL RETURNING customer_id', args: [reference] })
+    const row = rs.rows[0]
+    if (row) await this.audit('ca', 'enrollment.release', 'ok', { customerId: str(row.customer_id) }, { reference })
+  }
+
+  /**
+   * The authorization code of a reference whose ir opened a transaction, to check and MAC that
+   * transaction's certConf. It is read from the sealed row rather than kept in memory, so any
+   * process of the center can answer the certConf.
+   */
+  async enrollmentSecret(reference: string): Promise<string | undefined> {
+    if (!/^\d{8}$/.test(reference)) return undefined
+    const row = await this.one('SELECT auth_code_sealed FROM ra_enrollments WHERE reference = ?', [reference])
+    return row ? (await this.box()).open(str(row.auth_code_sealed), `auth:${reference}`) : undefined
   }
 
   // ---- renewal authorizations (checked by the CA on kur) --------------------------------

@@ -1,5 +1,6 @@
 import { UsageError, requireString, optionalString, type Command } from '../command'
 import { startCenter } from '../../center/center'
+import { isCenterWorker, runCenterWorker, startCenterCluster } from '../../center/cluster'
 
 function intOption(args: { values: Record<string, unknown> }, name: string, min: number, max: number): number | undefined {
   const v = args.values[name]
@@ -28,7 +29,7 @@ function untilSignal(): Promise<string> {
 export const centerServeCommands: Command[] = [
   {
     name: 'center serve',
-    usage: 'center serve --data DIR [--host H] [--port N] [--validity-days N] [--renewal-window-days N]',
+    usage: 'center serve --data DIR [--host H] [--port N] [--validity-days N] [--renewal-window-days N] [--workers N]',
     summary: 'Run the certification center (CMP CA + RA) until interrupted',
     options: {
       data: { type: 'string' },
@@ -36,15 +37,22 @@ export const centerServeCommands: Command[] = [
       port: { type: 'string' },
       'validity-days': { type: 'string' },
       'renewal-window-days': { type: 'string' },
+      workers: { type: 'string' },
     },
     async run(args, io) {
+      // A process forked by --workers re-enters here with the primary's arguments.
+      if (isCenterWorker()) {
+        await runCenterWorker()
+        return 0
+      }
       const dataDir = requireString(args, 'data')
       const host = optionalString(args, 'host') ?? '127.0.0.1'
       const port = intOption(args, 'port', 0, 65535) ?? 0
       const validityDays = intOption(args, 'validity-days', 1, 3650)
       const renewalWindowDays = intOption(args, 'renewal-window-days', 0, 365)
-      const center = await startCenter({ dataDir, host, port, validityDays, renewalWindowDays })
-      io.out(`listening on ${center.url}`)
+      const workers = intOption(args, 'workers', 1, 64) ?? 1
+      const center = workers > 1 ? await startCenterCluster({ dataDir, host, port, validityDays, renewalWindowDays, workers }) : await startCenter({ dataDir, host, port, validityDays, renewalWindowDays })
+      io.out(workers > 1 ? `listening on ${center.url} (${workers} processes)` : `listening on ${center.url}`)
       await untilSignal()
       await center.close()
       return 0

@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { X509Certificate, type KeyObject } from 'node:crypto'
 import { CertError } from '../../shared/errors'
 import { checkNewPassword } from '../../shared/password-rule'
@@ -9,7 +9,11 @@ import { saveIssued, saveRenewed, SIGN_CERT, SIGN_KEY } from '../../electron/ser
 import { parseSubject } from '../../electron/services/enroll/subject'
 import { parseCertificate } from '../../electron/services/certs/parse'
 import { openSignKey } from '../../electron/services/formats/signpri'
-import { optionalString, requirePositional, requireString, UsageError, type Command, type ParsedArgs } from '../command'
+import { availableModules } from '../../electron/services/token/pkcs11'
+import { PinGuard } from '../../electron/services/token/pins'
+import { issueOntoToken } from '../../electron/services/enroll/token-issue'
+import { defaultDataDir } from '../../electron/services/settings/paths'
+import { optionalString, requirePositional, requireString, UsageError, type CliIO, type Command, type ParsedArgs } from '../command'
 
 /** What the commands need from outside; tests replace key generation so a mock CA's fixed certificate fits. */
 export interface EnrollDeps {
@@ -70,7 +74,7 @@ function issueCommand(name: 'issue' | 'reissue', deps: EnrollDeps): Command {
   const reissue = name === 'reissue'
   return {
     name,
-    usage: `${name} --center URL --reference R --auth-code-file F --root DIR --password-file P [--subject DN] [--ca-cert F] [--cmp-version 2|3]`,
+    usage: `${name} --center URL --reference R --auth-code-file F (--root DIR --password-file P | --token LABEL [--slot ID] [--module M] --pin-file F [--data DIR]) [--subject DN] [--ca-cert F] [--cmp-version 2|3]`,
     summary: reissue
       ? 'Reissue a certificate with codes from the center (재발급): new key, replaces the folder of the same name; the center revokes the old one'
       : 'Issue a certificate with the reference number and authorization code from the center (발급) into an NPKI folder (beside an existing one of the same name)',
@@ -81,11 +85,17 @@ function issueCommand(name: 'issue' | 'reissue', deps: EnrollDeps): Command {
       root: { type: 'string' },
       'password-file': { type: 'string' },
       subject: { type: 'string' },
+      token: { type: 'string' },
+      slot: { type: 'string' },
+      module: { type: 'string' },
+      'pin-file': { type: 'string' },
+      data: { type: 'string' },
     },
     async run(args, io) {
       const center = requireString(args, 'center')
       const reference = requireString(args, 'reference')
       const codeFile = requireString(args, 'auth-code-file')
+      if (optionalString(args, 'token') !== undefined || optionalString(args, 'slot') !== undefined) return issueToToken(args, io, { center, reference, codeFile, reissue })
       const root = requireString(args, 'root')
       const pwFile = requireString(args, 'password-file')
       if (codeFile === '-' && pwFile === '-') throw new UsageError('only one of --auth-code-file and --password-file can be standard input')
@@ -104,6 +114,41 @@ function issueCommand(name: 'issue' | 'reissue', deps: EnrollDeps): Command {
       return 0
     },
   }
+}
+
+/**
+ * 발급 onto a security token: the key pair is generated on the token, the certificate and the
+ * randomNum are stored beside it before certConf, and nothing stays there if it fails.
+ */
+async function issueToToken(args: ParsedArgs, io: CliIO, o: { center: string; reference: string; codeFile: string; reissue: boolean }): Promise<number> {
+  if (optionalString(args, 'root') !== undefined || optionalString(args, 'password-file') !== undefined) throw new UsageError('--root and --password-file are for a folder; a token takes --pin-file')
+  const pinFile = requireString(args, 'pin-file')
+  if (o.codeFile === '-' && pinFile === '-') throw new UsageError('only one of --auth-code-file and --pin-file can be standard input')
+  const module = optionalString(args, 'module') ?? availableModules()[0]
+  if (!module) throw new UsageError('no PKCS#11 module found: give --module')
+  const ref = { module: resolve(module), label: optionalString(args, 'token'), slot: optionalString(args, 'slot') }
+  const subject = parseSubject(optionalString(args, 'subject') ?? '')
+  const authCode = (await io.readSecret(o.codeFile)).trim()
+  if (!authCode) throw new UsageError('the authorization code file is empty')
+  const pin = await io.readSecret(pinFile)
+  const guard = new PinGuard(join(resolve(optionalString(args, 'data') ?? defaultDataDir()), 'token-pin-failures.json'))
+  const cmp = await settings(args)
+  let r: Awaited<ReturnType<typeof issueOntoToken>>
+  try {
+    r = await issueOntoToken({ ref, pin, session: { guard }, randomNum: newRandomNum() }, async () => ({ ...cmp, url: o.center, reference: o.reference, authCode, subject }))
+  } catch (err) {
+    // A wrong PIN is a failed check (exit 1), like a wrong password.
+    if (err instanceof CertError && err.code === 'TOKEN' && err.params?.reason === 'pin-incorrect') {
+      const left = err.params.attemptsLeft
+      io.err(`certmgr ${o.reissue ? 'reissue' : 'issue'}: ${err.message}${typeof left === 'number' ? ` (${left} attempts left before this app stops trying)` : ''}`)
+      return 1
+    }
+    throw err
+  }
+  const facts = parseCertificate(r.certDer)
+  io.out(`${o.reissue ? 'reissued' : 'issued'}: ${facts.subjectDn} (serial ${facts.serialHex}, valid until ${facts.notAfter.toISOString().slice(0, 10)})`)
+  io.out(`stored on the token with id ${r.idHex}`)
+  return 0
 }
 
 function renewCommand(deps: EnrollDeps): Command {

@@ -10,6 +10,7 @@ import { createDispatcher, type Dispatch } from './dispatch'
 import { ReminderScheduler, type Reminder } from './reminders/reminders'
 import { SettingsStore } from './settings/settings-store'
 import { Trash } from './storage/trash'
+import { PinGuard } from './token/pins'
 import { createWizardHandlers } from './wizard/handlers'
 import { keysHandlers } from './keys/handlers'
 import { pfxHandlers } from './pfx/handlers'
@@ -103,6 +104,8 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
     ...createWizardHandlers({
       center,
       trash,
+      // The same failure count as the 보안토큰 tab and the CLI: a PIN locks after 5 wrong tries wherever they were typed.
+      pinGuard: new PinGuard(join(opts.dataDir, 'token-pin-failures.json')),
       // Saving is allowed only into roots main knows: the NPKI folders, settings' and the drives'.
       allowedRoots: async () => ({
         pc: npkiRoots({ extra: (await settings.get()).extraRoots }).map((r) => r.path),

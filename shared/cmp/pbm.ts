@@ -23,6 +23,18 @@ export type PbmHashName = 'sha1' | 'sha256' | 'sha512'
 export interface PbmHashes {
   digest(hash: PbmHashName, data: Uint8Array): Uint8Array
   hmac(hash: PbmHashName, key: Uint8Array, data: Uint8Array): Uint8Array
+  /**
+   * owf^iterations(input), when the implementation has a better way than `iterations` calls of
+   * `digest` (e.g. a cache: one request, its POPO MAC and its answer share a key).
+   */
+  deriveKey?(owf: PbmHashName, input: Uint8Array, iterations: number): Uint8Array
+}
+
+/** owf^iterations(input) with `iterations` calls of `digest`. */
+export function iterateDigest(hashes: Pick<PbmHashes, 'digest'>, owf: PbmHashName, input: Uint8Array, iterations: number): Uint8Array {
+  let key = hashes.digest(owf, input)
+  for (let i = 1; i < iterations; i++) key = hashes.digest(owf, key)
+  return key
 }
 
 const NOBLE: Record<PbmHashName, CHash> = { sha1, sha256, sha512 }
@@ -138,9 +150,14 @@ export function computePbm(
   const input = new Uint8Array(s.length + salt.length)
   input.set(s, 0)
   input.set(salt, s.length)
-  let key = hashes.digest(owf, input)
+  if (hashes.deriveKey) {
+    const key = hashes.deriveKey(owf, input, iterations)
+    input.fill(0)
+    // The key belongs to the cache that derived it: it is not wiped here.
+    return hashes.hmac(macHash, key, data)
+  }
+  const key = iterateDigest(hashes, owf, input, iterations)
   input.fill(0)
-  for (let i = 1; i < iterations; i++) key = hashes.digest(owf, key)
   const mac = hashes.hmac(macHash, key, data)
   key.fill(0)
   return mac

@@ -8,8 +8,11 @@ export const Destination = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('pc'), root: z.string().optional() }),
   /** 이동식디스크: a drive's NPKI root, from 'storage.locations'. */
   z.object({ kind: z.literal('usb'), root: z.string() }),
-  /** 보안토큰: a PKCS#11 slot and its PIN; the key is generated on the token. */
-  z.object({ kind: z.literal('token'), module: z.string().optional(), slot: z.number().int(), pin: z.string().min(1).max(64) }),
+  /**
+   * 보안토큰: a slot from 'storage.locations' (its hex slot id, and module) and the user PIN;
+   * the key pair is generated on the token and the certificate stored beside it.
+   */
+  z.object({ kind: z.literal('token'), module: z.string().min(1).max(4096).optional(), slot: z.string().regex(/^[0-9a-fA-F]{2,32}$/), pin: z.string().min(1).max(256) }),
 ])
 export type Destination = z.infer<typeof Destination>
 
@@ -29,6 +32,8 @@ export const EnrollResult = z.object({
   /** Reissue: the previous certificate's serial the center revoked. */
   revokedSerialHex: z.string().optional(),
   feeKrw: z.number().optional(),
+  /** 보안토큰: the token's label and the CKA_ID the key, certificate and randomNum share. */
+  token: z.object({ label: z.string(), idHex: z.string() }).optional(),
 })
 
 /**
@@ -37,9 +42,13 @@ export const EnrollResult = z.object({
  * for a request that was never confirmed is destroyed (on a token too).
  */
 export const enrollCalls = {
-  /** 발급 / 재발급: RA session verified → codes (kept in main) → key → ir → certConf → save. */
+  /**
+   * 발급 / 재발급: RA session verified → codes (kept in main) → key → ir → certConf → save.
+   * The certificate password is required for 하드디스크 / 이동식디스크 and not used for a token
+   * (its PIN guards the key there).
+   */
   'enroll.issue': call(
-    z.object({ opId: OpId, sessionId: z.string(), certType: CertType, destination: Destination, password: Password }).strict(),
+    z.object({ opId: OpId, sessionId: z.string(), certType: CertType, destination: Destination, password: Password.optional() }).strict(),
     EnrollResult,
     { progress: true },
   ),

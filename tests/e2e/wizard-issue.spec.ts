@@ -52,8 +52,9 @@ test.describe('issue wizard', () => {
     await checkpoint(page, 'wizard-issue-06-type-general')
     await page.getByTestId('type-limited').check()
     await next(page)
+    // No security token is connected (the host sees an empty SoftHSM2 configuration).
     await expect(page.getByTestId('dest-token')).toBeDisabled()
-    await expect(page.getByTestId('dest-token-note')).toContainText('하드디스크에 발급받은 뒤 보안토큰으로 복사')
+    await expect(page.getByTestId('dest-token-note')).toContainText('연결된 보안토큰이 없습니다')
     await expect(page.getByTestId('dest-pc')).toBeChecked()
     // No drive is plugged in on the test machine: the option says so instead of failing later.
     await expect(page.getByTestId('dest-usb')).toBeDisabled()

@@ -4,7 +4,7 @@
  * key the client will use.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto'
+import { createPrivateKey, createPublicKey, sign, X509Certificate, type KeyObject } from 'node:crypto'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -132,6 +132,19 @@ describe('CMP client against openssl cmp (mock server)', () => {
     // the mock only exits after its second message, the certConf
     expect(await srv.exited).toBe(0)
     expect(srv.log()).not.toMatch(/CMP error/)
+  })
+
+  it('ir with an external signer (as a security token signs): openssl checks its POPO, and refuses a wrong one', async () => {
+    const k = key('k1.pem')
+    const publicKeySpki = new Uint8Array(createPublicKey(k).export({ type: 'spki', format: 'der' }))
+    const external = (bad: boolean) => ({ publicKeySpki, algorithm: 'rsa-sha256' as const, sign: async (data: Uint8Array) => new Uint8Array(sign('sha256', bad ? Buffer.from('other bytes') : data, k)) })
+    let srv = await startMock([...PBM_SERVER, '-rsp_cert', 'issued1.pem'], 2)
+    const r = await issue({ url: srv.url, reference: REF, authCode: SECRET, key: external(false), subject: parseSubject('/C=KR/O=Test Bank/CN=Hong Gildong') })
+    expect(Buffer.from(r.certDer).equals(Buffer.from(der('issued1.pem')))).toBe(true)
+    expect(await srv.exited).toBe(0)
+    srv = await startMock([...PBM_SERVER, '-rsp_cert', 'issued1.pem'], 1)
+    await expect(issue({ url: srv.url, reference: REF, authCode: SECRET, key: external(true), subject: parseSubject('/C=KR/O=Test Bank/CN=Hong Gildong') })).rejects.toMatchObject({ code: 'CENTER' })
+    await srv.exited
   })
 
   it('ir with PBM hmacWithSHA256 and an empty subject (POPO over poposkInput)', async () => {

@@ -4,7 +4,7 @@
  * certificate, genm for the CA certificates, polling when the center answers "waiting".
  * Kept strictly standard so it also talks to EJBCA, XiPKI or any other CMP server.
  */
-import { createPublicKey, generateKeyPair, sign as nodeSign, verify as nodeVerify, X509Certificate, type KeyObject } from 'node:crypto'
+import { createPublicKey, generateKeyPair, randomBytes, sign as nodeSign, verify as nodeVerify, X509Certificate, type KeyObject } from 'node:crypto'
 import http from 'node:http'
 import https from 'node:https'
 import { promisify } from 'node:util'
@@ -80,14 +80,27 @@ export interface CmpSettings {
   beforeConfirm?: (certDer: Uint8Array) => Promise<void>
 }
 
-export interface IssueOptions extends CmpSettings {
+/**
+ * A key this process cannot hold (a security token's): its public key, and a signer that
+ * makes SHA-256 RSA PKCS#1 v1.5 signatures with it.
+ */
+export interface ExternalKey {
+  publicKeySpki: Uint8Array
+  algorithm: 'rsa-sha256'
+  sign: (data: Uint8Array) => Promise<Uint8Array>
+}
+
+/** The new certificate's key: a key pair in memory, or an external one (`key`). */
+export type IssueKey = { privateKey: KeyObject; publicKey: KeyObject; key?: undefined } | { key: ExternalKey; privateKey?: undefined; publicKey?: undefined }
+
+export type IssueOptions = IssueRequest & IssueKey
+
+export interface IssueRequest extends CmpSettings {
   url: string
   /** 참조번호: the CMP senderKID */
   reference: string
   /** 인가코드: the PBM secret */
   authCode: string
-  privateKey: KeyObject
-  publicKey: KeyObject
   /** Requested subject; omitted or empty lets the CA decide the DN. */
   subject?: Name
   /** 20-byte randomNum for the VID, sent in regInfo (1.2.410.200004.10.1.1.3). */
@@ -146,6 +159,15 @@ function signatureAlgorithm(key: KeyObject): AlgorithmIdentifier {
   if (key.asymmetricKeyType === 'rsa') return new AlgorithmIdentifier({ algorithm: OID.sha256WithRSAEncryption, parameters: null })
   if (key.asymmetricKeyType === 'ec') return new AlgorithmIdentifier({ algorithm: OID.ecdsaWithSHA256 })
   throw new CertError('UNSUPPORTED', `cannot sign with a ${key.asymmetricKeyType ?? 'unknown'} key`)
+}
+
+/** SPKI, POPO signer and signature algorithm of the new key, whichever form it comes in. */
+function popoKey(o: IssueKey): { spki: Uint8Array; signer: Signer; algorithm: AlgorithmIdentifier } {
+  if (o.key) {
+    if (o.key.algorithm !== 'rsa-sha256') throw new CertError('UNSUPPORTED', 'only RSA SHA-256 external signers are supported')
+    return { spki: o.key.publicKeySpki, signer: (data) => o.key.sign(data), algorithm: new AlgorithmIdentifier({ algorithm: OID.sha256WithRSAEncryption, parameters: null }) }
+  }
+  return { spki: spkiDer(o.publicKey), signer: signerFor(o.privateKey), algorithm: signatureAlgorithm(o.privateKey) }
 }
 
 function signerFor(key: KeyObject): Signer {
@@ -432,7 +454,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** Accepts the certificate of an accepted response, or throws the center's refusal. */
-function acceptCert(resp: CertResponse, publicKey: KeyObject, what: string): Uint8Array {
+function acceptCert(resp: CertResponse, publicKeySpki: Uint8Array, what: string): Uint8Array {
   const s = resp.status.status
   if (s !== PKIStatus.accepted && s !== PKIStatus.grantedWithMods) throw centerError(resp.status, what)
   const certDer = issuedCertDer(resp)
@@ -443,7 +465,7 @@ function acceptCert(resp: CertResponse, publicKey: KeyObject, what: string): Uin
   } catch {
     throw new CertError('CENTER', 'the certification center sent an unreadable certificate', { reason: 'cert' })
   }
-  if (!bytesEqual(certKey, spkiDer(publicKey))) throw new CertError('CENTER', 'the issued certificate is not for our key', { reason: 'key-mismatch' })
+  if (!bytesEqual(certKey, publicKeySpki)) throw new CertError('CENTER', 'the issued certificate is not for our key', { reason: 'key-mismatch' })
   return certDer
 }
 
@@ -480,28 +502,33 @@ export async function issue(o: IssueOptions): Promise<IssueResult> {
   if (!o.reference) throw new CertError('BAD_REQUEST', 'the reference number is missing')
   if (!o.authCode) throw new CertError('BAD_REQUEST', 'the authorization code is missing')
   const subject = o.subject ?? new Name()
+  // One salt for the POPO MAC and the messages: the center then derives the PBM key once per
+  // message instead of twice. The two MACs cover different structures (a public key, a
+  // ProtectedPart), so sharing the key gives nothing to an attacker.
+  const pbm: PbmOptions = { ...o.pbm, salt: o.pbm?.salt ?? new Uint8Array(randomBytes(16)) }
   const tx = newTransaction({
     url: resolveCmpUrl(o.url),
     settings: o,
     sender: subject,
     recipient: o.recipient ?? new Name(),
     senderKID: o.reference,
-    protect: async (m) => protectWithPbm(m, o.authCode, o.pbm),
+    protect: async (m) => protectWithPbm(m, o.authCode, pbm),
     verify: pbmVerifier(o.authCode),
   })
   const certReqId = 0
-  const req = buildCertRequest({ certReqId, publicKey: spkiDer(o.publicKey), subject })
-  const crm = await buildCertReqMsg(req, signerFor(o.privateKey), {
-    algorithm: signatureAlgorithm(o.privateKey),
+  const key = popoKey(o)
+  const req = buildCertRequest({ certReqId, publicKey: key.spki, subject })
+  const crm = await buildCertReqMsg(req, key.signer, {
+    algorithm: key.algorithm,
     pbmSecret: o.authCode,
-    pbm: o.pbm,
+    pbm,
     randomNum: o.randomNum,
   })
   o.onProgress?.('request', 0.2)
   const first = await exchange(tx, buildIrBody([crm]), { implicitConfirm: o.implicitConfirm })
   expectBody(first, 'ip', 'error')
   const { res, resp } = await finalResponse(tx, first, certReqId)
-  const certDer = acceptCert(resp, o.publicKey, 'the certification center refused the certificate')
+  const certDer = acceptCert(resp, key.spki, 'the certification center refused the certificate')
   await confirm(tx, res, certDer, certReqId, !!o.implicitConfirm)
   o.onProgress?.('done', 1)
   return { certDer, caCerts: caCertsOf(res) }
@@ -530,7 +557,7 @@ export async function renew(o: RenewOptions): Promise<IssueResult> {
   const first = await exchange(tx, buildKurBody([crm]), { implicitConfirm: o.implicitConfirm })
   expectBody(first, 'kup', 'error')
   const { res, resp } = await finalResponse(tx, first, certReqId)
-  const certDer = acceptCert(resp, newPublic, 'the certification center refused the renewal')
+  const certDer = acceptCert(resp, spkiDer(newPublic), 'the certification center refused the renewal')
   await confirm(tx, res, certDer, certReqId, !!o.implicitConfirm)
   o.onProgress?.('done', 1)
   return { certDer, caCerts: caCertsOf(res) }

@@ -12,7 +12,6 @@ export const DEFAULT_PIN_LIMIT = 5
  */
 export class PinGuard {
   private counts: Record<string, number> = {}
-  private loaded = false
 
   constructor(
     private readonly file?: string,
@@ -20,8 +19,10 @@ export class PinGuard {
   ) {}
 
   private load(): void {
-    if (this.loaded || !this.file) return
-    this.loaded = true
+    if (!this.file) return
+    // Read again each time: the 보안토큰 tab, the wizards and the CLI may each hold a guard on
+    // the same file, and one count must not hide another's.
+    this.counts = {}
     try {
       const v = JSON.parse(readFileSync(this.file, 'utf8')) as unknown
       if (v && typeof v === 'object') for (const [k, n] of Object.entries(v)) if (typeof n === 'number') this.counts[k] = n

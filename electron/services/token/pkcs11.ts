@@ -1,5 +1,5 @@
-import { createHash, createPrivateKey, createPublicKey, randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
+import { createHash, createPrivateKey, createPublicKey, randomBytes, X509Certificate } from 'node:crypto'
+import { existsSync, realpathSync } from 'node:fs'
 import pkcs11js from 'pkcs11js'
 import { CertError } from '../../../shared/errors'
 import { children, expectTag, readTlv } from '../certs/der'
@@ -39,14 +39,28 @@ export const DEFAULT_MODULES: Readonly<Record<string, readonly string[]>> = {
   ],
 }
 
-/** Configured modules first, then the OS defaults; only files that exist. */
+/**
+ * Configured modules first, then the OS defaults; only files that exist. Two paths to one file
+ * (Debian links /usr/lib/softhsm/libsofthsm2.so into the multiarch folder) count once, or
+ * every token behind that module would be listed twice.
+ */
 export function availableModules(extra: string[] = [], platform: NodeJS.Platform = process.platform, exists: (p: string) => boolean = existsSync): string[] {
   const seen = new Set<string>()
   const out: string[] = []
+  const real = (p: string): string => {
+    try {
+      return realpathSync(p)
+    } catch {
+      return p
+    }
+  }
   for (const m of [...extra, ...(DEFAULT_MODULES[platform] ?? [])]) {
-    if (seen.has(m)) continue
+    if (seen.has(m) || !exists(m)) continue
     seen.add(m)
-    if (exists(m)) out.push(m)
+    const r = real(m)
+    if (r !== m && seen.has(r)) continue
+    seen.add(r)
+    out.push(m)
   }
   return out
 }
@@ -465,7 +479,15 @@ export function listTokenCerts(ref: TokenRef, pin: string, opts: SessionOptions 
   )
 }
 
-/** Removes the certificate, private key and public key with this CKA_ID; returns how many objects went. */
+/**
+ * CKA_APPLICATION of the data object holding a key's randomNum. PKCS#11 data objects have no
+ * CKA_ID (SoftHSM refuses one), so the key's id is written into the application name instead.
+ */
+export function randomNumApplication(idHex: string): string {
+  return `NPKI randomNum ${idHex.toLowerCase()}`
+}
+
+/** Removes the certificate, private key, public key and randomNum with this CKA_ID; returns how many objects went. */
 export function deleteFromToken(ref: TokenRef, pin: string, idHex: string, opts: SessionOptions = {}): Promise<{ removed: number }> {
   if (!/^([0-9a-f]{2})+$/i.test(idHex)) throw new CertError('BAD_REQUEST', 'the key id must be hex')
   const id = Buffer.from(idHex, 'hex')
@@ -473,7 +495,10 @@ export function deleteFromToken(ref: TokenRef, pin: string, idHex: string, opts:
     ref,
     pin,
     (p, s) => {
-      const objs = findObjects(p, s, [{ type: C.CKA_ID, value: id }])
+      const objs = [
+        ...findObjects(p, s, [{ type: C.CKA_ID, value: id }]),
+        ...findObjects(p, s, [{ type: C.CKA_CLASS, value: C.CKO_DATA }, { type: C.CKA_APPLICATION, value: randomNumApplication(idHex) }]),
+      ]
       if (objs.length === 0) throw new CertError('NOT_FOUND', 'no object with this id on the token')
       for (const h of objs) p.C_DestroyObject(s, h)
       return { removed: objs.length }
@@ -560,6 +585,116 @@ export function tokenKeyFlags(ref: TokenRef, pin: string, idHex: string, opts: S
       const [sens, ext] = p.C_GetAttributeValue(s, key, [{ type: C.CKA_SENSITIVE }, { type: C.CKA_EXTRACTABLE }])
       const flag = (v: unknown): boolean => (Buffer.isBuffer(v) ? v[0] === 1 : v === true)
       return { sensitive: flag(sens?.value), extractable: flag(ext?.value) }
+    },
+    opts,
+  )
+}
+
+/** The object handles with this CKA_ID, by class. */
+function objectsWithId(p: P11, s: Handle, id: Buffer): Handle[] {
+  return findObjects(p, s, [{ type: C.CKA_ID, value: id }])
+}
+
+/**
+ * Stores an issued certificate beside the key pair `generateTokenKey` made: a CKO_CERTIFICATE
+ * with the key's CKA_ID, and the key pair relabelled to the certificate's label so token
+ * tools show the three as one. With `randomNum` a private CKO_DATA object keeps it (NPKI keeps
+ * it in the PKCS#8, which a token key has none of), readable only after login because with
+ * the certificate's VID it lets the holder's resident number be confirmed.
+ * Refuses a certificate whose public key is not the token key's.
+ */
+export function storeCertOnToken(
+  ref: TokenRef,
+  pin: string,
+  input: { certDer: Uint8Array; idHex: string; label?: string; randomNum?: Uint8Array },
+  opts: SessionOptions = {},
+): Promise<{ idHex: string; label: string }> {
+  if (!/^([0-9a-f]{2})+$/i.test(input.idHex)) throw new CertError('BAD_REQUEST', 'the key id must be hex')
+  const id = Buffer.from(input.idHex, 'hex')
+  let certKey: Buffer
+  let facts: ReturnType<typeof parseCertificate>
+  try {
+    facts = parseCertificate(input.certDer)
+    certKey = new X509Certificate(Buffer.from(input.certDer)).publicKey.export({ type: 'spki', format: 'der' })
+  } catch {
+    throw new CertError('DAMAGED', 'the certificate cannot be parsed')
+  }
+  const pieces = certPieces(input.certDer)
+  const label = (input.label ?? facts.owner).slice(0, 64)
+  return withTokenSession(
+    ref,
+    pin,
+    (p, s) => {
+      const pub = findObjects(p, s, [{ type: C.CKA_CLASS, value: C.CKO_PUBLIC_KEY }, { type: C.CKA_ID, value: id }])[0]
+      privateKeyHandle(p, s, input.idHex)
+      const n = pub && attr(p, s, pub, C.CKA_MODULUS)
+      const e = pub && attr(p, s, pub, C.CKA_PUBLIC_EXPONENT)
+      if (!n || !e) throw new CertError('NOT_FOUND', 'no public key with this id on the token')
+      const tokenKey = createPublicKey({ key: { kty: 'RSA', n: n.toString('base64url'), e: e.toString('base64url') }, format: 'jwk' }).export({ type: 'spki', format: 'der' })
+      if (!tokenKey.equals(certKey)) throw new CertError('CONFLICT', 'the certificate is not for this token key', { reason: 'key-mismatch' })
+      if (findObjects(p, s, [{ type: C.CKA_CLASS, value: C.CKO_CERTIFICATE }, { type: C.CKA_ID, value: id }]).length > 0) {
+        throw new CertError('CONFLICT', 'the token already holds a certificate for this key', { reason: 'different-certificate' })
+      }
+      const created: Handle[] = []
+      try {
+        created.push(
+          p.C_CreateObject(s, [
+            { type: C.CKA_CLASS, value: C.CKO_CERTIFICATE },
+            { type: C.CKA_CERTIFICATE_TYPE, value: C.CKC_X_509 },
+            { type: C.CKA_TOKEN, value: true },
+            { type: C.CKA_PRIVATE, value: false },
+            { type: C.CKA_ID, value: id },
+            { type: C.CKA_LABEL, value: label },
+            { type: C.CKA_SUBJECT, value: pieces.subject },
+            { type: C.CKA_ISSUER, value: pieces.issuer },
+            { type: C.CKA_SERIAL_NUMBER, value: pieces.serial },
+            { type: C.CKA_VALUE, value: Buffer.from(input.certDer) },
+          ]),
+        )
+        if (input.randomNum) {
+          created.push(
+            p.C_CreateObject(s, [
+              { type: C.CKA_CLASS, value: C.CKO_DATA },
+              { type: C.CKA_TOKEN, value: true },
+              { type: C.CKA_PRIVATE, value: true },
+              { type: C.CKA_LABEL, value: label },
+              { type: C.CKA_APPLICATION, value: randomNumApplication(input.idHex) },
+              { type: C.CKA_VALUE, value: Buffer.from(input.randomNum) },
+            ]),
+          )
+        }
+        for (const h of objectsWithId(p, s, id)) {
+          if (created.some((c) => c.equals(h))) continue
+          p.C_SetAttributeValue(s, h, [
+            { type: C.CKA_LABEL, value: label },
+            { type: C.CKA_SUBJECT, value: pieces.subject },
+          ])
+        }
+      } catch (err) {
+        for (const h of created) {
+          try {
+            p.C_DestroyObject(s, h)
+          } catch {
+            /* token gone */
+          }
+        }
+        throw err
+      }
+      return { idHex: input.idHex.toLowerCase(), label }
+    },
+    { ...opts, write: true },
+  )
+}
+
+/** The randomNum stored with a token key by `storeCertOnToken`, if any. */
+export function tokenRandomNum(ref: TokenRef, pin: string, idHex: string, opts: SessionOptions = {}): Promise<Uint8Array | undefined> {
+  return withTokenSession(
+    ref,
+    pin,
+    (p, s) => {
+      const [h] = findObjects(p, s, [{ type: C.CKA_CLASS, value: C.CKO_DATA }, { type: C.CKA_APPLICATION, value: randomNumApplication(idHex) }])
+      const v = h && attr(p, s, h, C.CKA_VALUE)
+      return v ? new Uint8Array(v) : undefined
     },
     opts,
   )

@@ -21,11 +21,21 @@ import { writeFolderAtomic } from '../storage/atomic'
 import type { Trash } from '../storage/trash'
 import type { HandlerContext, Handlers } from '../handler'
 import { RaClient } from './ra-client'
+import { availableModules, listTokens, type TokenInfo, type TokenRef } from '../token/pkcs11'
+import { issueOntoToken } from '../enroll/token-issue'
+import { PinGuard } from '../token/pins'
 import { REGISTER_CHALLENGE_BYTES, registrationSignedData } from '../../../shared/register-challenge'
 
 export interface WizardDeps {
   center: () => { url: string; embedded: boolean }
   trash: Trash
+  /** PKCS#11 modules from settings, tried before the OS defaults; only these may be loaded. */
+  tokenModules?: () => Promise<string[]>
+  /**
+   * Counts wrong token PINs. Pass the one the storage handlers use (same file) so the wizard
+   * and the 보안토큰 tab share one count; otherwise the wizard keeps its own in memory.
+   */
+  pinGuard?: PinGuard
   /** Where 하드디스크 saves go by default (the OS's main NPKI folder, or CERTMGR_NPKI_ROOTS's first). */
   defaultRoot?: () => string
   /** The roots a certificate may be saved into; the renderer's choice must be one of them. */
@@ -44,7 +54,8 @@ interface SessionInfo {
   serialHex?: string
 }
 
-function requireNewPassword(pw: string): void {
+function requireNewPassword(pw: string | undefined): asserts pw is string {
+  if (pw === undefined) throw new CertError('BAD_REQUEST', 'a password for the new certificate is required')
   const r = checkNewPassword(pw)
   if (!r.ok) throw new CertError('PASSWORD_RULE', r.message, { rule: r.rule })
 }
@@ -62,6 +73,7 @@ export function createWizardHandlers(deps: WizardDeps): Handlers<typeof centerCa
   const running = new Map<string, AbortController>()
   const ra = () => new RaClient(deps.center().url)
   const defaultRoot = deps.defaultRoot ?? (() => npkiRoots()[0]!.path)
+  const pinGuard = deps.pinGuard ?? new PinGuard()
 
   function session(id: string): SessionInfo {
     const s = sessions.get(id)
@@ -84,6 +96,17 @@ export function createWizardHandlers(deps: WizardDeps): Handlers<typeof centerCa
     }
   }
 
+  /** The token the renderer named, checked against the modules main is allowed to load. */
+  async function tokenFor(dest: Extract<Destination, { kind: 'token' }>): Promise<{ ref: TokenRef; info: TokenInfo }> {
+    const allowed = availableModules((await deps.tokenModules?.()) ?? [])
+    // Loading a library runs its code: only modules from the configured or default list.
+    if (dest.module !== undefined && !allowed.includes(dest.module)) throw new CertError('FORBIDDEN', 'this PKCS#11 module is not in the configured list')
+    const slot = dest.slot.toLowerCase()
+    const info = (await listTokens(dest.module !== undefined ? [dest.module] : allowed)).find((t) => t.slot === slot)
+    if (!info) throw new CertError('TOKEN', 'the security token was not found (was it removed?)', { reason: 'token-removed' })
+    return { ref: { module: info.module, slot }, info }
+  }
+
   async function rootFor(dest: Destination): Promise<{ root: string; location: 'pc' | 'usb' }> {
     if (dest.kind === 'pc' || dest.kind === 'usb') {
       const root = dest.kind === 'pc' ? (dest.root ?? defaultRoot()) : dest.root
@@ -93,7 +116,66 @@ export function createWizardHandlers(deps: WizardDeps): Handlers<typeof centerCa
       }
       return { root, location: dest.kind }
     }
-    throw new CertError('UNSUPPORTED', 'issuing straight onto a security token is not available yet; issue to the PC and copy it to the token', { reason: 'token-issue' })
+    throw new CertError('BAD_REQUEST', 'a security token is not a folder')
+  }
+
+  /**
+   * 발급 / 재발급 onto a security token: the key pair is generated on the token (never leaves
+   * it), the POPO and nothing else is signed there, and the certificate is stored beside the
+   * key before certConf. Whatever fails or is cancelled before the center confirmed, the key
+   * pair and anything stored with it are destroyed again.
+   *
+   * randomNum: NPKI keeps it inside the encrypted PKCS#8, which a token key does not have. It
+   * is still generated and sent, so the center puts a VID in the certificate as for any NPKI
+   * certificate (banks check it), and kept on the token as a private CKO_DATA object tied to
+   * the key's CKA_ID, so an identity check (VID against the resident number) stays possible
+   * after a PIN login, like after a password for a PC certificate.
+   */
+  async function issueToToken(
+    req: { opId: string; sessionId: string; certType: 'limited' | 'general'; destination: Extract<Destination, { kind: 'token' }> },
+    s: SessionInfo,
+    ctx: HandlerContext,
+  ) {
+    const { ref, info } = await tokenFor(req.destination)
+    const pin = req.destination.pin
+    return withOp(req.opId, async (signal) => {
+      const center = deps.center()
+      progress(ctx, req.opId, 'keygen', 0.1)
+      let feeKrw = 0
+      const randomNum = newRandomNum()
+      // The key is generated first: a wrong PIN stops there, before the RA hands out the one-time codes.
+      const issued = await issueOntoToken({ ref, pin, session: { guard: pinGuard }, randomNum, signal }, async () => {
+        const codes = await ra().post<Codes>(`/ra/sessions/${encodeURIComponent(req.sessionId)}/codes`, { certType: req.certType })
+        feeKrw = codes.feeKrw
+        progress(ctx, req.opId, 'request', 0.4)
+        return {
+          url: center.url,
+          reference: codes.reference,
+          authCode: codes.authCode,
+          signal,
+          onProgress: (stage: EnrollStage) => progress(ctx, req.opId, stage === 'confirm' ? 'confirm' : 'request', stage === 'confirm' ? 0.7 : 0.5),
+          beforeConfirm: async () => progress(ctx, req.opId, 'save', 0.6),
+        }
+      })
+      sessions.delete(req.sessionId)
+      const f = parseCertificate(issued.certDer)
+      const revoked = s.purpose === 'reissue' ? await trashRevoked(center.url, f.issuerDn, [], deps.trash) : []
+      progress(ctx, req.opId, 'done', 1)
+      ctx.emit({ type: 'certs-changed' })
+      return {
+        certId: `token:${issued.idHex}`,
+        owner: f.owner,
+        kind: kindOf(f.policyOid),
+        issuerName: f.issuerName,
+        serialHex: f.serialHex,
+        notAfter: f.notAfter.toISOString(),
+        location: 'token' as const,
+        path: info.label,
+        feeKrw,
+        token: { label: info.label, idHex: issued.idHex },
+        ...(revoked[0] ? { revokedSerialHex: revoked[0] } : {}),
+      }
+    })
   }
 
   return {
@@ -152,10 +234,13 @@ export function createWizardHandlers(deps: WizardDeps): Handlers<typeof centerCa
     },
 
     'enroll.issue': async (req, ctx) => {
-      requireNewPassword(req.password)
+      const dest = req.destination
+      const password = req.password
       const s = session(req.sessionId)
       if (s.purpose !== 'issue' && s.purpose !== 'reissue') throw new CertError('BAD_REQUEST', 'this identity check was not made for issuing a certificate')
-      const { root, location } = await rootFor(req.destination)
+      if (dest.kind === 'token') return issueToToken({ ...req, destination: dest }, s, ctx)
+      requireNewPassword(password)
+      const { root, location } = await rootFor(dest)
       return withOp(req.opId, async (signal) => {
         const center = deps.center()
         // The RA hands out the codes only after the phone and the security medium were verified.
@@ -173,12 +258,12 @@ export function createWizardHandlers(deps: WizardDeps): Handlers<typeof centerCa
         // certificate instead of activating one whose key was never kept.
         const beforeConfirm = async (certDer: Uint8Array) => {
           progress(ctx, req.opId, 'save', 0.6)
-          folder = await saveIssued(root, certDer, pkcs8, req.password).catch(async (err) => {
+          folder = await saveIssued(root, certDer, pkcs8, password).catch(async (err) => {
             // A reissue may land where the previous certificate of the same name is: the center
             // revokes that one, so it goes to the trash rather than being overwritten.
             if (s.purpose !== 'reissue' || (err as CertError).code !== 'CONFLICT') throw err
             trashedId = (await deps.trash.put(issuedFolder(root, certDer))).id
-            return saveIssued(root, certDer, pkcs8, req.password)
+            return saveIssued(root, certDer, pkcs8, password)
           })
         }
         const issued = await issue({ url: center.url, reference: codes.reference, authCode: codes.authCode, privateKey: key.privateKey, publicKey: key.publicKey, randomNum, signal, onProgress, beforeConfirm }).catch(

@@ -20,6 +20,8 @@ export function wizardErrorText(err: ApiError, t: T, te: Te): string {
     const rule = err.code === 'PASSWORD_RULE' ? p.rule : undefined
     if (typeof rule === 'string' && te(`passwordRule.${rule}`)) text += ` ${t(`passwordRule.${rule}`)}`
   }
-  if (typeof p.remaining === 'number' && p.remaining > 0) text += ` ${t('wizard.errors.remaining', { n: p.remaining })}`
+  // The RA counts identity tries (remaining), a token its PIN tries (attemptsLeft).
+  const left = typeof p.remaining === 'number' ? p.remaining : p.attemptsLeft
+  if (typeof left === 'number' && left > 0) text += ` ${t('wizard.errors.remaining', { n: left })}`
   return text
 }

@@ -141,4 +141,46 @@ describe('wizard store', () => {
     const req = fake.calls.find((c) => c.name === 'enroll.issue')?.req as { destination: unknown; certType: string }
     expect(req).toMatchObject({ certType: 'limited', destination: { kind: 'pc' } })
   })
+
+  it('보안토큰: a wrong PIN keeps the wizard on the location step; then no password step, and the PIN goes only in the issue call', async () => {
+    const w = useWizardStore()
+    w.start('issue')
+    await w.next()
+    w.data.terms.service = w.data.terms.privacy = true
+    await w.next()
+    Object.assign(w.data, { name: '홍길동', idn: '9001011234568', account: '900123456789' })
+    await w.next()
+    await w.sendPhoneCode()
+    w.secrets.phoneCode = '123456'
+    await w.verifyPhone()
+    w.secrets.cardFirst = '12'
+    w.secrets.cardSecond = '34'
+    await w.verifyMedium()
+    await w.next()
+    w.data.certType = 'limited'
+    await w.next()
+    expect(w.step).toBe('location')
+    const tok = { module: '/usr/lib/softhsm/libsofthsm2.so', slot: '0a1b', label: 'my-token' }
+    fake.overrides['token.list'] = (r) => {
+      if (r.pin !== '2468') throw { code: 'TOKEN', message: 'the PIN is incorrect', params: { reason: 'pin-incorrect', attemptsLeft: 4 } }
+      return { certs: [] }
+    }
+    w.data.destination = 'token'
+    expect(w.canNext).toBe(false)
+    const err = await w.unlockToken(tok, '0000')
+    expect(err).toMatchObject({ code: 'TOKEN', params: { reason: 'pin-incorrect', attemptsLeft: 4 } })
+    expect(w.canNext).toBe(false)
+    expect(w.secrets.tokenPin).toBe('')
+    expect(await w.unlockToken(tok, '2468')).toBeNull()
+    expect(w.steps).not.toContain('password')
+    expect(await w.next()).toBe(true)
+    expect(w.step).toBe('run')
+    fake.overrides['enroll.issue'] = () => ({ certId: 'token:01', owner: '홍길동', kind: 'limited', issuerName: 'X', serialHex: '01', notAfter: '2030-01-01T00:00:00Z', location: 'token', path: 'my-token', token: { label: 'my-token', idHex: '01' } })
+    await w.run()
+    expect(w.step).toBe('done')
+    const req = fake.calls.find((c) => c.name === 'enroll.issue')?.req as Record<string, unknown>
+    expect(req).toMatchObject({ destination: { kind: 'token', module: tok.module, slot: tok.slot, pin: '2468' } })
+    expect(req).not.toHaveProperty('password')
+    expect(w.secrets.tokenPin).toBe('')
+  })
 })

@@ -53,12 +53,15 @@ function blank() {
     feeAgreed: false,
     destination: 'pc' as 'pc' | 'usb' | 'token',
     usbRoot: '',
+    /** 보안토큰: the slot (and module) from 'storage.locations', and whether its PIN opened it. */
+    token: null as { module?: string; slot: string; label: string } | null,
+    tokenPinOk: false,
   }
 }
 
 /** Typed secrets: held only here, only as long as the wizard needs them, never persisted. */
 function blankSecrets() {
-  return { certPassword: '', phoneCode: '', cardFirst: '', cardSecond: '', otp: '', password: '', password2: '' }
+  return { certPassword: '', phoneCode: '', cardFirst: '', cardSecond: '', otp: '', password: '', password2: '', tokenPin: '' }
 }
 
 let opSeq = 0
@@ -87,7 +90,8 @@ export const useWizardStore = defineStore('wizard', () => {
   const registered = ref<RegisterResult | null>(null)
   let stopEvents: (() => void) | undefined
 
-  const steps = computed(() => FLOW_STEPS[flow.value])
+  // On a token the PIN guards the key: there is no certificate password to choose.
+  const steps = computed(() => FLOW_STEPS[flow.value].filter((s) => !(s === 'password' && data.destination === 'token')))
   const step = computed<StepId>(() => steps.value[stepIndex.value] ?? 'done')
   const purpose = computed(() => flow.value)
   const needsPhone = computed(() => flow.value !== 'renew')
@@ -153,7 +157,7 @@ export const useWizardStore = defineStore('wizard', () => {
       case 'type':
         return data.certType === 'limited' || (data.certType === 'general' && data.feeAgreed)
       case 'location':
-        return data.destination === 'pc' || (data.destination === 'usb' && data.usbRoot !== '')
+        return data.destination === 'pc' || (data.destination === 'usb' && data.usbRoot !== '') || (data.destination === 'token' && !!data.token && data.tokenPinOk && secrets.tokenPin !== '')
       case 'password':
         return passwordCheck.value?.ok === true && passwordsMatch.value
       default:
@@ -282,7 +286,37 @@ export const useWizardStore = defineStore('wizard', () => {
 
   function destination() {
     if (data.destination === 'usb') return { kind: 'usb' as const, root: data.usbRoot }
+    if (data.destination === 'token' && data.token) {
+      return { kind: 'token' as const, ...(data.token.module ? { module: data.token.module } : {}), slot: data.token.slot, pin: secrets.tokenPin }
+    }
     return { kind: 'pc' as const }
+  }
+
+  /**
+   * 보안토큰: opens the chosen token with its PIN ('token.list') before the wizard goes on, so
+   * a wrong PIN is told here and not after the identity check's codes were spent. The PIN
+   * stays in `secrets` until the certificate is issued or the wizard is left.
+   */
+  async function unlockToken(tok: { module?: string; slot: string; label: string }, pin: string): Promise<ApiError | null> {
+    data.tokenPinOk = false
+    busy.value = true
+    try {
+      await api().call('token.list', { ...(tok.module ? { module: tok.module } : {}), slot: tok.slot, pin })
+      data.token = tok
+      secrets.tokenPin = pin
+      data.tokenPinOk = true
+      return null
+    } catch (e) {
+      return toApiError(e)
+    } finally {
+      busy.value = false
+    }
+  }
+
+  function forgetToken(): void {
+    data.token = null
+    data.tokenPinOk = false
+    secrets.tokenPin = ''
   }
 
   function listen(id: string): void {
@@ -313,7 +347,8 @@ export const useWizardStore = defineStore('wizard', () => {
         result.value = await api().call('enroll.renew', { opId: id, sessionId: data.sessionId, certId: data.certId, password: secrets.certPassword })
       } else {
         const certType = data.certType === 'general' ? 'general' : 'limited'
-        result.value = await api().call('enroll.issue', { opId: id, sessionId: data.sessionId, certType, destination: destination(), password: secrets.password })
+        const dest = destination()
+        result.value = await api().call('enroll.issue', { opId: id, sessionId: data.sessionId, certType, destination: dest, ...(dest.kind === 'token' ? {} : { password: secrets.password }) })
       }
       // Only a cancel that lost the race could have reset the wizard meanwhile.
       if (opId.value !== id) return
@@ -324,6 +359,11 @@ export const useWizardStore = defineStore('wizard', () => {
       if (opId.value === id) {
         error.value = toApiError(e)
         stage.value = ''
+        // The token refused (PIN changed, removed): its PIN is asked again on the way back.
+        if (error.value.code === 'TOKEN') {
+          data.tokenPinOk = false
+          secrets.tokenPin = ''
+        }
       }
     } finally {
       if (opId.value === id) {
@@ -381,6 +421,8 @@ export const useWizardStore = defineStore('wizard', () => {
     verifyPhone,
     loadChallenge,
     verifyMedium,
+    unlockToken,
+    forgetToken,
     run,
   }
 })

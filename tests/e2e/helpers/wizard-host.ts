@@ -9,6 +9,7 @@ import type { RunningCenter } from '../../../center/center'
 import { expectedCardResponse } from '../../../center/ra/card'
 import { base32Decode, totp } from '../../../center/ra/totp'
 import { FIXTURE_DN, PYPINKSIGN, STATIC_DIR, screen } from './app-host'
+import { softHsm, type SoftHsm } from '../../helpers/softhsm'
 
 export { expect, screen }
 
@@ -23,7 +24,16 @@ export interface WizardApp {
   root: string
   services: AppServices
   center: RunningCenter
+  /** The private SoftHSM2 configuration the host sees (no tokens unless asked for). */
+  hsm: SoftHsm
   close(): Promise<void>
+}
+
+export interface WizardOptions {
+  validityDays?: number
+  fixture?: boolean
+  /** SoftHSM2 tokens to initialise; none by default, so tokens of this machine never show. */
+  tokens?: { label: string; pin: string }[]
 }
 
 export interface Customer {
@@ -37,7 +47,7 @@ export interface Customer {
  * The browser host in this process over a temp NPKI root and a real embedded center. A
  * validity of 20 days puts every new certificate inside the 30-day renewal window at once.
  */
-export async function startWizardApp(opts: { validityDays?: number; fixture?: boolean } = {}): Promise<WizardApp> {
+export async function startWizardApp(opts: WizardOptions = {}): Promise<WizardApp> {
   if (!existsSync(join(STATIC_DIR, 'index.html'))) throw new Error(`${STATIC_DIR}/index.html is missing: run \`npx electron-vite build\` first`)
   const tmp = mkdtempSync(join(tmpdir(), 'certmgr-wiz-e2e-'))
   const root = join(tmp, 'NPKI')
@@ -50,6 +60,7 @@ export async function startWizardApp(opts: { validityDays?: number; fixture?: bo
   }
   const prevRoots = process.env.CERTMGR_NPKI_ROOTS
   process.env.CERTMGR_NPKI_ROOTS = root
+  const hsm = softHsm(opts.tokens)
   const services = await createAppServices({ dataDir: join(tmp, 'data'), host: 'web', version: 'test', reminders: false, centerOptions: { validityDays: opts.validityDays ?? 20 } })
   const host = await startWebHost({ services, staticDir: STATIC_DIR })
   return {
@@ -57,9 +68,11 @@ export async function startWizardApp(opts: { validityDays?: number; fixture?: bo
     root,
     services,
     center: services.embeddedCenter()!,
+    hsm,
     async close() {
       await host.close()
       await services.close()
+      hsm.close()
       if (prevRoots === undefined) delete process.env.CERTMGR_NPKI_ROOTS
       else process.env.CERTMGR_NPKI_ROOTS = prevRoots
       rmSync(tmp, { recursive: true, force: true })
@@ -82,7 +95,7 @@ export function certFolders(root: string): string[] {
   return out.sort()
 }
 
-export const test = base.extend<{ wizardOptions: { validityDays?: number; fixture?: boolean }; wapp: WizardApp; pageErrors: string[] }>({
+export const test = base.extend<{ wizardOptions: WizardOptions; wapp: WizardApp; pageErrors: string[] }>({
   wizardOptions: [{}, { option: true }],
   wapp: async ({ wizardOptions }, use) => {
     const app = await startWizardApp(wizardOptions)

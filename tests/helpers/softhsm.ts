@@ -1,0 +1,45 @@
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+export const SOFTHSM_MODULE = '/usr/lib/softhsm/libsofthsm2.so'
+
+export interface SoftHsm {
+  dir: string
+  conf: string
+  /** Initialises one more token in this configuration; returns nothing, find it by label. */
+  initToken(label: string, pin: string, soPin?: string): void
+  /** Restores SOFTHSM2_CONF and removes the token folder. */
+  close(): void
+}
+
+/**
+ * A private SoftHSM2 configuration in a temp folder, made current through SOFTHSM2_CONF (read
+ * at every C_Initialize, by our module and by softhsm2-util / pkcs11-tool alike). With
+ * `tokens` each label gets an initialised token; with none the machine's tokens stay hidden.
+ */
+export function softHsm(tokens: { label: string; pin: string; soPin?: string }[] = []): SoftHsm {
+  const dir = mkdtempSync(join(tmpdir(), 'certmgr-softhsm-'))
+  const conf = join(dir, 'softhsm2.conf')
+  mkdirSync(join(dir, 'tokens'))
+  writeFileSync(conf, `directories.tokendir = ${join(dir, 'tokens')}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`)
+  const prev = process.env.SOFTHSM2_CONF
+  process.env.SOFTHSM2_CONF = conf
+  const initToken = (label: string, pin: string, soPin = '12345678') => {
+    execFileSync('softhsm2-util', ['--init-token', '--free', '--label', label, '--pin', pin, '--so-pin', soPin], { env: { ...process.env, SOFTHSM2_CONF: conf }, stdio: 'pipe' })
+  }
+  for (const t of tokens) initToken(t.label, t.pin, t.soPin)
+  return {
+    dir,
+    conf,
+    initToken,
+    close() {
+      if (process.env.SOFTHSM2_CONF === conf) {
+        if (prev === undefined) delete process.env.SOFTHSM2_CONF
+        else process.env.SOFTHSM2_CONF = prev
+      }
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
