@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
-import { createClient, type Client, type Transaction } from '@libsql/client'
+import type { Client, Transaction } from '@libsql/client'
 import { caMigrations } from './ca/migrations'
 import { raMigrations } from './ra/migrations'
+import { openLocalClient } from './sqlite-client'
 
 export type Migration = { version: number; sql: string[] }
 
@@ -100,14 +100,14 @@ function gatedClient(client: Client): Client {
 
 /**
  * Opens (creating if needed) the center's SQLite database in `dataDir` and migrates it.
- * @libsql/client's `file:` driver is an N-API module, so the same code runs under Node and Electron.
+ * The `libsql` binding (the one @libsql/client's `file:` driver uses) is an N-API module, so
+ * the same code runs under Node and Electron without a rebuild.
  */
 export async function openCenterDb(dataDir: string): Promise<Client> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 })
-  const url = pathToFileURL(join(dataDir, 'center.db')).href
   // One connection: the gate serialises this process's statements anyway, and per-connection
   // pragmas (synchronous) then hold for every statement.
-  const db = gatedClient(createClient({ url, timeout: BUSY_TIMEOUT_MS, intMode: 'number', concurrency: 1 }))
+  const db = gatedClient(openLocalClient(join(dataDir, 'center.db'), { busyTimeoutMs: BUSY_TIMEOUT_MS }))
   try {
     await db.execute('PRAGMA journal_mode=WAL')
     // In WAL mode NORMAL skips the fsync per commit but never corrupts the file; a killed process

@@ -387,10 +387,10 @@ export class CmpService {
       req = this.checkCertReq(ex, this.singleReq(type === 'ir' ? ex.msg.body.ir : ex.msg.body.cr), enrollment.authCode)
     }
 
-    const customer = await this.ra.getCustomer(enrollment.customerId)
+    const customer = enrollment.customer ?? (await this.ra.getCustomer(enrollment.customerId))
     if (!customer) throw new CmpFailure('notAuthorized', 'the customer record is missing')
-    const existing = await this.ca.findActiveCert(enrollment.customerId, enrollment.certType)
-    if (existing && enrollment.purpose === 'issue') {
+    // A reissue replaces the valid certificate (superseded on confirmation); only a first issue must find none.
+    if (enrollment.purpose === 'issue' && (await this.ca.findActiveCert(enrollment.customerId, enrollment.certType))) {
       throw new CmpFailure('duplicateCertReq', 'a valid certificate of this type already exists; request a reissue (재발급) instead')
     }
     // The atomic claim on the reference comes before the fee: of two requests racing with one

@@ -253,7 +253,7 @@ describe('enrollment codes', () => {
     expect(codes.authCode).toMatch(/^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$/)
     expect(codes.feeKrw).toBe(4400)
     expect(codes.expiresAt).toBe(new Date(clock.getTime() + 600_000).toISOString())
-    expect(await ra.lookupEnrollment(codes.reference)).toEqual({ authCode: codes.authCode, customerId: c.customerId, certType: 'general', purpose: 'issue' })
+    expect(await ra.lookupEnrollment(codes.reference)).toMatchObject({ authCode: codes.authCode, customerId: c.customerId, certType: 'general', purpose: 'issue' })
     expect(await ra.lookupEnrollment('12345678')).toBeUndefined()
     tick(599)
     expect(await ra.lookupEnrollment(codes.reference)).toBeDefined()

@@ -408,19 +408,28 @@ export class Ra {
     return { reference, authCode, expiresAt: new Date(expiresAt).toISOString(), feeKrw: this.fees[certType] }
   }
 
-  async lookupEnrollment(reference: string): Promise<{ authCode: string; customerId: string; certType: CertType; purpose: EnrollmentPurpose } | undefined> {
+  async lookupEnrollment(reference: string): Promise<{ authCode: string; customerId: string; certType: CertType; purpose: EnrollmentPurpose; customer?: Customer } | undefined> {
     if (!/^\d{8}$/.test(reference)) {
       await this.audit('ca', 'enrollment.lookup', 'fail', {}, { reason: 'malformed' })
       return undefined
     }
-    const row = await this.one('SELECT auth_code_sealed, customer_id, cert_type, purpose, expires_at, used_at, locked_at, revoked_at FROM ra_enrollments WHERE reference = ?', [reference])
+    // The customer comes along in the same query: the CA needs both for every issuance.
+    const row = await this.one(
+      `SELECT e.auth_code_sealed, e.customer_id, e.cert_type, e.purpose, e.expires_at, e.used_at, e.locked_at, e.revoked_at,
+              c.name, c.idn_sealed, c.phone, c.bank_code
+         FROM ra_enrollments e LEFT JOIN ra_customers c ON c.id = e.customer_id WHERE e.reference = ?`,
+      [reference],
+    )
     const reason = !row ? 'unknown' : row.used_at !== null ? 'used' : row.locked_at !== null ? 'locked' : row.revoked_at !== null ? 'replaced' : num(row.expires_at) <= this.ms() ? 'expired' : undefined
     if (!row || reason) {
       await this.audit('ca', 'enrollment.lookup', reason === 'locked' ? 'locked' : 'fail', { customerId: row ? str(row.customer_id) : undefined }, { reference, reason: reason ?? 'unknown' })
       return undefined
     }
-    const authCode = (await this.box()).open(str(row.auth_code_sealed), `auth:${reference}`)
-    return { authCode, customerId: str(row.customer_id), certType: str(row.cert_type) as CertType, purpose: str(row.purpose) as EnrollmentPurpose }
+    const box = await this.box()
+    const authCode = box.open(str(row.auth_code_sealed), `auth:${reference}`)
+    const customerId = str(row.customer_id)
+    const customer = row.name == null ? undefined : { id: customerId, name: str(row.name), idn: box.open(str(row.idn_sealed), `idn:${customerId}`), phone: str(row.phone), bankCode: str(row.bank_code) }
+    return { authCode, customerId, certType: str(row.cert_type) as CertType, purpose: str(row.purpose) as EnrollmentPurpose, customer }
   }
 
   async recordEnrollmentFailure(reference: string): Promise<void> {

@@ -264,6 +264,7 @@ const wizardEn: WizardMessages = {
     'customer-exists': 'A customer with this resident number exists already. Go straight to issuing.',
     'account-exists': 'This account number is in use. Enter another one.',
     cancelledOp: 'Cancelled. Nothing was saved.',
+    device: 'The drive to save on was removed or cannot be found, so the certificate was not saved. Reconnect it or choose another location and try again. Nothing was saved.',
     saveFailed: 'The certificate could not be saved. Check that the drive is connected and has free space, then try again. Nothing was saved.',
     remaining: '{n} tries left.',
     toType: 'Choose the type again',

@@ -34,6 +34,12 @@ export interface WizardOptions {
   fixture?: boolean
   /** SoftHSM2 tokens to initialise; none by default, so tokens of this machine never show. */
   tokens?: { label: string; pin: string }[]
+  /**
+   * Removable drives the host reports (a temp folder as each mount point); none by default, so
+   * drives of this machine never show. The array is read on every drive scan: a test takes an
+   * entry out to play the OS noticing that a stick was pulled, which in real life lags the pull.
+   */
+  drives?: { mountPoint: string; label: string }[]
 }
 
 export interface Customer {
@@ -61,7 +67,9 @@ export async function startWizardApp(opts: WizardOptions = {}): Promise<WizardAp
   const prevRoots = process.env.CERTMGR_NPKI_ROOTS
   process.env.CERTMGR_NPKI_ROOTS = root
   const hsm = softHsm(opts.tokens)
-  const services = await createAppServices({ dataDir: join(tmp, 'data'), host: 'web', version: 'test', reminders: false, centerOptions: { validityDays: opts.validityDays ?? 20 } })
+  const drives = opts.drives
+  const driveList = drives ? { driveList: async () => drives.map((d) => ({ id: d.mountPoint, mountPoint: d.mountPoint, label: d.label, readOnly: false, kind: 'usb-stick' as const })) } : {}
+  const services = await createAppServices({ dataDir: join(tmp, 'data'), host: 'web', version: 'test', reminders: false, centerOptions: { validityDays: opts.validityDays ?? 20 }, ...driveList })
   const host = await startWebHost({ services, staticDir: STATIC_DIR })
   return {
     url: host.url,
