@@ -9,6 +9,7 @@ export const ERROR_CODES = [
   'NOT_FOUND', // certificate, file or session does not exist
   'DAMAGED', // a file exists but cannot be parsed
   'WRONG_PASSWORD', // certificate or PFX password does not open the key
+  'TOO_MANY_ATTEMPTS', // too many wrong passwords for one certificate in a row (params.retryAfterSeconds)
   'PASSWORD_RULE', // a new password breaks the NPKI rule (params.rule names which)
   'KEY_MISMATCH', // the private key does not belong to the certificate
   'UNSUPPORTED', // a valid but unsupported algorithm or scheme

@@ -7,6 +7,7 @@ import type { AppEvent } from '../../shared/contract/progress'
 import { startCenter, type RunningCenter, type StartCenterOptions } from '../../center/center'
 import { createCertsHandlers } from './certs/handlers'
 import { createDispatcher, type Dispatch } from './dispatch'
+import { PasswordGuard, passwordCallGuard } from './password-guard'
 import { ReminderScheduler, type Reminder } from './reminders/reminders'
 import { SettingsStore } from './settings/settings-store'
 import { Trash } from './storage/trash'
@@ -50,6 +51,8 @@ export interface AppServicesOptions {
   watch?: boolean
   /** Overrides for the embedded center (tests: short validity to exercise renewal). */
   centerOptions?: Partial<Omit<StartCenterOptions, 'dataDir'>>
+  /** Counts wrong certificate passwords across all calls (default: a fresh one; tests pass one with their own clock). */
+  passwordGuard?: PasswordGuard
 }
 
 /** Builds every main-process service once; Electron and the browser host both call this. */
@@ -133,7 +136,8 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
       return transferHandlers['transfer.saveReceived'](req, ctx)
     },
   }
-  const dispatch = createDispatcher(contract, handlers as never)
+  // Every call that takes a certificate password is counted per certificate, whichever handler serves it.
+  const dispatch = createDispatcher(contract, handlers as never, { guard: passwordCallGuard(opts.passwordGuard ?? new PasswordGuard()) })
 
 
   return {

@@ -222,6 +222,7 @@ const en: MessageSchema = {
     NOT_FOUND: 'The certificate or file was not found. Refresh the list and choose it again.',
     DAMAGED: 'The certificate file is damaged and cannot be read. Copy it again from a backup or another drive.',
     WRONG_PASSWORD: 'The certificate password is wrong. Please enter it again.',
+    TOO_MANY_ATTEMPTS: 'The password was entered wrongly too many times. Try again in {retryAfterSeconds} seconds.',
     PASSWORD_RULE: 'The new password does not follow the rules. Use 10 or more characters mixing letters, digits and symbols.',
     KEY_MISMATCH: 'The private key does not belong to this certificate. Use the key file issued with it.',
     UNSUPPORTED: 'This format is not supported. Use a file exported another way.',

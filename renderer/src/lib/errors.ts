@@ -1,4 +1,4 @@
-import { ERROR_CODES, type ErrorCode } from '../../../shared/errors'
+import { ERROR_CODES, type ErrorCode, type ErrorInfo } from '../../../shared/errors'
 import { ApiError } from '../api/client'
 
 /**
@@ -8,7 +8,18 @@ import { ApiError } from '../api/client'
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err
   const code = (err as { code?: unknown } | null)?.code
-  if (typeof code === 'string' && (ERROR_CODES as readonly string[]).includes(code)) return new ApiError({ code: code as ErrorCode, message: String((err as Error).message ?? code) })
+  if (typeof code === 'string' && (ERROR_CODES as readonly string[]).includes(code)) {
+    // Keep the details some sentences need (TOO_MANY_ATTEMPTS: how long to wait).
+    const params = plainParams((err as { params?: unknown }).params)
+    return new ApiError({ code: code as ErrorCode, message: String((err as Error).message ?? code), ...(params ? { params } : {}) })
+  }
   if (err instanceof TypeError) return new ApiError({ code: 'NETWORK', message: 'the app host could not be reached' })
   return new ApiError({ code: 'INTERNAL', message: 'unexpected error' })
+}
+
+function plainParams(v: unknown): ErrorInfo['params'] {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined
+  const out: NonNullable<ErrorInfo['params']> = {}
+  for (const [k, x] of Object.entries(v)) if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') out[k] = x
+  return out
 }

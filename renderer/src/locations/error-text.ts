@@ -37,7 +37,8 @@ export function storageErrorText(t: T, err: ApiError): string {
     if (TOKEN[reason]) return t(TOKEN[reason])
   }
   if (err.code === 'CONFLICT' && reason === 'different-certificate') return t('locations.err.differentCert')
-  return t(`errors.${err.code}`)
+  // Some sentences name a detail from main (TOO_MANY_ATTEMPTS: how long to wait).
+  return t(`errors.${err.code}`, err.params ?? {})
 }
 
 /** Whether the error is "a different certificate is in the way", which the UI answers with an overwrite choice. */

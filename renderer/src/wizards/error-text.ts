@@ -16,7 +16,7 @@ export function wizardErrorText(err: ApiError, t: T, te: Te): string {
   else if (err.code === 'IO') text = t('wizard.errors.saveFailed')
   else if (err.code === 'WRONG_PASSWORD') text = t('wizard.certPassword.wrong')
   else {
-    text = t(`errors.${err.code}`)
+    text = t(`errors.${err.code}`, p)
     const rule = err.code === 'PASSWORD_RULE' ? p.rule : undefined
     if (typeof rule === 'string' && te(`passwordRule.${rule}`)) text += ` ${t(`passwordRule.${rule}`)}`
   }
