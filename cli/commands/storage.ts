@@ -5,6 +5,7 @@ import { listDrives, driveNpkiRoot, driveHasNpki } from '../../electron/services
 import { openSignKey } from '../../electron/services/formats/signpri'
 import { defaultDataDir } from '../../electron/services/settings/paths'
 import { readCertFiles, signCertOf, signKeyOf } from '../../electron/services/storage/folder'
+import { copyCerts } from '../../electron/services/storage/batch'
 import { copyCert, moveCert, type CopyResult } from '../../electron/services/storage/operations'
 import { Trash } from '../../electron/services/storage/trash'
 import { availableModules, deleteFromToken, generateTokenKey, importToToken, listTokenCerts, listTokens, type TokenRef } from '../../electron/services/token/pkcs11'
@@ -80,15 +81,31 @@ export const storageCommands: Command[] = [
   },
   {
     name: 'copy',
-    usage: 'copy PATH --to-root DIR [--password-file F] [--overwrite]',
-    summary: 'Copy a certificate folder (with its km pair) into an NPKI root as <root>/<CA>/USER/<DN>',
+    usage: 'copy PATH... --to-root DIR [--password-file F] [--overwrite]',
+    summary:
+      'Copy certificate folders (with their km pairs) into an NPKI root as <root>/<CA>/USER/<DN>; with several PATHs, one line per folder and a non-zero exit if any failed',
     options: { 'to-root': { type: 'string' }, 'password-file': { type: 'string' }, overwrite: { type: 'boolean' } },
     async run(args, io) {
       const src = resolve(requirePositional(args, 0, 'PATH'))
       const toRoot = resolve(requireString(args, 'to-root'))
       const password = await optionalSecret(args, io, 'password-file')
-      io.out(describeCopy('copied', await copyCert(src, { toRoot, password, overwrite: args.values.overwrite === true })))
-      return 0
+      const opts = { toRoot, password, overwrite: args.values.overwrite === true }
+      if (args.positionals.length === 1) {
+        io.out(describeCopy('copied', await copyCert(src, opts)))
+        return 0
+      }
+      // Many folders: one batch (flushed to disk together), each folder reported on its own line.
+      let exit = 0
+      for (const r of await copyCerts(args.positionals.map((p) => resolve(p)), opts)) {
+        if (r.outcome !== 'failed') {
+          io.out(describeCopy('copied', r))
+          continue
+        }
+        io.err(`certmgr copy: ${r.source}: ${r.error.message}`)
+        // As for a single folder: a failed check is 1, anything else 2 (and 2 wins over 1).
+        exit = Math.max(exit, r.error.code === 'WRONG_PASSWORD' || r.error.code === 'KEY_MISMATCH' ? 1 : 2)
+      }
+      return exit
     },
   },
   {

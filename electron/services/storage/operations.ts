@@ -33,7 +33,8 @@ export interface CopyOptions {
   overwrite?: boolean
 }
 
-async function findDirCaseInsensitive(parent: string, name: string): Promise<string> {
+/** The entry of `parent` named `name` in any case, or `name` itself when there is none. */
+export async function findDirCaseInsensitive(parent: string, name: string): Promise<string> {
   try {
     const want = name.toLowerCase()
     const hit = (await readdir(parent, { withFileTypes: true })).find((d) => d.isDirectory() && d.name.toLowerCase() === want)
@@ -55,7 +56,8 @@ export async function destinationFolder(root: string, files: CertFiles, sourceFo
   return join(resolve(root), ca, user, folderName)
 }
 
-async function samePlace(a: string, b: string): Promise<boolean> {
+/** Whether two paths name one folder (symlinks, bind mounts and other spellings included). */
+export async function samePlace(a: string, b: string): Promise<boolean> {
   if (resolve(a) === resolve(b)) return true
   try {
     const [ra, rb] = await Promise.all([realpath(a), realpath(b)])
@@ -67,7 +69,8 @@ async function samePlace(a: string, b: string): Promise<boolean> {
   }
 }
 
-async function readExisting(dest: string): Promise<CertFiles | undefined> {
+/** The certificate files at `dest`: undefined when nothing is there, `{}` when something unreadable is. */
+export async function readExisting(dest: string): Promise<CertFiles | undefined> {
   try {
     await stat(dest)
   } catch {
@@ -90,6 +93,17 @@ export function checkPassword(files: CertFiles, password: string, openKey: KeyOp
   }
 }
 
+/** The CONFLICT for a destination holding other files than the ones to be written there. */
+export function conflictError(existing: CertFiles, files: CertFiles): CertError {
+  const ec = fileNamed(existing, 'signCert.der')
+  const sameCert = ec !== undefined && sameBytes(existing[ec]!, signCertOf(files))
+  return new CertError(
+    'CONFLICT',
+    sameCert ? 'the destination holds this certificate with different key files' : 'the destination holds a different certificate with the same name',
+    { reason: sameCert ? 'key-differs' : 'different-certificate' },
+  )
+}
+
 /**
  * Writes a certificate folder's files to their place under `toRoot`. The sign pair and, when
  * present, the km pair and any other visible files travel together in one atomic folder write.
@@ -104,15 +118,7 @@ export async function writeCertFiles(files: CertFiles, opts: CopyOptions, deps: 
   const existing = await readExisting(dest)
   if (existing) {
     if (sameFiles(existing, files)) return { path: dest, outcome: 'identical' }
-    if (!opts.overwrite) {
-      const ec = fileNamed(existing, 'signCert.der')
-      const sameCert = ec !== undefined && sameBytes(existing[ec]!, signCertOf(files))
-      throw new CertError(
-        'CONFLICT',
-        sameCert ? 'the destination holds this certificate with different key files' : 'the destination holds a different certificate with the same name',
-        { reason: sameCert ? 'key-differs' : 'different-certificate' },
-      )
-    }
+    if (!opts.overwrite) throw conflictError(existing, files)
   }
   try {
     await writeFolderAtomic(dest, files, { replace: opts.overwrite === true, fs })
