@@ -321,6 +321,22 @@ function b64u(s: string | undefined): Buffer {
   return Buffer.from(s, 'base64url')
 }
 
+/** A public X.509 certificate object tied to its key pair by CKA_ID, as token tools expect. */
+function certificateTemplate(id: Buffer, label: string, pieces: ReturnType<typeof certPieces>, der: Buffer): Template {
+  return [
+    { type: C.CKA_CLASS, value: C.CKO_CERTIFICATE },
+    { type: C.CKA_CERTIFICATE_TYPE, value: C.CKC_X_509 },
+    { type: C.CKA_TOKEN, value: true },
+    { type: C.CKA_PRIVATE, value: false },
+    { type: C.CKA_ID, value: id },
+    { type: C.CKA_LABEL, value: label },
+    { type: C.CKA_SUBJECT, value: pieces.subject },
+    { type: C.CKA_ISSUER, value: pieces.issuer },
+    { type: C.CKA_SERIAL_NUMBER, value: pieces.serial },
+    { type: C.CKA_VALUE, value: der },
+  ]
+}
+
 /** The raw DER pieces of a certificate a PKCS#11 certificate object carries. */
 function certPieces(der: Uint8Array): { serial: Buffer; issuer: Buffer; subject: Buffer } {
   const cert = readTlv(der, 0)
@@ -423,18 +439,7 @@ export function importToToken(ref: TokenRef, pin: string, input: { certDer: Uint
         }
         for (const h of existing) p.C_DestroyObject(s, h)
         created.push(
-          p.C_CreateObject(s, [
-            { type: C.CKA_CLASS, value: C.CKO_CERTIFICATE },
-            { type: C.CKA_CERTIFICATE_TYPE, value: C.CKC_X_509 },
-            { type: C.CKA_TOKEN, value: true },
-            { type: C.CKA_PRIVATE, value: false },
-            { type: C.CKA_ID, value: id },
-            { type: C.CKA_LABEL, value: label },
-            { type: C.CKA_SUBJECT, value: pieces.subject },
-            { type: C.CKA_ISSUER, value: pieces.issuer },
-            { type: C.CKA_SERIAL_NUMBER, value: pieces.serial },
-            { type: C.CKA_VALUE, value: certValue },
-          ]),
+          p.C_CreateObject(s, certificateTemplate(id, label, pieces, certValue)),
         )
       } catch (err) {
         // Half an import is worse than none: take back what was created.
@@ -638,18 +643,7 @@ export function storeCertOnToken(
       const created: Handle[] = []
       try {
         created.push(
-          p.C_CreateObject(s, [
-            { type: C.CKA_CLASS, value: C.CKO_CERTIFICATE },
-            { type: C.CKA_CERTIFICATE_TYPE, value: C.CKC_X_509 },
-            { type: C.CKA_TOKEN, value: true },
-            { type: C.CKA_PRIVATE, value: false },
-            { type: C.CKA_ID, value: id },
-            { type: C.CKA_LABEL, value: label },
-            { type: C.CKA_SUBJECT, value: pieces.subject },
-            { type: C.CKA_ISSUER, value: pieces.issuer },
-            { type: C.CKA_SERIAL_NUMBER, value: pieces.serial },
-            { type: C.CKA_VALUE, value: Buffer.from(input.certDer) },
-          ]),
+          p.C_CreateObject(s, certificateTemplate(id, label, pieces, Buffer.from(input.certDer))),
         )
         if (input.randomNum) {
           created.push(
