@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { PASSWORD, addCustomer, answerCard, certFolders, checkpoint, expect, fillIdentity, next, openApp, startWizardApp, test, verifyPhone, type WizardApp } from './helpers/wizard-host'
+import { PASSWORD, addCustomer, certFolders, checkpoint, expect, next, openApp, startWizardApp, test, type WizardApp, walkIssueToLocation } from './helpers/wizard-host'
 
 const DEVICE_TEXT = '저장할 디스크가 빠졌거나 찾을 수 없어 인증서를 저장하지 못했습니다. 디스크를 다시 연결하거나 다른 저장 위치를 골라 다시 시도해 주세요. 아무것도 저장되지 않았습니다.'
 
@@ -23,17 +23,7 @@ test.describe('issue wizard', () => {
       const customer = await addCustomer(wapp)
       await openApp(page, wapp)
       await expect(page.getByTestId('cert-row')).toHaveCount(0)
-      await page.getByTestId('nav-issue').click()
-      await next(page)
-      await page.getByTestId('terms-all').check()
-      await next(page)
-      await fillIdentity(page, customer)
-      await next(page)
-      await verifyPhone(page)
-      await answerCard(page, customer)
-      await next(page)
-      await page.getByTestId('type-limited').check()
-      await next(page)
+      await walkIssueToLocation(page, customer)
 
       // The drive is there and writable when the location is chosen.
       await expect(page.getByTestId('dest-usb')).toBeEnabled()

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import { SOFTHSM_MODULE } from '../helpers/softhsm'
-import { addCustomer, answerCard, certFolders, checkpoint, expect, fillIdentity, next, openApp, test, verifyPhone } from './helpers/wizard-host'
+import { addCustomer, certFolders, checkpoint, expect, next, openApp, test, walkIssueToLocation } from './helpers/wizard-host'
 
 const LABEL = 'my-token'
 const PIN = '135790'
@@ -11,17 +11,7 @@ test.describe('issue wizard onto a security token', () => {
   test('issue wizard: issues straight onto a SoftHSM2 token, and the token tab lists it with its key', async ({ page, wapp, pageErrors }) => {
     const customer = await addCustomer(wapp)
     await openApp(page, wapp)
-    await page.getByTestId('nav-issue').click()
-    await next(page)
-    await page.getByTestId('terms-all').check()
-    await next(page)
-    await fillIdentity(page, customer)
-    await next(page)
-    await verifyPhone(page)
-    await answerCard(page, customer)
-    await next(page)
-    await page.getByTestId('type-limited').check()
-    await next(page)
+    await walkIssueToLocation(page, customer)
 
     // 저장 위치: the token is offered; choosing it asks for its PIN.
     const token = page.getByTestId('dest-token')

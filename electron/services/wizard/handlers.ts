@@ -64,6 +64,16 @@ function progress(ctx: HandlerContext, opId: string, stage: string, fraction?: n
   ctx.emit({ type: 'progress', progress: fraction === undefined ? { opId, stage } : { opId, stage, fraction } })
 }
 
+/**
+ * The CMP client's stages as the wizard shows them. Only 'request' and 'confirm' are steps of
+ * their own; the client's 'done' comes after the wizard's 'save' and 'confirm' and must not
+ * send the progress list back to 요청 ('waiting' is part of the request).
+ */
+function wizardStage(ctx: HandlerContext, opId: string, stage: EnrollStage): void {
+  if (stage === 'request' || stage === 'waiting') progress(ctx, opId, 'request', 0.5)
+  else if (stage === 'confirm') progress(ctx, opId, 'confirm', 0.7)
+}
+
 async function signCertOf(folder: string): Promise<{ certDer: Uint8Array; keyFile: Uint8Array }> {
   return { certDer: new Uint8Array(await readFile(join(folder, 'signCert.der'))), keyFile: new Uint8Array(await readFile(join(folder, 'signPri.key'))) }
 }
@@ -153,7 +163,7 @@ export function createWizardHandlers(deps: WizardDeps): Handlers<typeof centerCa
           reference: codes.reference,
           authCode: codes.authCode,
           signal,
-          onProgress: (stage: EnrollStage) => progress(ctx, req.opId, stage === 'confirm' ? 'confirm' : 'request', stage === 'confirm' ? 0.7 : 0.5),
+          onProgress: (stage: EnrollStage) => wizardStage(ctx, req.opId, stage),
           beforeConfirm: async () => progress(ctx, req.opId, 'save', 0.6),
         }
       })
@@ -250,7 +260,7 @@ export function createWizardHandlers(deps: WizardDeps): Handlers<typeof centerCa
         signal.throwIfAborted()
         const randomNum = newRandomNum()
         progress(ctx, req.opId, 'request', 0.4)
-        const onProgress = (stage: EnrollStage) => progress(ctx, req.opId, stage === 'confirm' ? 'confirm' : 'request', stage === 'confirm' ? 0.7 : 0.5)
+        const onProgress = (stage: EnrollStage) => wizardStage(ctx, req.opId, stage)
         const pkcs8 = buildPkcs8WithRandomNum(key.privateKey, randomNum)
         let folder = ''
         let trashedId: string | undefined

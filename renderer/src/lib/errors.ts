@@ -23,3 +23,21 @@ function plainParams(v: unknown): ErrorInfo['params'] {
   for (const [k, x] of Object.entries(v)) if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') out[k] = x
   return out
 }
+
+type Translate = (key: string, params?: Record<string, unknown>) => string
+type Exists = (key: string) => boolean
+
+/** The message key of the sentence for this refusal's params.reason, if one is written. */
+export function reasonKey(err: Pick<ErrorInfo, 'params'>, te: Exists): string | undefined {
+  const reason = err.params?.reason
+  return typeof reason === 'string' && reason && te(`errorReasons.${reason}`) ? `errorReasons.${reason}` : undefined
+}
+
+/**
+ * The sentence for an error: the one for its reason when main gave a known one (an extra folder
+ * that is not NPKI, a center address that is not https), else the general one for its code.
+ */
+export function errorText(err: Pick<ErrorInfo, 'code' | 'params'>, t: Translate, te: Exists): string {
+  const key = reasonKey(err, te)
+  return key ? t(key) : t(`errors.${err.code}`, err.params ?? {})
+}

@@ -2,7 +2,7 @@ import { createPinia, setActivePinia } from 'pinia'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { setApi } from '../api/client'
 import { FakeApi } from '../testing/fake-api'
-import { useWizardStore } from './store'
+import { FLOW_STAGES, useWizardStore } from './store'
 
 const PW = 'Qwer!9a8s7d'
 
@@ -140,6 +140,30 @@ describe('wizard store', () => {
     expect(w.secrets.password).toBe('')
     const req = fake.calls.find((c) => c.name === 'enroll.issue')?.req as { destination: unknown; certType: string }
     expect(req).toMatchObject({ certType: 'limited', destination: { kind: 'pc' } })
+  })
+
+  it('lists the run stages in the order main reports them (save before confirm) and never steps back', async () => {
+    expect(FLOW_STAGES.issue).toEqual(['keygen', 'request', 'save', 'confirm'])
+    expect(FLOW_STAGES.reissue).toEqual(['keygen', 'request', 'save', 'confirm'])
+    expect(FLOW_STAGES.renew).toEqual(['keygen', 'request', 'save'])
+    const w = useWizardStore()
+    await toRun(w)
+    const seen: string[] = []
+    let finish: (() => void) | undefined
+    fake.overrides['enroll.issue'] = () =>
+      new Promise((resolve) => {
+        finish = () => resolve({ certId: 'n1', owner: '홍길동', kind: 'limited', issuerName: 'X', serialHex: '01', notAfter: '2030-01-01T00:00:00Z', location: 'pc', path: '/p' })
+      })
+    const running = w.run()
+    // The same sequence main's enroll.issue sends, including the late 'request' after certConf.
+    for (const [stage, fraction] of [['keygen', 0.1], ['request', 0.4], ['request', 0.5], ['save', 0.6], ['confirm', 0.7], ['request', 0.5]] as const) {
+      fake.emit({ type: 'progress', progress: { opId: w.opId, stage, fraction } })
+      seen.push(String(w.stage))
+    }
+    expect(seen).toEqual(['keygen', 'request', 'request', 'save', 'confirm', 'confirm'])
+    finish?.()
+    await running
+    expect(w.stage).toBe('done')
   })
 
   it('보안토큰: a wrong PIN keeps the wizard on the location step; then no password step, and the PIN goes only in the issue call', async () => {

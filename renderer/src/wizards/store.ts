@@ -20,9 +20,14 @@ export const FLOW_STEPS: Record<Flow, readonly StepId[]> = {
   register: ['select', 'certPassword', 'identity', 'auth', 'run', 'done'],
 }
 
+/**
+ * The run step's progress list, in the order main reports it: the certificate is stored before
+ * the center is told to activate it (certConf), so a lost drive never leaves an active
+ * certificate without its key. Renewal confirms after saving too but reports no stage for it.
+ */
 export const FLOW_STAGES: Record<Flow, readonly Stage[]> = {
-  issue: ['keygen', 'request', 'confirm', 'save'],
-  reissue: ['keygen', 'request', 'confirm', 'save'],
+  issue: ['keygen', 'request', 'save', 'confirm'],
+  reissue: ['keygen', 'request', 'save', 'confirm'],
   renew: ['keygen', 'request', 'save'],
   register: ['register'],
 }
@@ -323,7 +328,12 @@ export const useWizardStore = defineStore('wizard', () => {
     stopEvents?.()
     try {
       stopEvents = api().onEvent((e: AppEvent) => {
-        if (e.type === 'progress' && e.progress.opId === id) stage.value = e.progress.stage as Stage | 'done'
+        if (e.type !== 'progress' || e.progress.opId !== id) return
+        const next = e.progress.stage as Stage | 'done'
+        // Main may send a late 'request' once the center has answered; the list never steps back.
+        const order = FLOW_STAGES[flow.value] as readonly string[]
+        if (next !== 'done' && stage.value !== 'done' && order.indexOf(next) < order.indexOf(stage.value)) return
+        stage.value = next
       })
     } catch {
       stopEvents = undefined
