@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process'
-import { accessSync, constants, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { childRunner, killScratchDir } from '../helpers/kill-runner'
 import { scanRoots } from '../../electron/services/certs/scan'
 import { decryptSignPri, encryptSignPri, openSignKey } from '../../electron/services/formats/signpri'
 import { changePassword } from '../../electron/services/keys/keys'
@@ -21,45 +21,9 @@ const P2 = 'Rt5@nW8$yB3q'
 let tmp = ''
 let runner: { cmd: string; args: string[] } = { cmd: process.execPath, args: [] }
 
-/**
- * A kill -9 tests what a crashed process leaves behind (the order of writes and renames), not
- * what survives a power cut, so a RAM-backed directory serves as well as a disk and keeps
- * fsync latency on a busy shared disk from dominating the run. Falls back to the usual tmpdir.
- */
-function scratchBase(): string {
-  try {
-    if (process.platform === 'linux' && statSync('/dev/shm').isDirectory()) {
-      accessSync('/dev/shm', constants.W_OK)
-      return '/dev/shm'
-    }
-  } catch {
-    /* not available */
-  }
-  return tmpdir()
-}
-
 beforeAll(async () => {
-  tmp = mkdtempSync(join(scratchBase(), 'certmgr-kill-'))
-  // One bundled file starts several times faster than tsx compiling the sources per spawn.
-  try {
-    const esbuild = await import('esbuild')
-    const outdir = join(tmp, 'child')
-    await esbuild.build({
-      entryPoints: { child: CHILD_TS },
-      bundle: true,
-      splitting: true,
-      platform: 'node',
-      format: 'esm',
-      outdir,
-      outExtension: { '.js': '.mjs' },
-      minify: true,
-      logLevel: 'silent',
-      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-    })
-    runner = { cmd: process.execPath, args: [join(outdir, 'child.mjs')] }
-  } catch {
-    runner = { cmd: process.execPath, args: ['--import', 'tsx', CHILD_TS] }
-  }
+  tmp = killScratchDir('certmgr-kill-')
+  runner = await childRunner(CHILD_TS, tmp)
 })
 
 afterAll(() => {

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process'
-import { accessSync, constants, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { childRunner, killScratchDir } from '../../../tests/helpers/kill-runner'
 import { parseCertificate } from '../certs/parse'
 import { isLeftover } from './atomic'
 import { copyCerts } from './batch'
@@ -18,39 +18,9 @@ const fx = fixture()
 let tmp = ''
 let runner: { cmd: string; args: string[] } = { cmd: process.execPath, args: [] }
 
-/** A kill tests the order of writes and renames, not a power cut: RAM-backed scratch is as good and faster. */
-function scratchBase(): string {
-  try {
-    if (process.platform === 'linux' && statSync('/dev/shm').isDirectory()) {
-      accessSync('/dev/shm', constants.W_OK)
-      return '/dev/shm'
-    }
-  } catch {
-    /* not available */
-  }
-  return tmpdir()
-}
-
 beforeAll(async () => {
-  tmp = mkdtempSync(join(scratchBase(), 'certmgr-batch-kill-'))
-  // One bundled file starts several times faster than tsx compiling the sources per spawn.
-  try {
-    const esbuild = await import('esbuild')
-    const outdir = join(tmp, 'child')
-    await esbuild.build({
-      entryPoints: { child: CHILD_TS },
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      outdir,
-      outExtension: { '.js': '.mjs' },
-      logLevel: 'silent',
-      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-    })
-    runner = { cmd: process.execPath, args: [join(outdir, 'child.mjs')] }
-  } catch {
-    runner = { cmd: process.execPath, args: ['--import', 'tsx', CHILD_TS] }
-  }
+  tmp = killScratchDir('certmgr-batch-kill-')
+  runner = await childRunner(CHILD_TS, tmp)
 })
 
 afterAll(() => {
