@@ -1,4 +1,4 @@
-import { PASSWORD, addCustomer, codeFrom, answerCard, certFolders, checkpoint, expect, fillIdentity, longTasks, next, openApp, otpNow, test, verifyPhone, watchLongTasks, walkIssueToLocation } from './helpers/wizard-host'
+import { PASSWORD, addCustomer, codeFrom, answerCard, certFolders, checkpoint, expect, fillIdentity, longTasks, next, openApp, otpNow, test, verifyPhone, watchLongTasks, walkIssueToLocation, walkIssueToType } from './helpers/wizard-host'
 
 // Each password rule with a password that breaks only it, and the sentence the user sees.
 const RULES: [string, string, string][] = [
@@ -106,15 +106,7 @@ test.describe('issue wizard', () => {
   test('issue wizard: 범용 with a short balance says so plainly, then the free type goes through', async ({ page, wapp }) => {
     const customer = await addCustomer(wapp, { balanceKrw: 1000 })
     await openApp(page, wapp)
-    await page.getByTestId('nav-issue').click()
-    await next(page)
-    await page.getByTestId('terms-all').check()
-    await next(page)
-    await fillIdentity(page, customer)
-    await next(page)
-    await verifyPhone(page)
-    await answerCard(page, customer)
-    await next(page)
+    await walkIssueToType(page, customer)
     await page.getByTestId('type-general').check()
     await page.getByTestId('fee-agree').check()
     await expect(page.getByTestId('fee-agree').locator('xpath=..')).toContainText(`4,400원이 계좌 ${customer.account}에서 출금`)

@@ -216,11 +216,8 @@ export async function answerCard(page: Page, customer: Customer): Promise<void> 
 }
 
 /** Starts recording renderer long tasks; read them back with `longTasks`. */
-/**
- * 발급 from the menu up to the 저장 위치 step with a security card customer: 준비물 → 약관 동의
- * → 본인 정보 → 휴대폰 인증 → 보안카드 → 인증서 종류 (은행·신용카드·보험용).
- */
-export async function walkIssueToLocation(page: Page, customer: Customer): Promise<void> {
+/** 발급 from the menu up to the 인증서 종류 step with a security card customer: 준비물 → 약관 동의 → 본인 정보 → 휴대폰 인증 → 보안카드. */
+export async function walkIssueToType(page: Page, customer: Customer): Promise<void> {
   await page.getByTestId('nav-issue').click()
   await next(page)
   await page.getByTestId('terms-all').check()
@@ -230,6 +227,11 @@ export async function walkIssueToLocation(page: Page, customer: Customer): Promi
   await verifyPhone(page)
   await answerCard(page, customer)
   await next(page)
+}
+
+/** On to the 저장 위치 step with 은행·신용카드·보험용 chosen. */
+export async function walkIssueToLocation(page: Page, customer: Customer): Promise<void> {
+  await walkIssueToType(page, customer)
   await page.getByTestId('type-limited').check()
   await next(page)
 }
