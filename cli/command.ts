@@ -28,6 +28,15 @@ export interface Command {
 /** Thrown for bad usage; printed as one line, exit 2. */
 export class UsageError extends Error {}
 
+/**
+ * Refuses two secret files read from standard input: the second read would get nothing.
+ * `files` maps each option to its value, e.g. { '--password-file': F, '--idn-file': I }.
+ */
+export function oneStdinAtMost(files: Record<string, string | undefined>): void {
+  const dashes = Object.entries(files).filter(([, v]) => v === '-')
+  if (dashes.length > 1) throw new UsageError(`only one of ${Object.keys(files).join(' and ')} can be standard input`)
+}
+
 export function requireString(args: ParsedArgs, name: string): string {
   const v = args.values[name]
   if (typeof v !== 'string' || v === '') throw new UsageError(`missing --${name}`)

@@ -13,7 +13,7 @@ import { availableModules } from '../../electron/services/token/pkcs11'
 import { PinGuard } from '../../electron/services/token/pins'
 import { issueOntoToken } from '../../electron/services/enroll/token-issue'
 import { defaultDataDir } from '../../electron/services/settings/paths'
-import { optionalString, requirePositional, requireString, UsageError, type CliIO, type Command, type ParsedArgs } from '../command'
+import { optionalString, requirePositional, requireString, UsageError, type CliIO, type Command, type ParsedArgs, oneStdinAtMost } from '../command'
 
 /** What the commands need from outside; tests replace key generation so a mock CA's fixed certificate fits. */
 export interface EnrollDeps {
@@ -98,7 +98,7 @@ function issueCommand(name: 'issue' | 'reissue', deps: EnrollDeps): Command {
       if (optionalString(args, 'token') !== undefined || optionalString(args, 'slot') !== undefined) return issueToToken(args, io, { center, reference, codeFile, reissue })
       const root = requireString(args, 'root')
       const pwFile = requireString(args, 'password-file')
-      if (codeFile === '-' && pwFile === '-') throw new UsageError('only one of --auth-code-file and --password-file can be standard input')
+      oneStdinAtMost({ '--auth-code-file': codeFile, '--password-file': pwFile })
       const subject = parseSubject(optionalString(args, 'subject') ?? '')
       const authCode = (await io.readSecret(codeFile)).trim()
       const password = await io.readSecret(pwFile)
@@ -123,7 +123,7 @@ function issueCommand(name: 'issue' | 'reissue', deps: EnrollDeps): Command {
 async function issueToToken(args: ParsedArgs, io: CliIO, o: { center: string; reference: string; codeFile: string; reissue: boolean }): Promise<number> {
   if (optionalString(args, 'root') !== undefined || optionalString(args, 'password-file') !== undefined) throw new UsageError('--root and --password-file are for a folder; a token takes --pin-file')
   const pinFile = requireString(args, 'pin-file')
-  if (o.codeFile === '-' && pinFile === '-') throw new UsageError('only one of --auth-code-file and --pin-file can be standard input')
+  oneStdinAtMost({ '--auth-code-file': o.codeFile, '--pin-file': pinFile })
   const module = optionalString(args, 'module') ?? availableModules()[0]
   if (!module) throw new UsageError('no PKCS#11 module found: give --module')
   const ref = { module: resolve(module), label: optionalString(args, 'token'), slot: optionalString(args, 'slot') }

@@ -43,6 +43,18 @@ const NEW = secret('new.txt', 'Fresh#pw8642')
 const WRONG = secret('wrong.txt', 'not-the-password')
 
 describe('certmgr passwd', () => {
+  it('refuses two secret files from standard input, naming both options, before reading anything', async () => {
+    const dir = fresh()
+    const before = readFileSync(join(dir, 'signPri.key'))
+    const r = await run(['passwd', dir, '--password-file', '-', '--new-password-file', '-'])
+    expect(r.code).toBe(2)
+    expect(r.err).toMatch(/only one of --password-file and --new-password-file can be standard input/)
+    expect(readFileSync(join(dir, 'signPri.key')).equals(before)).toBe(true)
+    const v = await run(['verify-id', dir, '--password-file', '-', '--idn-file', '-'])
+    expect(v.code).toBe(2)
+    expect(v.err).toMatch(/only one of --password-file and --idn-file can be standard input/)
+  })
+
   it('changes the password; the new one opens the key and randomNum is unchanged', async () => {
     const dir = fresh()
     const r = await run(['passwd', dir, '--password-file', PW, '--new-password-file', NEW])

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises'
 import { changePassword, verifyIdentity } from '../../electron/services/keys/keys'
 import { changePfxPassword, isPfxPath, verifyPfxIdentity } from '../../electron/services/pfx/source'
-import { requirePositional, requireString, UsageError, type Command, type ParsedArgs } from '../command'
+import { requirePositional, requireString, UsageError, type Command, type ParsedArgs, oneStdinAtMost } from '../command'
 
 /** PATH is an NPKI certificate folder or a .pfx/.p12 file. */
 async function certPath(args: ParsedArgs): Promise<{ path: string; pfx: boolean }> {
@@ -25,7 +25,7 @@ const passwd: Command = {
     const target = await certPath(args)
     const oldFile = requireString(args, 'password-file')
     const newFile = requireString(args, 'new-password-file')
-    if (oldFile === '-' && newFile === '-') throw new UsageError('only one of the password files can be standard input')
+    oneStdinAtMost({ '--password-file': oldFile, '--new-password-file': newFile })
     const oldPassword = await io.readSecret(oldFile)
     const newPassword = await io.readSecret(newFile)
     if (target.pfx) {
@@ -52,7 +52,7 @@ const verifyId: Command = {
     const target = await certPath(args)
     const pwFile = requireString(args, 'password-file')
     const idnFile = requireString(args, 'idn-file')
-    if (pwFile === '-' && idnFile === '-') throw new UsageError('only one of --password-file and --idn-file can be standard input')
+    oneStdinAtMost({ '--password-file': pwFile, '--idn-file': idnFile })
     const password = await io.readSecret(pwFile)
     const idn = (await io.readSecret(idnFile)).trim()
     const result = target.pfx ? await verifyPfxIdentity(target.path, password, idn) : await verifyIdentity(target.path, password, idn)

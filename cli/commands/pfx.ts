@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises'
 import { exportPfx, importPfx } from '../../electron/services/pfx/operations'
-import { optionalString, requirePositional, requireString, UsageError, type Command } from '../command'
+import { optionalString, requirePositional, requireString, UsageError, type Command, oneStdinAtMost } from '../command'
 
 const PROFILES = ['modern', 'compatible'] as const
 
@@ -10,9 +10,6 @@ function profileArg(v: string | undefined): 'modern' | 'compatible' {
   throw new UsageError(`--profile must be modern or compatible, not '${v}'`)
 }
 
-function distinctStdin(...files: (string | undefined)[]): void {
-  if (files.filter((f) => f === '-').length > 1) throw new UsageError('only one password file can be standard input')
-}
 
 const exportCmd: Command = {
   name: 'export-pfx',
@@ -31,7 +28,7 @@ const exportCmd: Command = {
     const pwFile = requireString(args, 'password-file')
     const pfxPwFile = optionalString(args, 'pfx-password-file')
     const profile = profileArg(optionalString(args, 'profile'))
-    distinctStdin(pwFile, pfxPwFile)
+    oneStdinAtMost({ '--password-file': pwFile, '--pfx-password-file': pfxPwFile })
     const st = await stat(folder).catch(() => undefined)
     if (!st?.isDirectory()) throw new UsageError(`not a certificate folder: ${folder}`)
     const password = await io.readSecret(pwFile)
@@ -57,7 +54,7 @@ const importCmd: Command = {
     const root = requireString(args, 'root')
     const pwFile = requireString(args, 'password-file')
     const keyPwFile = optionalString(args, 'key-password-file')
-    distinctStdin(pwFile, keyPwFile)
+    oneStdinAtMost({ '--password-file': pwFile, '--key-password-file': keyPwFile })
     const st = await stat(file).catch(() => undefined)
     if (!st?.isFile()) throw new UsageError(`no such file: ${file}`)
     const pfxPassword = await io.readSecret(pwFile)

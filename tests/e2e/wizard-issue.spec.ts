@@ -1,4 +1,4 @@
-import { PASSWORD, addCustomer, codeFrom, answerCard, certFolders, checkpoint, expect, fillIdentity, longTasks, next, openApp, otpNow, test, verifyPhone, watchLongTasks, walkIssueToLocation, walkIssueToType } from './helpers/wizard-host'
+import { PASSWORD, addCustomer, codeFrom, answerCard, certFolders, checkpoint, expect, fillIdentity, longTasks, next, openApp, otpNow, test, verifyPhone, watchLongTasks, walkIssueToLocation, walkIssueToType, walkToMedium } from './helpers/wizard-host'
 
 // Each password rule with a password that breaks only it, and the sentence the user sees.
 const RULES: [string, string, string][] = [
@@ -148,12 +148,7 @@ test.describe('issue wizard', () => {
     const customer = { customerId: '', account: await page.getByTestId('cust-account').innerText(), otpUri: await page.getByTestId('otp-uri').textContent() ?? '' }
     expect(customer.otpUri).toMatch(/^otpauth:\/\/totp\//)
     await page.getByTestId('cust-to-issue').click()
-    await next(page)
-    await page.getByTestId('terms-all').check()
-    await next(page)
-    await fillIdentity(page, customer)
-    await next(page)
-    await verifyPhone(page)
+    await walkToMedium(page, customer)
     const good = otpNow(customer)
     const wrong = String((Number(good) + 500_000) % 1_000_000).padStart(6, '0')
     for (const left of [2, 1]) {
@@ -174,12 +169,7 @@ test.describe('issue wizard', () => {
     await checkpoint(page, 'wizard-issue-14-otp-locked')
     // Even the right code is refused now: the lock is at the center, not in the screen.
     await page.getByTestId('wiz-cancel').click()
-    await next(page)
-    await page.getByTestId('terms-all').check()
-    await next(page)
-    await fillIdentity(page, customer)
-    await next(page)
-    await verifyPhone(page)
+    await walkToMedium(page, customer)
     await expect(page.getByTestId('wizard-error')).toHaveAttribute('data-reason', 'medium-locked')
     expect(certFolders(wapp.root)).toEqual([])
   })

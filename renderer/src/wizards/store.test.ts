@@ -22,7 +22,8 @@ function fakeCenter(fake: FakeApi) {
 }
 
 /** Walks the issue wizard to its 발급 step. */
-async function toRun(w: ReturnType<typeof useWizardStore>) {
+/** 발급 from its start to the 보안 인증 step, the phone verified. */
+async function toMedium(w: ReturnType<typeof useWizardStore>) {
   w.start('issue')
   await w.next()
   w.data.terms.service = true
@@ -35,6 +36,10 @@ async function toRun(w: ReturnType<typeof useWizardStore>) {
   await w.sendPhoneCode()
   w.secrets.phoneCode = '123456'
   await w.verifyPhone()
+}
+
+async function toRun(w: ReturnType<typeof useWizardStore>) {
+  await toMedium(w)
   w.secrets.cardFirst = '12'
   w.secrets.cardSecond = '34'
   await w.verifyMedium()
@@ -90,15 +95,7 @@ describe('wizard store', () => {
   it('shows the center’s reason and clears the half-codes after a wrong answer', async () => {
     const w = useWizardStore()
     await toRun(w)
-    w.start('issue')
-    await w.next()
-    w.data.terms.service = w.data.terms.privacy = true
-    await w.next()
-    Object.assign(w.data, { name: '홍길동', idn: '9001011234568', account: '900123456789' })
-    await w.next()
-    await w.sendPhoneCode()
-    w.secrets.phoneCode = '123456'
-    await w.verifyPhone()
+    await toMedium(w)
     w.secrets.cardFirst = '99'
     w.secrets.cardSecond = '99'
     await w.verifyMedium()
@@ -168,15 +165,7 @@ describe('wizard store', () => {
 
   it('보안토큰: a wrong PIN keeps the wizard on the location step; then no password step, and the PIN goes only in the issue call', async () => {
     const w = useWizardStore()
-    w.start('issue')
-    await w.next()
-    w.data.terms.service = w.data.terms.privacy = true
-    await w.next()
-    Object.assign(w.data, { name: '홍길동', idn: '9001011234568', account: '900123456789' })
-    await w.next()
-    await w.sendPhoneCode()
-    w.secrets.phoneCode = '123456'
-    await w.verifyPhone()
+    await toMedium(w)
     w.secrets.cardFirst = '12'
     w.secrets.cardSecond = '34'
     await w.verifyMedium()

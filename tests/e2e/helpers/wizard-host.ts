@@ -216,15 +216,20 @@ export async function answerCard(page: Page, customer: Customer): Promise<void> 
 }
 
 /** Starts recording renderer long tasks; read them back with `longTasks`. */
-/** 발급 from the menu up to the 인증서 종류 step with a security card customer: 준비물 → 약관 동의 → 본인 정보 → 휴대폰 인증 → 보안카드. */
-export async function walkIssueToType(page: Page, customer: Customer): Promise<void> {
-  await page.getByTestId('nav-issue').click()
+/** From the wizard's 준비물 안내 to its 보안 인증 step, the phone verified: 약관 동의 → 본인 정보 → 휴대폰 인증. */
+export async function walkToMedium(page: Page, customer: Customer): Promise<void> {
   await next(page)
   await page.getByTestId('terms-all').check()
   await next(page)
   await fillIdentity(page, customer)
   await next(page)
   await verifyPhone(page)
+}
+
+/** 발급 from the menu up to the 인증서 종류 step with a security card customer. */
+export async function walkIssueToType(page: Page, customer: Customer): Promise<void> {
+  await page.getByTestId('nav-issue').click()
+  await walkToMedium(page, customer)
   await answerCard(page, customer)
   await next(page)
 }
