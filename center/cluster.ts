@@ -66,15 +66,20 @@ export async function startCenterCluster(spec: WorkerSpec & { workers: number })
   const fork = (): Promise<string> => {
     const worker = cluster.fork({ [SPEC_ENV]: JSON.stringify(workerSpec) })
     live.add(worker)
+    let served = false
     return new Promise<string>((resolve, reject) => {
       worker.on('message', (m: unknown) => {
-        if (m && typeof m === 'object' && 'listening' in m && typeof m.listening === 'string') resolve(m.listening)
+        if (m && typeof m === 'object' && 'listening' in m && typeof m.listening === 'string') {
+          served = true
+          resolve(m.listening)
+        }
       })
       worker.on('exit', (code, signal) => {
         live.delete(worker)
         reject(new Error(`center worker exited (${signal ?? code}) before it was ready`))
-        // A worker killed by a crash is replaced; the database keeps every transaction it had open.
-        if (!closing && ready) void fork().catch(() => undefined)
+        // A worker that crashed while serving is replaced; the database keeps every transaction
+        // it had open. One that never got to listen is not: it would fail the same way again.
+        if (!closing && ready && served) void fork().catch(() => undefined)
       })
     })
   }
