@@ -92,4 +92,32 @@ describe('openLocalClient (the center database client)', () => {
     a.close()
     b.close()
   })
+
+  it('waits for the lock without blocking the process, for statements and batches alike', async () => {
+    const path = join(dir, 'busy-async.db')
+    const a = openLocalClient(path, { busyTimeoutMs: 2000 })
+    await a.execute('PRAGMA journal_mode=WAL')
+    for (const sql of SETUP) await a.execute(sql)
+    const b = openLocalClient(path, { busyTimeoutMs: 2000 })
+    for (const write of [
+      () => b.execute({ sql: 'UPDATE t SET n = n + 10', args: [] }),
+      () => b.batch([{ sql: 'UPDATE t SET n = n + 100', args: [] }, { sql: 'UPDATE t SET flag = ?', args: [7] }], 'write'),
+    ]) {
+      const tx = await a.transaction('write')
+      await tx.execute({ sql: 'UPDATE t SET n = 1', args: [] })
+      const pending = write()
+      // The commit can only run if b's wait leaves this thread free: a thread-blocking wait
+      // would hold it until b's timeout and then fail.
+      let ticks = 0
+      const timer = setInterval(() => ticks++, 2)
+      await new Promise((r) => setTimeout(r, 30))
+      await tx.commit()
+      await pending
+      clearInterval(timer)
+      expect(ticks).toBeGreaterThan(3)
+    }
+    expect((await a.execute('SELECT n, flag FROM t')).rows[0]).toMatchObject({ n: 101, flag: 7 })
+    a.close()
+    b.close()
+  })
 })

@@ -54,7 +54,23 @@ function resultSet(columns: string[], rows: Row[], rowsAffected: number, lastIns
  */
 export function openLocalClient(path: string, opts: { busyTimeoutMs: number }): Client {
   const db = new Database(path)
-  db.exec(`PRAGMA busy_timeout = ${Math.floor(opts.busyTimeoutMs)}`)
+  // SQLite's own busy handler sleeps the whole thread (1, 2, 5, 10… ms) while another process
+  // of the center holds the write lock; with several worker processes that stalled every other
+  // request of the waiting process and made the latency tail. The lock is instead waited for
+  // here, asynchronously: the process keeps serving while it waits.
+  db.exec('PRAGMA busy_timeout = 0')
+  const whenFree = async <T>(work: () => T): Promise<T> => {
+    const deadline = Date.now() + opts.busyTimeoutMs
+    for (let wait = 1; ; wait = Math.min(wait * 2, 8)) {
+      try {
+        return work()
+      } catch (err) {
+        // Inside an open transaction the statement cannot simply run again; the caller decides.
+        if ((err as { code?: unknown }).code !== 'SQLITE_BUSY' || db.inTransaction || Date.now() >= deadline) throw err
+      }
+      await new Promise((r) => setTimeout(r, wait))
+    }
+  }
   const cache = new Map<string, { stmt: Stmt; reader: boolean; columns?: string[] }>()
   let closed = false
 
@@ -106,16 +122,16 @@ export function openLocalClient(path: string, opts: { busyTimeoutMs: number }): 
       return closed
     },
     async execute(s: InStatement | string, args?: InArgs) {
-      return run(s, args)
+      return whenFree(() => run(s, args))
     },
     async batch(stmts, mode = 'deferred') {
-      return inBatch(stmts, mode)
+      return whenFree(() => inBatch(stmts, mode))
     },
     async migrate(stmts) {
-      return inBatch(stmts, 'write')
+      return whenFree(() => inBatch(stmts, 'write'))
     },
     async transaction(mode: TransactionMode = 'write') {
-      run(BEGIN[mode])
+      await whenFree(() => run(BEGIN[mode]))
       let done = false
       const finish = (sql: string) => {
         if (done) return

@@ -1,7 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { generateKeyPairSync, X509Certificate } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { Agent, request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -12,6 +11,7 @@ import { Ra } from '../../center/ra/ra'
 import { buildIrMessage, parseResponse, type BuiltRequest } from '../../center/cmp/test-client'
 import { issue } from '../../electron/services/enroll/cmp-client'
 import type { BenchResult, BenchSuite } from '../types'
+import { LoadClient } from '../http-load'
 import { timeRow } from '../util'
 
 const run = promisify(execFile)
@@ -91,21 +91,10 @@ const suite: BenchSuite = async () => {
   const rows: BenchResult[] = []
   try {
     const answers: Uint8Array[] = []
-    // node:http with keep-alive rather than fetch: the generator shares the two cores with the
-    // center, and undici's per-request cost would be taken from the center's share.
-    const agent = new Agent({ keepAlive: true })
-    const target = new URL(`${served.url}/.well-known/cmp`)
-    const post = (der: Uint8Array): Promise<Uint8Array> =>
-      new Promise((ok, fail) => {
-        const req = httpRequest(target, { method: 'POST', agent, headers: { 'Content-Type': 'application/pkixcmp', 'Content-Length': der.length } }, (res) => {
-          const chunks: Buffer[] = []
-          res.on('data', (c: Buffer) => chunks.push(c))
-          res.on('end', () => (res.statusCode === 200 ? ok(new Uint8Array(Buffer.concat(chunks))) : fail(new Error(`HTTP ${res.statusCode}`))))
-          res.on('error', fail)
-        })
-        req.on('error', fail)
-        req.end(der)
-      })
+    // A lean keep-alive client rather than fetch or node:http: the generator shares the two
+    // cores with the center, and its per-request cost would be taken from the center's share.
+    const client = new LoadClient(new URL(`${served.url}/.well-known/cmp`), 'application/pkixcmp')
+    const post = (der: Uint8Array): Promise<Uint8Array> => client.post(der)
     const send = async (m: BuiltRequest): Promise<number> => {
       const s = performance.now()
       const body = await post(m.der)
@@ -154,7 +143,7 @@ const suite: BenchSuite = async () => {
     rows.push({ ...timeRow(`center ir latency p50 at ${TARGET_RPS}/s offered vs ${TARGET_P99_MS} ms`, pct(latencies, 50), TARGET_P99_MS, 1) })
     rows.push({ ...timeRow(`center ir latency p99 at ${TARGET_RPS}/s offered vs ${TARGET_P99_MS} ms target`, pct(latencies, 99), TARGET_P99_MS, 1) })
     rows.push({ ...timeRow(`center ir latency p99 at ${halfRate}/s offered (below capacity) vs ${TARGET_P99_MS} ms`, pct(halfLatencies, 99), TARGET_P99_MS, 1), target: 'informational', met: undefined })
-    agent.destroy()
+    client.close()
   } finally {
     served.child.kill('SIGTERM')
     await new Promise((r) => served.child.once('exit', r))

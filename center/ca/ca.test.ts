@@ -5,11 +5,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Client } from '@libsql/client'
-import { AsnConvert } from '@peculiar/asn1-schema'
-import { Certificate } from '@peculiar/asn1-x509'
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema'
+import { AttributeTypeAndValue, AttributeValue, Certificate, Name, RelativeDistinguishedName } from '@peculiar/asn1-x509'
 import { openCenterDb } from '../db'
 import { resolveConfig } from '../config'
-import { Ca } from './ca'
+import { Ca, nameDer, subjectKeyIdentifierDer } from './ca'
+import { u8 } from './der'
 
 const pem = (der: Uint8Array, label: string) =>
   `-----BEGIN ${label}-----\n${Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END ${label}-----\n`
@@ -102,5 +103,50 @@ describe('Ca', () => {
     expect((await ca.row(r.serialHex))?.status).toBe('active')
     expect((await ca.certBySerial(before.serialHex))?.status).toBe('revoked')
     expect(Buffer.from(await ca.crlDer()).includes(Buffer.from(before.serialHex, 'hex'))).toBe(true)
+  })
+})
+
+describe('nameDer', () => {
+  const openssl = (subj: string): Name => {
+    const dir = mkdtempSync(join(tmpdir(), 'name-'))
+    try {
+      const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string
+      writeFileSync(join(dir, 'k.pem'), key)
+      const der = execFileSync('openssl', ['req', '-new', '-x509', '-utf8', '-key', join(dir, 'k.pem'), '-subj', subj, '-outform', 'DER'])
+      return AsnConvert.parse(der, Certificate).tbsCertificate.subject
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+
+  it('encodes names exactly as openssl and the schema encoder do', () => {
+    for (const subj of ['/C=KR/O=yessign/OU=personal4IB/OU=NACF/CN=홍길동()0012345678901234', '/CN=a', '/C=KR/O=Test CA/CN=Test Root CA', '/DC=com/DC=example/CN=x y']) {
+      const name = openssl(subj)
+      const expected = u8(AsnConvert.serialize(name))
+      expect(Buffer.from(nameDer(name)).toString('hex')).toBe(Buffer.from(expected).toString('hex'))
+    }
+  })
+
+  it('leaves multi-valued RDNs and other string kinds to the schema encoder', () => {
+    const multi = new Name([new RelativeDistinguishedName([new AttributeTypeAndValue({ type: '2.5.4.3', value: new AttributeValue({ utf8String: 'b' }) }), new AttributeTypeAndValue({ type: '2.5.4.10', value: new AttributeValue({ utf8String: 'a' }) })])])
+    const bmp = new Name([new RelativeDistinguishedName([new AttributeTypeAndValue({ type: '2.5.4.3', value: new AttributeValue({ bmpString: '가' }) })])])
+    for (const n of [multi, bmp]) expect(Buffer.from(nameDer(n)).equals(Buffer.from(AsnConvert.serialize(n)))).toBe(true)
+  })
+})
+
+describe('subjectKeyIdentifierDer', () => {
+  it('is the extension openssl writes for the same key id', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ski-'))
+    try {
+      const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string
+      writeFileSync(join(dir, 'k.pem'), key)
+      const der = execFileSync('openssl', ['req', '-new', '-x509', '-key', join(dir, 'k.pem'), '-subj', '/CN=x', '-addext', 'subjectKeyIdentifier=hash', '-outform', 'DER'])
+      const cert = AsnConvert.parse(der, Certificate)
+      const ext = cert.tbsCertificate.extensions!.find((e) => e.extnID === '2.5.29.14')!
+      const keyId = new Uint8Array(AsnConvert.parse(ext.extnValue.buffer, OctetString).buffer)
+      expect(Buffer.from(subjectKeyIdentifierDer(keyId)).equals(Buffer.from(AsnConvert.serialize(ext)))).toBe(true)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -1,7 +1,8 @@
 import { AsnConvert } from '@peculiar/asn1-schema'
 import { Time } from '@peculiar/asn1-x509'
 import { describe, expect, it } from 'vitest'
-import { derTime, readTlv } from './der'
+import { execFileSync } from 'node:child_process'
+import { derOid, derTime, readTlv } from './der'
 
 describe('derTime', () => {
   for (const iso of ['2026-11-26T15:47:40.123Z', '1950-01-01T00:00:00Z', '2049-12-31T23:59:59Z', '2050-01-01T00:00:00Z', '2126-03-04T05:06:07Z']) {
@@ -20,5 +21,18 @@ describe('readTlv', () => {
     long.set([0x04, 0x81, 200])
     expect(readTlv(long, 0)).toEqual({ tag: 4, start: 3, end: 203 })
     expect(() => readTlv(Uint8Array.of(0x04, 0x05, 1), 0)).toThrow(RangeError)
+  })
+})
+
+describe('derOid', () => {
+  it('encodes OIDs as openssl does', () => {
+    for (const oid of ['2.5.4.3', '1.2.840.113533.7.66.13', '1.2.410.200004.10.1.1.3', '2.5.29.14', '1.3.6.1.4.1.311.60.2.1.3', '2.999.1', '1.2.840.113549.1.1.11']) {
+      const dump = execFileSync('openssl', ['asn1parse', '-genstr', `OID:${oid}`, '-noout', '-out', '-']).toString('hex')
+      expect(Buffer.from(derOid(oid)).toString('hex')).toBe(dump)
+    }
+  })
+
+  it('refuses what is not an OID', () => {
+    for (const bad of ['', '3.1', '1.40', '1', '1.2.x']) expect(() => derOid(bad)).toThrow(RangeError)
   })
 })

@@ -71,3 +71,26 @@ export function derTime(ms: number): Uint8Array {
   const text = utc ? `${p2(y % 100)}${rest}` : `${String(y).padStart(4, '0')}${rest}`
   return derTlv(utc ? 0x17 : 0x18, new TextEncoder().encode(text))
 }
+
+const oidDers = new Map<string, Uint8Array>()
+
+/** DER of a dotted OBJECT IDENTIFIER, remembered: a center uses a handful. */
+export function derOid(oid: string): Uint8Array {
+  let der = oidDers.get(oid)
+  if (!der) {
+    const arcs = oid.split('.').map((a) => {
+      if (!/^\d+$/.test(a)) throw new RangeError(`bad OID ${oid}`)
+      return BigInt(a)
+    })
+    if (arcs.length < 2 || arcs[0]! > 2n || (arcs[0]! < 2n && arcs[1]! > 39n)) throw new RangeError(`bad OID ${oid}`)
+    const out: number[] = []
+    for (const arc of [arcs[0]! * 40n + arcs[1]!, ...arcs.slice(2)]) {
+      const group = [Number(arc & 0x7fn)]
+      for (let v = arc >> 7n; v > 0n; v >>= 7n) group.unshift(Number(v & 0x7fn) | 0x80)
+      out.push(...group)
+    }
+    der = derTlv(0x06, Uint8Array.from(out))
+    oidDers.set(oid, der)
+  }
+  return der
+}

@@ -1,5 +1,6 @@
 import * as nodeCrypto from 'node:crypto'
 import { iterateDigest, type PbmHashes, type PbmHashName } from '../../shared/cmp/pbm'
+import { iterateSha256 } from './sha256-iterate'
 
 // crypto.hash (Node >= 20.12) skips the Hash object per call, which is most of the cost of a
 // 32-byte digest; the iterated owf makes hundreds of them per PBM.
@@ -29,7 +30,7 @@ export function perExchangePbmHashes(): PbmHashes & { wipe(): void } {
       const id = `${owf}:${iterations}:${Buffer.from(input).toString('base64')}`
       let key = keys.get(id)
       if (!key) {
-        key = iterateDigest(nodePbmHashes, owf, input, iterations)
+        key = owf === 'sha256' && iterations >= 1 ? iterateSha256(digest('sha256', input), iterations - 1) : iterateDigest(nodePbmHashes, owf, input, iterations)
         keys.set(id, key)
       }
       return key

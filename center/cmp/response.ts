@@ -16,7 +16,7 @@ import { buildErrorBody, statusInfo } from '../../shared/cmp/messages'
 import { computePbm, pbmAlgorithm, type PbmHashes, type PbmLimits } from '../../shared/cmp/pbm'
 import type { Ca } from '../ca/ca'
 import { nodePbmHashes } from './pbm-hashes'
-import { ab, derBitString, derSequence, derTlv, u8 } from '../ca/der'
+import { ab, derBitString, derOid, derSequence, derTlv, u8 } from '../ca/der'
 
 /** A refusal to be sent back as an `error` body (or a rejection status inside ip/kup/rp). */
 export class CmpFailure extends Error {
@@ -34,7 +34,10 @@ export const rejection = (failInfo: PKIFailureInfoName, text: string): PKIStatus
 export const accepted = (): PKIStatusInfo => statusInfo(PKIStatus.accepted)
 
 /** How a response is protected: with the request's PBM secret, or with the CA's signature. */
-export type Protection = { kind: 'pbm'; secret: string; param: PBMParameter } | { kind: 'signature' }
+export type Protection =
+  /** parametersDer: the request's PBMParameter as received, echoed in the answer's protectionAlg. */
+  | { kind: 'pbm'; secret: string; param: PBMParameter; parametersDer?: Uint8Array }
+  | { kind: 'signature' }
 
 export interface ResponseOptions {
   ca: Ca
@@ -97,7 +100,9 @@ export function buildResponse(body: PKIBody | Uint8Array, o: ResponseOptions): {
     // exchange. A MACed answer cannot be reflected back as a request: every CMP body type
     // travels in one direction only, and the answer's nonces bind it to this request.
     pbmParam = o.protection.param
-    protectionAlgDer = u8(AsnConvert.serialize(pbmAlgorithm(pbmParam)))
+    protectionAlgDer = o.protection.parametersDer
+      ? derSequence(derOid(OID.passwordBasedMac), o.protection.parametersDer)
+      : u8(AsnConvert.serialize(pbmAlgorithm(pbmParam)))
   } else {
     protectionAlgDer = fixed.sigAlgDer
     senderKID = caKeyId(o.ca)
@@ -109,7 +114,7 @@ export function buildResponse(body: PKIBody | Uint8Array, o: ResponseOptions): {
   const headerDer = derSequence(
     derInteger(o.pvno),
     fixed.senderDer,
-    req?.sender ? u8(AsnConvert.serialize(req.sender)) : fixed.senderDer,
+    req?.senderDer ?? (req?.sender ? u8(AsnConvert.serialize(req.sender)) : fixed.senderDer),
     derTlv(0xa0, derGeneralizedTime(Date.now())),
     derTlv(0xa1, protectionAlgDer),
     ...opt(0xa2, senderKID),

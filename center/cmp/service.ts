@@ -37,6 +37,11 @@ const DAY_MS = 86_400_000
 /** senderNonces older than this are forgotten; by then their transactions are closed, so a replay still fails. */
 const NONCE_RETENTION_MS = DAY_MS
 
+/** The DER of the request's PBMParameter as received. */
+const parametersDer = (h: PKIHeader): Uint8Array | undefined => {
+  const p = h.protectionAlg?.parameters
+  return p ? bytes(p) : undefined
+}
 const hex = (b: ArrayBuffer | Uint8Array | undefined): string => (b ? Buffer.from(bytes(b)).toString('hex') : '')
 const nameDer = (n: Name): string => Buffer.from(AsnConvert.serialize(n)).toString('hex')
 
@@ -197,7 +202,7 @@ export class CmpService {
       throw err
     }
     // From here the answer can be MACed: the client holds the same secret.
-    ex.protection = { kind: 'pbm', secret, param }
+    ex.protection = { kind: 'pbm', secret, param, parametersDer: parametersDer(ex.msg.header) }
     if (!ok) {
       await this.ra.recordEnrollmentFailure(reference)
       throw new CmpFailure('badMessageCheck', 'wrong pbm value')
@@ -491,7 +496,7 @@ export class CmpService {
       } catch (err) {
         throw new CmpFailure('badAlg', err instanceof CertError ? err.message : 'unusable PBM parameters')
       }
-      ex.protection = { kind: 'pbm', secret, param }
+      ex.protection = { kind: 'pbm', secret, param, parametersDer: parametersDer(ex.msg.header) }
       if (!ok) throw new CmpFailure('badMessageCheck', 'wrong pbm value')
     } else {
       const signer = await this.checkSigner(ex, { allowExpired: true })

@@ -257,8 +257,15 @@ describe('enrollment codes', () => {
     expect(await ra.lookupEnrollment('12345678')).toBeUndefined()
     tick(599)
     expect(await ra.lookupEnrollment(codes.reference)).toBeDefined()
-    await ra.consumeEnrollment(codes.reference)
+    expect(await ra.consumeEnrollment(codes.reference)).toBe(true)
     expect(await ra.lookupEnrollment(codes.reference)).toBeUndefined()
+    // A second claim fails, and both claims are audited with their outcome.
+    expect(await ra.consumeEnrollment(codes.reference)).toBe(false)
+    const consumed = await db.execute({ sql: "SELECT outcome, customer_id, detail FROM audit WHERE action = 'enrollment.consume' AND detail LIKE ? ORDER BY id", args: [`%${codes.reference}%`] })
+    expect(consumed.rows.map((r) => [r.outcome, r.customer_id])).toEqual([
+      ['ok', c.customerId],
+      ['fail', null],
+    ])
 
     const again = await ra.createEnrollmentCodes(c.customerId, 'limited', 'reissue')
     tick(601)

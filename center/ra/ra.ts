@@ -449,10 +449,21 @@ export class Ra {
    * claim on a reference, so two requests racing in different processes cannot both issue.
    */
   async consumeEnrollment(reference: string): Promise<boolean> {
-    const rs = await this.db.execute({ sql: 'UPDATE ra_enrollments SET used_at = ? WHERE reference = ? AND used_at IS NULL RETURNING customer_id', args: [this.ms(), reference] })
-    const row = rs.rows[0]
-    await this.audit('ca', 'enrollment.consume', row ? 'ok' : 'fail', { customerId: row ? str(row.customer_id) : undefined }, { reference })
-    return row !== undefined
+    const at = this.ms()
+    // The claim and its audit row in one commit: the audit reads the claim's outcome from changes().
+    const [claim] = await this.db.batch(
+      [
+        { sql: 'UPDATE ra_enrollments SET used_at = ? WHERE reference = ? AND used_at IS NULL', args: [at, reference] },
+        {
+          sql: `INSERT INTO audit (at, actor, action, outcome, customer_id, session_id, detail)
+                SELECT ?, 'ca', 'enrollment.consume', CASE WHEN changes() > 0 THEN 'ok' ELSE 'fail' END,
+                       CASE WHEN changes() > 0 THEN (SELECT customer_id FROM ra_enrollments WHERE reference = ?) END, NULL, ?`,
+          args: [at, reference, JSON.stringify({ reference })],
+        },
+      ],
+      'write',
+    )
+    return (claim?.rowsAffected ?? 0) === 1
   }
 
   /** Undoes consumeEnrollment when the issuance stopped before anything was issued (e.g. the fee could not be paid). */

@@ -248,6 +248,9 @@ export class CertTemplate {
 
   extensions?: Extensions
 
+  /** Fast-decoded messages: publicKey's DER as received, re-tagged as a SEQUENCE. */
+  publicKeyDer?: Uint8Array
+
   constructor(params: Partial<CertTemplate> = {}) {
     Object.assign(this, params)
   }
@@ -312,6 +315,9 @@ export class POPOSigningKeyInput {
 
   publicKey = new SubjectPublicKeyInfo()
 
+  /** Fast-decoded messages: publicKey's DER as received. */
+  publicKeyDer?: Uint8Array
+
   constructor(params: Partial<POPOSigningKeyInput> = {}) {
     Object.assign(this, params)
   }
@@ -322,6 +328,9 @@ AsnProp({ type: SubjectPublicKeyInfo })(POPOSigningKeyInput.prototype, 'publicKe
 /** POPOSigningKey ::= SEQUENCE { poposkInput [0] POPOSigningKeyInput OPTIONAL, algorithmIdentifier, signature BIT STRING } */
 export class POPOSigningKey {
   poposkInput?: POPOSigningKeyInput
+
+  /** Fast-decoded messages: the DER the signature covers (poposkInput as a SEQUENCE), as received. */
+  poposkInputDer?: Uint8Array
 
   algorithmIdentifier = new AlgorithmIdentifier()
 
@@ -653,6 +662,9 @@ export class PKIHeader {
 
   /** default NULL-DN */
   sender = new GeneralName({ directoryName: new Name() })
+
+  /** Fast-decoded messages: sender's DER as received. */
+  senderDer?: Uint8Array
 
   /** default NULL-DN */
   recipient = new GeneralName({ directoryName: new Name() })

@@ -60,6 +60,7 @@ import {
   type PKIBodyType,
   type PKIFailureInfoName,
 } from './asn1'
+import { fastDecodePKIMessage } from './fast-decode'
 import { computePbm, constantTimeEqual, newPbmParameter, parsePbmAlgorithm, pbmAlgorithm, PBM_LIMITS, type PbmHashes, type PbmLimits, type PbmOptions } from './pbm'
 
 /** Upper bound on an accepted PKIMessage (a handful of certificates fit many times over). */
@@ -147,9 +148,9 @@ export function decodePKIMessage(der: Uint8Array): PKIMessage {
   if (der.length === 0) throw new CertError('BAD_REQUEST', 'empty CMP message')
   if (der.length > MAX_MESSAGE_BYTES) throw new CertError('BAD_REQUEST', 'CMP message too large')
   if (der[0] !== 0x30 || outerTlvLength(der) !== der.length) throw new CertError('BAD_REQUEST', 'not a DER CMP message')
-  let msg: PKIMessage
+  let msg: PKIMessage | undefined
   try {
-    msg = AsnConvert.parse(der, PKIMessage)
+    msg = fastDecodePKIMessage(der) ?? AsnConvert.parse(der, PKIMessage)
   } catch {
     throw new CertError('DAMAGED', 'malformed CMP message')
   }
@@ -543,14 +544,15 @@ export function popoCheck(msg: CertReqMsg): PopoCheck {
   const s = p.signature
   if (!s) return { kind: 'other' }
   const t = msg.certReq.certTemplate
-  const templateKey = t.publicKey ? new Uint8Array(AsnConvert.serialize(t.publicKey)) : undefined
+  // The received bytes when the fast decoder kept them, otherwise the schema's re-encoding.
+  const templateKey = t.publicKey ? (t.publicKeyDer ?? new Uint8Array(AsnConvert.serialize(t.publicKey))) : undefined
   if (s.poposkInput) {
-    const inputKey = new Uint8Array(AsnConvert.serialize(s.poposkInput.publicKey))
+    const inputKey = s.poposkInput.publicKeyDer ?? new Uint8Array(AsnConvert.serialize(s.poposkInput.publicKey))
     if (templateKey && !bytesEqual(templateKey, inputKey)) throw new CertError('BAD_REQUEST', 'POPO public key differs from the template')
     return {
       kind: 'signature',
       algorithm: s.algorithmIdentifier,
-      data: new Uint8Array(AsnConvert.serialize(s.poposkInput)),
+      data: s.poposkInputDer ?? new Uint8Array(AsnConvert.serialize(s.poposkInput)),
       signature: new Uint8Array(s.signature.value),
       publicKey: inputKey,
       input: s.poposkInput,

@@ -12,6 +12,7 @@ import { sha256, sha512 } from '@noble/hashes/sha2.js'
 import { randomBytes, utf8ToBytes, type CHash } from '@noble/hashes/utils.js'
 import { CertError } from '../errors'
 import { OID, PBMParameter } from './asn1'
+import { fastPbmParameter } from './fast-decode'
 
 export type PbmHashName = 'sha1' | 'sha256' | 'sha512'
 
@@ -118,7 +119,7 @@ export function parsePbmAlgorithm(alg: AlgorithmIdentifier | undefined): PBMPara
   if (!alg || alg.algorithm !== OID.passwordBasedMac) throw new CertError('BAD_REQUEST', 'message is not protected by a password-based MAC')
   if (!alg.parameters) throw new CertError('BAD_REQUEST', 'PBM parameters are missing')
   try {
-    return AsnConvert.parse(alg.parameters, PBMParameter)
+    return fastPbmParameter(ArrayBuffer.isView(alg.parameters) ? new Uint8Array(alg.parameters.buffer, alg.parameters.byteOffset, alg.parameters.byteLength) : new Uint8Array(alg.parameters)) ?? AsnConvert.parse(alg.parameters, PBMParameter)
   } catch {
     throw new CertError('BAD_REQUEST', 'PBM parameters are malformed')
   }
