@@ -11,6 +11,8 @@ export interface StartCenterOptions extends CenterConfigOverrides {
   dataDir: string
   /** Passed through to the RA (messenger, clock, ...); fees and the renewal window come from the center config. */
   raOptions?: RaOptions
+  /** 'primary': another process checkpoints the WAL (see `startCenterCluster`); by default this one does. */
+  walCheckpoints?: 'self' | 'primary'
 }
 
 export interface RunningCenter {
@@ -26,9 +28,9 @@ export interface RunningCenter {
 
 /** Starts the certification center (CA + CMP + RA) on one HTTP server. */
 export async function startCenter(opts: StartCenterOptions): Promise<RunningCenter> {
-  const { dataDir, raOptions, ...overrides } = opts
+  const { dataDir, raOptions, walCheckpoints, ...overrides } = opts
   const config = resolveConfig(overrides)
-  const db = await openCenterDb(dataDir)
+  const db = await openCenterDb(dataDir, { autoCheckpoint: walCheckpoints !== 'primary' })
   try {
     const ca = await Ca.open(db, dataDir, config)
     const ra = new Ra(db, { outboxDir: dataDir, ...raOptions, fees: config.feesKrw, renewalWindowDays: config.renewalWindowDays })

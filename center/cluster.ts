@@ -3,7 +3,7 @@ import { createServer, type AddressInfo } from 'node:net'
 import { startCenter, type StartCenterOptions } from './center'
 import { Ca } from './ca/ca'
 import { resolveConfig, type CenterConfigOverrides } from './config'
-import { openCenterDb } from './db'
+import { checkpointWal, openCenterDb } from './db'
 
 /** What a worker needs to start its share of the center; passed through the environment, so plain data only. */
 export interface WorkerSpec extends CenterConfigOverrides {
@@ -11,6 +11,7 @@ export interface WorkerSpec extends CenterConfigOverrides {
 }
 
 const SPEC_ENV = 'CERTMGR_CENTER_WORKER'
+const CHECKPOINT_INTERVAL_MS = 1_000
 
 /** A port free right now on `host` (the OS picks it). */
 function freePort(host: string): Promise<number> {
@@ -56,7 +57,22 @@ export async function startCenterCluster(spec: WorkerSpec & { workers: number })
   const db = await openCenterDb(spec.dataDir)
   try {
     await Ca.open(db, spec.dataDir, config)
-  } finally {
+  } catch (err) {
+    db.close()
+    throw err
+  }
+  // The workers never checkpoint (a checkpoint's fsync would stall every request they hold);
+  // the primary, which answers none, copies the WAL into the database file once a second.
+  let checkpointing: Promise<void> | undefined
+  const checkpoints = setInterval(() => {
+    checkpointing ??= checkpointWal(db)
+      .catch(() => undefined) // busy or failing now: the next tick tries again
+      .finally(() => (checkpointing = undefined))
+  }, CHECKPOINT_INTERVAL_MS)
+  checkpoints.unref()
+  const stopCheckpoints = async (): Promise<void> => {
+    clearInterval(checkpoints)
+    await checkpointing
     db.close()
   }
 
@@ -86,6 +102,7 @@ export async function startCenterCluster(spec: WorkerSpec & { workers: number })
 
   const stopAll = async (): Promise<void> => {
     closing = true
+    await stopCheckpoints()
     await Promise.all(
       [...live].map(
         (w) =>
@@ -120,7 +137,7 @@ export async function startCenterCluster(spec: WorkerSpec & { workers: number })
  */
 export async function runCenterWorker(extra: Partial<StartCenterOptions> = {}): Promise<void> {
   const spec = JSON.parse(process.env[SPEC_ENV] ?? '{}') as WorkerSpec
-  const center = await startCenter({ ...spec, ...extra })
+  const center = await startCenter({ ...spec, ...extra, walCheckpoints: 'primary' })
   process.send?.({ listening: center.url })
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve)

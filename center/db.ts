@@ -103,7 +103,7 @@ function gatedClient(client: Client): Client {
  * The `libsql` binding (the one @libsql/client's `file:` driver uses) is an N-API module, so
  * the same code runs under Node and Electron without a rebuild.
  */
-export async function openCenterDb(dataDir: string): Promise<Client> {
+export async function openCenterDb(dataDir: string, opts: { autoCheckpoint?: boolean } = {}): Promise<Client> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 })
   // One connection: the gate serialises this process's statements anyway, and per-connection
   // pragmas (synchronous) then hold for every statement.
@@ -113,6 +113,10 @@ export async function openCenterDb(dataDir: string): Promise<Client> {
     // In WAL mode NORMAL skips the fsync per commit but never corrupts the file; a killed process
     // loses nothing (the WAL is in the OS cache), only a power cut can drop the last commits.
     await db.execute('PRAGMA synchronous=NORMAL')
+    // A checkpoint copies the WAL into the database file and fsyncs it: tens of milliseconds
+    // during which this process answers nothing. Worker processes leave it to the primary
+    // (`checkpointWal`), which serves no requests; a lone process does it itself.
+    if (opts.autoCheckpoint === false) await db.execute('PRAGMA wal_autocheckpoint=0')
     await migrate(db, 'ca', caMigrations)
     await migrate(db, 'ra', raMigrations)
   } catch (err) {
@@ -120,6 +124,11 @@ export async function openCenterDb(dataDir: string): Promise<Client> {
     throw err
   }
   return db
+}
+
+/** Copies what the WAL holds into the database file without waiting for readers or writers. */
+export async function checkpointWal(db: Client): Promise<void> {
+  await db.execute('PRAGMA wal_checkpoint(PASSIVE)')
 }
 
 /** Applies the migrations of `module` newer than the recorded version, each in its own write transaction. */

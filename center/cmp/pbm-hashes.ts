@@ -1,6 +1,6 @@
 import * as nodeCrypto from 'node:crypto'
 import { iterateDigest, type PbmHashes, type PbmHashName } from '../../shared/cmp/pbm'
-import { iterateSha256 } from './sha256-iterate'
+import { iterateSha1, iterateSha256 } from '../../electron/services/formats/iterate-hash'
 
 // crypto.hash (Node >= 20.12) skips the Hash object per call, which is most of the cost of a
 // 32-byte digest; the iterated owf makes hundreds of them per PBM.
@@ -30,7 +30,9 @@ export function perExchangePbmHashes(): PbmHashes & { wipe(): void } {
       const id = `${owf}:${iterations}:${Buffer.from(input).toString('base64')}`
       let key = keys.get(id)
       if (!key) {
-        key = owf === 'sha256' && iterations >= 1 ? iterateSha256(digest('sha256', input), iterations - 1) : iterateDigest(nodePbmHashes, owf, input, iterations)
+        // The first round hashes secret and salt; every later one a digest, done in place.
+        const inPlace = owf === 'sha256' ? iterateSha256 : owf === 'sha1' ? iterateSha1 : undefined
+        key = inPlace && iterations >= 1 ? inPlace(digest(owf, input), iterations - 1) : iterateDigest(nodePbmHashes, owf, input, iterations)
         keys.set(id, key)
       }
       return key

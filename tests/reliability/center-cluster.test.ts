@@ -2,11 +2,12 @@
  * `certmgr center serve --workers 2`: several processes serving one center. Everything a
  * transaction needs is in the database, so a certConf answered by another process, or by a
  * replacement after its worker was killed, still completes; the CRL is the same from every
- * process; and concurrent issuance gives distinct serials, each certificate verifying.
+ * process; concurrent issuance gives distinct serials, each certificate verifying; and the
+ * primary, not the workers, checkpoints the WAL.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { generateKeyPairSync, X509Certificate } from 'node:crypto'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
@@ -103,6 +104,16 @@ describe('center with several worker processes', () => {
     })
     const { stdout } = await run('/usr/bin/openssl', ['verify', '-CAfile', caPem, ...files])
     expect(stdout.split('\n').filter((l) => l.endsWith(': OK'))).toHaveLength(30)
+
+    // Workers never checkpoint (its fsync would stall their requests): the primary copies the
+    // WAL into the database file, so the issued certificates reach it while all keep running.
+    let inFile = false
+    for (let t = 0; t < 50 && !inFile; t++) {
+      await new Promise((r) => setTimeout(r, 100))
+      const file = readFileSync(join(dataDir, 'center.db'))
+      inFile = certs.every((c) => file.includes(Buffer.from(c)))
+    }
+    expect(inFile).toBe(true)
 
     // An ir answered, then every worker killed: the replacements answer its certConf.
     const last = enrollments[30]!
