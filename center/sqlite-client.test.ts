@@ -10,6 +10,15 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 const SETUP = ['CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER NOT NULL, b BLOB, flag INTEGER)', "INSERT INTO t VALUES ('a', 1, x'00ff10', 1)"]
 
+/** Two connections to one WAL database, as two processes of the center hold; `b` waits up to `bWaitMs` for a lock. */
+async function twoConnections(name: string, bWaitMs: number): Promise<[Client, Client]> {
+  const path = join(dir, name)
+  const a = openLocalClient(path, { busyTimeoutMs: 2000 })
+  await a.execute('PRAGMA journal_mode=WAL')
+  for (const sql of SETUP) await a.execute(sql)
+  return [a, openLocalClient(path, { busyTimeoutMs: bWaitMs })]
+}
+
 async function both(name: string): Promise<[Client, Client]> {
   const ours = openLocalClient(join(dir, `${name}-ours.db`), { busyTimeoutMs: 1000 })
   const theirs = createClient({ url: `file:${join(dir, `${name}-theirs.db`)}`, intMode: 'number' })
@@ -77,11 +86,7 @@ describe('openLocalClient (the center database client)', () => {
   })
 
   it('waits for another connection holding the write lock instead of failing at once', async () => {
-    const path = join(dir, 'busy.db')
-    const a = openLocalClient(path, { busyTimeoutMs: 2000 })
-    await a.execute('PRAGMA journal_mode=WAL')
-    for (const sql of SETUP) await a.execute(sql)
-    const b = openLocalClient(path, { busyTimeoutMs: 50 })
+    const [a, b] = await twoConnections('busy.db', 50)
     const tx = await a.transaction('write')
     await tx.execute({ sql: 'UPDATE t SET n = 2', args: [] })
     // b's busy timeout runs out while a holds the lock: SQLITE_BUSY, not a hang.
@@ -94,11 +99,7 @@ describe('openLocalClient (the center database client)', () => {
   })
 
   it('waits for the lock without blocking the process, for statements and batches alike', async () => {
-    const path = join(dir, 'busy-async.db')
-    const a = openLocalClient(path, { busyTimeoutMs: 2000 })
-    await a.execute('PRAGMA journal_mode=WAL')
-    for (const sql of SETUP) await a.execute(sql)
-    const b = openLocalClient(path, { busyTimeoutMs: 2000 })
+    const [a, b] = await twoConnections('busy-async.db', 2000)
     for (const write of [
       () => b.execute({ sql: 'UPDATE t SET n = n + 10', args: [] }),
       () => b.batch([{ sql: 'UPDATE t SET n = n + 100', args: [] }, { sql: 'UPDATE t SET flag = ?', args: [7] }], 'write'),
