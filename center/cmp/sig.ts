@@ -1,5 +1,6 @@
 import { createPublicKey, verify as cryptoVerify, type JsonWebKey, type KeyObject } from 'node:crypto'
 import { OID } from '../../shared/cmp/asn1'
+import { tlvAt, type Tlv } from '../../shared/cmp/der-reader'
 
 /** Signature algorithms accepted for message protection and POPO: OID → node hash name (null for EdDSA). */
 const SIG_HASH: Record<string, string | null> = {
@@ -16,20 +17,13 @@ export function isSignatureAlgorithm(oid: string): boolean {
   return oid in SIG_HASH
 }
 
-/** One DER element at `at`: its tag and the bounds of its contents; undefined if malformed. */
-function tlv(der: Uint8Array, at: number, end: number): { tag: number; start: number; end: number } | undefined {
-  if (at + 2 > end) return undefined
-  const tag = der[at]!
-  let len = der[at + 1]!
-  let start = at + 2
-  if (len & 0x80) {
-    const n = len & 0x7f
-    if (n === 0 || n > 3 || start + n > end) return undefined
-    len = 0
-    for (let i = 0; i < n; i++) len = (len << 8) | der[start + i]!
-    start += n
+/** One DER element at `at`: its tag and the bounds of its contents; undefined if malformed (the DER path then decides). */
+function tlv(der: Uint8Array, at: number, end: number): Tlv | undefined {
+  try {
+    return tlvAt(der, at, end)
+  } catch {
+    return undefined
   }
-  return start + len <= end ? { tag, start, end: start + len } : undefined
 }
 
 const EC_CURVES: Record<string, { crv: string; size: number }> = {

@@ -98,6 +98,13 @@ function plantMany(n: number): string[] {
 const userDir = (): string => join(dst, fx.caFolder, 'USER')
 const destOf = (source: string): string => join(userDir(), basename(source))
 
+/** A different certificate (with this fixture's key file) already in `folder`. */
+function plantOther(folder: string): void {
+  mkdirSync(folder, { recursive: true })
+  writeFileSync(join(folder, 'signCert.der'), otherCert())
+  writeFileSync(join(folder, 'signPri.key'), fx.key)
+}
+
 function entries(dir: string): string[] {
   try {
     return readdirSync(dir).sort()
@@ -168,9 +175,7 @@ describe('copyCerts', () => {
   it('keeps a different certificate at the destination unless overwrite is set, per folder', async () => {
     const folders = plantMany(3)
     const there = destOf(folders[1]!)
-    mkdirSync(there, { recursive: true })
-    writeFileSync(join(there, 'signCert.der'), otherCert())
-    writeFileSync(join(there, 'signPri.key'), fx.key)
+    plantOther(there)
     const res = await copyCerts(folders, { toRoot: dst })
     expect(res.map((r) => r.outcome)).toEqual(['copied', 'failed', 'copied'])
     expect(failure(res[1])).toMatchObject({ code: 'CONFLICT', params: { reason: 'different-certificate' } })
@@ -279,9 +284,7 @@ describe('copyCerts with injected failures', () => {
   it('a failed replace puts the certificate that was there back', async () => {
     const folders = plantMany(2)
     const there = destOf(folders[0]!)
-    mkdirSync(there, { recursive: true })
-    writeFileSync(join(there, 'signCert.der'), otherCert())
-    writeFileSync(join(there, 'signPri.key'), fx.key)
+    plantOther(there)
     // The old folder goes aside; the rename that would put the new one in its place fails.
     const fs: FsLayer = {
       ...directFs,
