@@ -1,6 +1,7 @@
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 import vue from 'eslint-plugin-vue'
+import layers from './eslint/layers.js'
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'out/', 'dist/', 'release/', 'test-results/', 'playwright-report/', 'bench/.work/', 'reports/'] },
@@ -10,6 +11,12 @@ export default tseslint.config(
   {
     files: ['**/*.vue'],
     languageOptions: { parserOptions: { parser: tseslint.parser } },
+  },
+  {
+    // Imports point down the layers (eslint/layers.js).
+    files: ['**/*.ts', '**/*.vue'],
+    plugins: { certmgr: layers },
+    rules: { 'certmgr/layers': 'error' },
   },
   {
     // TypeScript already checks names; ESLint's no-undef does not know DOM and Node types.

@@ -14,6 +14,8 @@ export default defineConfig({
           environment: 'node',
           include: [
             'electron/**/*.test.ts',
+            'core/**/*.test.ts',
+            'app/**/*.test.ts',
             'shared/**/*.test.ts',
             'center/**/*.test.ts',
             'cli/**/*.test.ts',

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { promisify } from 'node:util'
-import { seedCbcDecrypt, seedCbcEncrypt } from '../../electron/services/formats/seed'
+import { seedCbcDecrypt, seedCbcEncrypt } from '../../core/formats/seed'
 import type { BenchResult, BenchSuite } from '../types'
 
 const run = promisify(execFile)

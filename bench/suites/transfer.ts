@@ -8,8 +8,8 @@ import { chromium } from '@playwright/test'
 import { build } from 'esbuild'
 import { PhoneClient } from '../../shared/cpace/client'
 import { pcRespond, phoneFinish, phoneStart, type TransferFile } from '../../shared/cpace/transfer'
-import { storeReceived } from '../../electron/services/transfer/files'
-import { startReceiveSession } from '../../electron/services/transfer/listener'
+import { storeReceived } from '../../core/transfer/files'
+import { startReceiveSession } from '../../core/transfer/listener'
 import type { BenchResult, BenchSuite } from '../types'
 
 const ROOT = resolve(import.meta.dirname, '../..')

@@ -41,7 +41,7 @@ import {
   id_ce_subjectAltName,
   id_ce_subjectKeyIdentifier,
 } from '@peculiar/asn1-x509'
-import { buildIdentifyDataSan, OID_IDENTIFY_DATA } from '../../electron/services/formats/vid'
+import { buildIdentifyDataSan, OID_IDENTIFY_DATA } from '../../core/formats/vid'
 import { CertError } from '../../shared/errors'
 import type { CenterConfig } from '../config'
 import { ab, derBitString, derOid, derSequence, derTime, derTlv, readTlv, toHex, u8 } from './der'

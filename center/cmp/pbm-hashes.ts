@@ -1,6 +1,6 @@
 import * as nodeCrypto from 'node:crypto'
 import { iterateDigest, type PbmHashes, type PbmHashName } from '../../shared/cmp/pbm'
-import { iterateSha1, iterateSha256 } from '../../electron/services/formats/iterate-hash'
+import { iterateSha1, iterateSha256 } from '../../core/formats/iterate-hash'
 
 // crypto.hash (Node >= 20.12) skips the Hash object per call, which is most of the cost of a
 // 32-byte digest; the iterated owf makes hundreds of them per PBM.

@@ -1,6 +1,6 @@
 /**
  * A minimal CMP client made of the shared/cmp builders, for the center's own tests and benchmark
- * (pre-built messages, no network code). The desktop client lives in electron/services/enroll.
+ * (pre-built messages, no network code). The desktop client lives in core/enroll.
  */
 import { createPrivateKey, sign as cryptoSign, type KeyObject } from 'node:crypto'
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509'

@@ -1,10 +1,10 @@
 import { verify as cryptoVerify, X509Certificate } from 'node:crypto'
 import { CertError } from '../../shared/errors'
-import { verifyVid } from '../../electron/services/formats/vid'
+import { verifyVid } from '../../core/formats/vid'
 
 // The VID itself (NPKI.md §3) is computed and checked by the formats code the desktop app uses,
 // so the center and the client can never disagree on it.
-export { computeVid } from '../../electron/services/formats/vid'
+export { computeVid } from '../../core/formats/vid'
 
 /** True when the certificate's VID was made from this resident number and randomNum. */
 export function checkVid(certDer: Uint8Array, idn: string, randomNum: Uint8Array): boolean {

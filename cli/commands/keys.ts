@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises'
-import { changePassword, verifyIdentity } from '../../electron/services/keys/keys'
-import { changePfxPassword, isPfxPath, verifyPfxIdentity } from '../../electron/services/pfx/source'
+import { changePassword, verifyIdentity } from '../../core/keys/keys'
+import { changePfxPassword, isPfxPath, verifyPfxIdentity } from '../../core/pfx/source'
 import { requirePositional, requireString, UsageError, type Command, type ParsedArgs, oneStdinAtMost } from '../command'
 
 /** PATH is an NPKI certificate folder or a .pfx/.p12 file. */

@@ -3,9 +3,9 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { parseCertificate } from '../../electron/services/certs/parse'
-import { readPfx } from '../../electron/services/formats/pfx'
-import { decryptSignPri } from '../../electron/services/formats/signpri'
+import { parseCertificate } from '../../core/certs/parse'
+import { readPfx } from '../../core/formats/pfx'
+import { decryptSignPri } from '../../core/formats/signpri'
 import { main } from '../certmgr'
 import type { CliIO } from '../command'
 

@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises'
-import { exportPfx, importPfx } from '../../electron/services/pfx/operations'
+import { exportPfx, importPfx } from '../../core/pfx/operations'
 import { optionalString, requirePositional, requireString, UsageError, type Command, oneStdinAtMost } from '../command'
 
 const PROFILES = ['modern', 'compatible'] as const

@@ -2,8 +2,8 @@ import { createInterface } from 'node:readline'
 import QRCode from 'qrcode'
 import { formatCode, normalizeCode, type TransferFormat } from '../../shared/cpace/transfer'
 import { CertError } from '../../shared/errors'
-import { outgoingFiles, storeReceived } from '../../electron/services/transfer/files'
-import { startReceiveSession, startSendSession, type ListenerOptions } from '../../electron/services/transfer/listener'
+import { outgoingFiles, storeReceived } from '../../core/transfer/files'
+import { startReceiveSession, startSendSession, type ListenerOptions } from '../../core/transfer/listener'
 import { optionalString, requirePositional, requireString, UsageError, type CliIO, type Command } from '../command'
 
 export interface TransferCliDeps {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
-import { createAppServices } from '../services/app-services'
-import { defaultDataDir } from '../services/settings/paths'
+import { createAppServices } from '../../app/app-services'
+import { defaultDataDir } from '../../core/settings/paths'
 import { startWebHost } from './web-host'
 import pkg from '../../package.json' with { type: 'json' }
 

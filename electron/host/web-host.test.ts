@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeMixedRoot, tempDir } from '../../tests/helpers/fixtures'
-import { createAppServices, type AppServices } from '../services/app-services'
+import { createAppServices, type AppServices } from '../../app/app-services'
 import { startWebHost, type WebHost } from './web-host'
 
 let services: AppServices

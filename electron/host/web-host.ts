@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { AppEvent } from '../../shared/contract/progress'
-import type { AppServices } from '../services/app-services'
+import type { AppServices } from '../../app/app-services'
 import { APP_CSP, readStatic } from './static-files'
 
 /**

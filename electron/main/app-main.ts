@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import type { AppEvent } from '../../shared/contract/progress'
-import type { AppServices } from '../services/app-services'
+import type { AppServices } from '../../app/app-services'
 import { APP_ORIGIN, APP_SCHEME } from './security'
 import { EVENT_CHANNEL, hardenWebContents, registerIpc, serveAppRequest, windowOptions, type IpcMainLike, type ShellLike, type WebContentsLike } from './shell'
 

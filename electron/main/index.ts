@@ -1,7 +1,7 @@
 import { app, BrowserWindow, ipcMain, Notification, protocol, shell } from 'electron'
 import { contract } from '../../shared/contract/index'
-import { createAppServices } from '../services/app-services'
-import type { Reminder } from '../services/reminders/reminders'
+import { createAppServices } from '../../app/app-services'
+import type { Reminder } from '../../core/reminders/reminders'
 import { runApp, type ElectronLike } from './app-main'
 import { EVENT_CHANNEL } from './shell'
 

@@ -1,4 +1,4 @@
-import type { CallResult } from '../services/dispatch'
+import type { CallResult } from '../../app/dispatch'
 import type { AppEvent } from '../../shared/contract/progress'
 import { APP_CSP, APP_SCHEME, denyAllPermissions, isAllowedExternalUrl, isAppUrl, isTrustedSender, secureWebPreferences } from './security'
 import { readStatic } from '../host/static-files'

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { call, Ok } from './define'
 
-// PC ↔ phone copy over the local network (see electron/services/transfer/THREAT-MODEL.md).
+// PC ↔ phone copy over the local network (see core/transfer/THREAT-MODEL.md).
 // Passwords go in (to build a PFX or to store what arrived); only URLs, numbers, states and
 // facts come back, never key bytes.
 

@@ -10,8 +10,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { devices, type Browser, type Page } from '@playwright/test'
-import { buildPhonePage } from '../../electron/services/transfer/build-page'
-import { setTransferListenerDefaults } from '../../electron/services/transfer/handlers'
+import { buildPhonePage } from '../../core/transfer/build-page'
+import { setTransferListenerDefaults } from '../../app/transfer/handlers'
 import { PYPINKSIGN, expect, screen, test } from './helpers/app-host'
 
 const PASSWORD = readFileSync(join(PYPINKSIGN, 'password.txt'), 'utf8').trim()

@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect, test } from '@playwright/test'
-import { createAppServices, type AppServices } from '../../electron/services/app-services'
-import { encryptSignPri } from '../../electron/services/formats/signpri'
+import { createAppServices, type AppServices } from '../../app/app-services'
+import { encryptSignPri } from '../../core/formats/signpri'
 import { startWebHost, type WebHost } from '../../electron/host/web-host'
 import { SCREENS, STATIC_DIR } from './helpers/app-host'
 

@@ -11,9 +11,9 @@ import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { expect, test, type Page } from '@playwright/test'
-import { buildPhonePage } from '../../electron/services/transfer/build-page'
-import { startReceiveSession, startSendSession, type ListenerOptions } from '../../electron/services/transfer/listener'
-import { openSignKey } from '../../electron/services/formats/signpri'
+import { buildPhonePage } from '../../core/transfer/build-page'
+import { startReceiveSession, startSendSession, type ListenerOptions } from '../../core/transfer/listener'
+import { openSignKey } from '../../core/formats/signpri'
 
 const ROOT = resolve(import.meta.dirname, '../..')
 const FIX = resolve(ROOT, '../shared/fixtures/pypinksign')

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CertError } from '../../shared/errors'
-import { parseCertificate } from '../../electron/services/certs/parse'
+import { parseCertificate } from '../../core/certs/parse'
 import { headerOffsets, mulberry32, mutate } from './der-mutators'
 
 /**

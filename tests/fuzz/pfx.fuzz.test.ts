@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CertError } from '../../shared/errors'
-import { readPfx, writePfx } from '../../electron/services/formats/pfx'
+import { readPfx, writePfx } from '../../core/formats/pfx'
 import { headerOffsets, mulberry32, mutate } from './der-mutators'
 
 /**

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { CertError } from '../../shared/errors'
-import { children, readRoot, type Tlv } from '../../electron/services/formats/der-lite'
-import { decryptSignPri, encryptSignPri, MAX_ITERATIONS, openSignKey, parseEncryptedSignPri, readRandomNum } from '../../electron/services/formats/signpri'
+import { children, readRoot, type Tlv } from '../../core/formats/der-lite'
+import { decryptSignPri, encryptSignPri, MAX_ITERATIONS, openSignKey, parseEncryptedSignPri, readRandomNum } from '../../core/formats/signpri'
 
 /**
  * Mutation fuzzing of the key-file reader: whatever the bytes, decryptSignPri, readRandomNum

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CertError } from '../../shared/errors'
-import { readPfx, writePfx } from '../../electron/services/formats/pfx'
+import { readPfx, writePfx } from '../../core/formats/pfx'
 
 // The other side of every test here is the real OpenSSL 3 CLI (and, once, Java's keytool).
 const OPENSSL = '/usr/bin/openssl'

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import pkcs11js from 'pkcs11js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseCertificate } from '../../electron/services/certs/parse'
-import { openSignKey } from '../../electron/services/formats/signpri'
+import { parseCertificate } from '../../core/certs/parse'
+import { openSignKey } from '../../core/formats/signpri'
 import {
   deleteFromToken,
   generateTokenKey,
@@ -17,8 +17,8 @@ import {
   signWithToken,
   tokenKeyFlags,
   type TokenRef,
-} from '../../electron/services/token/pkcs11'
-import { PinGuard } from '../../electron/services/token/pins'
+} from '../../core/token/pkcs11'
+import { PinGuard } from '../../core/token/pins'
 
 const MODULE = '/usr/lib/softhsm/libsofthsm2.so'
 const FIX = resolve(import.meta.dirname, '../..', '../shared/fixtures/pypinksign')

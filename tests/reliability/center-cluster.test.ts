@@ -15,7 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { openCenterDb } from '../../center/db'
 import { Ra } from '../../center/ra/ra'
 import { buildCertConfMessage, buildIrMessage, parseResponse } from '../../center/cmp/test-client'
-import { revoke } from '../../electron/services/enroll/cmp-client'
+import { revoke } from '../../core/enroll/cmp-client'
 
 const REPO = resolve(import.meta.dirname, '../..')
 const run = promisify(execFile)

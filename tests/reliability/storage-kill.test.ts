@@ -3,16 +3,16 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync,
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { childRunner, killScratchDir } from '../helpers/kill-runner'
-import { scanRoots } from '../../electron/services/certs/scan'
-import { decryptSignPri, encryptSignPri, openSignKey } from '../../electron/services/formats/signpri'
-import { changePassword } from '../../electron/services/keys/keys'
-import { importPfx } from '../../electron/services/pfx/operations'
-import { readCertFiles, sameBytes, type CertFiles } from '../../electron/services/storage/folder'
-import { copyCert, moveCert } from '../../electron/services/storage/operations'
-import { fixture, FIXTURES } from '../../electron/services/storage/testkit'
+import { scanRoots } from '../../core/certs/scan'
+import { decryptSignPri, encryptSignPri, openSignKey } from '../../core/formats/signpri'
+import { changePassword } from '../../core/keys/keys'
+import { importPfx } from '../../core/pfx/operations'
+import { readCertFiles, sameBytes, type CertFiles } from '../../core/storage/folder'
+import { copyCert, moveCert } from '../../core/storage/operations'
+import { fixture, FIXTURES } from '../../core/storage/testkit'
 
 const REPO = resolve(import.meta.dirname, '../..')
-const CHILD_TS = join(REPO, 'electron/services/storage/kill-child.ts')
+const CHILD_TS = join(REPO, 'core/storage/kill-child.ts')
 const SAMPLES_PER_OP = 50 // four operations: 200 kills in all
 const fx = fixture()
 const P1 = 'Qz7!mK2#xL9p'

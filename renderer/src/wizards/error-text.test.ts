@@ -1,7 +1,7 @@
 import { mount } from '@vue/test-utils'
 import { describe, expect, it } from 'vitest'
 import { ApiError } from '../api/client'
-import { createAppI18n, i18n } from '../i18n'
+import { createAppI18n, i18n } from '../i18n/index'
 import { reasonKey, wizardErrorText } from './error-text'
 import WizardError from './WizardError.vue'
 

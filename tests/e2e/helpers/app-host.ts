@@ -2,7 +2,7 @@ import { test as base, expect, type Page } from '@playwright/test'
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { delimiter, join, resolve } from 'node:path'
-import { createAppServices } from '../../../electron/services/app-services'
+import { createAppServices } from '../../../app/app-services'
 import { startWebHost } from '../../../electron/host/web-host'
 
 export const REPO = resolve(import.meta.dirname, '../../..')

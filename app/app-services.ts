@@ -1,0 +1,156 @@
+import { EventEmitter } from 'node:events'
+import { join, resolve } from 'node:path'
+import { CertError } from '../shared/errors'
+import type { HandlerContext } from './handler'
+import { contract } from '../shared/contract/index'
+import type { AppEvent } from '../shared/contract/progress'
+import { startCenter, type RunningCenter, type StartCenterOptions } from '../center/center'
+import { createCertsHandlers } from './certs/handlers'
+import { createDispatcher, type Dispatch } from './dispatch'
+import { PasswordGuard, passwordCallGuard } from './password-guard'
+import { ReminderScheduler, type Reminder } from '../core/reminders/reminders'
+import { SettingsStore } from '../core/settings/settings-store'
+import { Trash } from '../core/storage/trash'
+import { PinGuard } from '../core/token/pins'
+import { createWizardHandlers } from './wizard/handlers'
+import { keysHandlers } from './keys/handlers'
+import { pfxHandlers } from './pfx/handlers'
+import { createStorageHandlers } from './storage/handlers'
+import { transferHandlers } from './transfer/handlers'
+import { DriveWatcher, driveNpkiRoot } from '../core/drives/index'
+import type { DriveVolume } from '../core/drives/types'
+import { NpkiWatcher } from '../core/storage/watch'
+import { npkiRoots } from '../core/certs/roots'
+
+export interface AppServices {
+  dispatch: Dispatch
+  /** Every event for the UI goes through here; hosts forward it to their windows. */
+  events: EventEmitter<{ event: [AppEvent] }>
+  settings: SettingsStore
+  /** The certification center in use: the embedded one, or the remote URL from settings. */
+  center(): { url: string; embedded: boolean }
+  /** The embedded center itself, when it runs (operators' tools and tests reach its RA/CA). */
+  embeddedCenter(): RunningCenter | undefined
+  close(): Promise<void>
+}
+
+export interface AppServicesOptions {
+  dataDir: string
+  host: 'electron' | 'web'
+  version: string
+  /** Start the embedded center when no remote one is configured (default true). */
+  embeddedCenter?: boolean
+  /** System notification for an expiry reminder (Electron); the UI always gets an event too. */
+  notify?: (r: Reminder) => void
+  setBadge?: (count: number) => void
+  /** Run expiry reminders at start and daily (default true). */
+  reminders?: boolean
+  /** Where mounted drives come from (default: the OS; tests pass their own). */
+  driveList?: () => Promise<DriveVolume[]>
+  /** Watch NPKI folders and drives and tell the UI when certificates change (default true). */
+  watch?: boolean
+  /** Overrides for the embedded center (tests: short validity to exercise renewal). */
+  centerOptions?: Partial<Omit<StartCenterOptions, 'dataDir'>>
+  /** Counts wrong certificate passwords across all calls (default: a fresh one; tests pass one with their own clock). */
+  passwordGuard?: PasswordGuard
+}
+
+/** Builds every main-process service once; Electron and the browser host both call this. */
+export async function createAppServices(opts: AppServicesOptions): Promise<AppServices> {
+  const events = new EventEmitter<{ event: [AppEvent] }>()
+  const emit = (e: AppEvent) => events.emit('event', e)
+  const settings = new SettingsStore(opts.dataDir)
+  const remote = (await settings.get()).centerUrl
+  let embedded: RunningCenter | undefined
+  if (!remote && opts.embeddedCenter !== false) {
+    // The embedded center listens on loopback only; its data lives beside the app's settings.
+    embedded = await startCenter({ host: '127.0.0.1', port: 0, ...opts.centerOptions, dataDir: join(opts.dataDir, 'center') })
+  }
+  const center = () => (remote ? { url: remote, embedded: false } : { url: embedded?.url ?? '', embedded: true })
+
+  // Drives: USB events trigger rescans where the usb module works, with polling as a fallback.
+  const drives = new DriveWatcher(opts.driveList ? { list: opts.driveList, usbEvents: null } : {})
+  const driveRoots = () => drives.current().map((v) => ({ path: driveNpkiRoot(v), label: v.label ?? v.mountPoint }))
+  let npkiWatcher: NpkiWatcher | undefined
+  await drives.start()
+  if (opts.watch !== false) {
+    drives.on('change', () => emit({ type: 'certs-changed' }))
+    npkiWatcher = new NpkiWatcher({ roots: async () => npkiRoots({ extra: (await settings.get()).extraRoots, drives: driveRoots() }).map((r) => r.path) })
+    npkiWatcher.on('certs-changed', () => emit({ type: 'certs-changed' }))
+    await npkiWatcher.start()
+  }
+
+  const certsHandlers = createCertsHandlers({ settings, version: opts.version, host: opts.host, center, driveRoots })
+  let reminders: ReminderScheduler | undefined
+  if (opts.reminders !== false) {
+    reminders = new ReminderScheduler(
+      opts.dataDir,
+      async () => (await certsHandlers['certs.list']({}, { emit })).certs,
+      (r) => {
+        emit({ type: 'reminder', certId: r.certId, daysLeft: r.daysLeft })
+        opts.notify?.(r)
+      },
+      opts.setBadge,
+    )
+    reminders.start()
+  }
+
+  const trash = new Trash(opts.dataDir)
+  /** A root the renderer names must be one main knows: the NPKI folders, settings' and drives'. */
+  async function requireKnownRoot(root: string): Promise<void> {
+    const known = [...npkiRoots({ extra: (await settings.get()).extraRoots }), ...driveRoots()].map((r) => resolve(r.path))
+    if (!known.includes(resolve(root))) throw new CertError('FORBIDDEN', 'that folder is not one of the NPKI folders')
+  }
+  const handlers = {
+    ...certsHandlers,
+    'reminders.list': async () => ({ reminders: (reminders?.latest ?? []).map((r) => ({ certId: r.certId, daysLeft: r.daysLeft, milestone: r.milestone })) }),
+    ...createWizardHandlers({
+      center,
+      trash,
+      // The same failure count as the 보안토큰 tab and the CLI: a PIN locks after 5 wrong tries wherever they were typed.
+      pinGuard: new PinGuard(join(opts.dataDir, 'token-pin-failures.json')),
+      // Saving is allowed only into roots main knows: the NPKI folders, settings' and the drives'.
+      allowedRoots: async () => ({
+        pc: npkiRoots({ extra: (await settings.get()).extraRoots }).map((r) => r.path),
+        usb: driveRoots().map((r) => r.path),
+      }),
+    }),
+    ...keysHandlers,
+    ...pfxHandlers,
+    // The renderer names paths here, so main narrows them: a PFX is written only as a .pfx/.p12
+    // file (never over an arbitrary file), and imported only into a root main knows.
+    'pfx.export': async (req: Parameters<typeof pfxHandlers['pfx.export']>[0], ctx: HandlerContext) => {
+      if (!/\.(pfx|p12)$/i.test(req.outPath)) throw new CertError('BAD_REQUEST', 'the PFX file name must end in .pfx or .p12', { reason: 'pfx-extension' })
+      return pfxHandlers['pfx.export'](req, ctx)
+    },
+    'pfx.import': async (req: Parameters<typeof pfxHandlers['pfx.import']>[0], ctx: HandlerContext) => {
+      if (req.root !== undefined) await requireKnownRoot(req.root)
+      const r = await pfxHandlers['pfx.import'](req, ctx)
+      ctx.emit({ type: 'certs-changed' })
+      return r
+    },
+    ...createStorageHandlers({ dataDir: opts.dataDir, trash, extraRoots: async () => (await settings.get()).extraRoots, drives: async () => drives.current() }),
+    ...transferHandlers,
+    'transfer.saveReceived': async (req: Parameters<typeof transferHandlers['transfer.saveReceived']>[0], ctx: HandlerContext) => {
+      if (req.root !== undefined) await requireKnownRoot(req.root)
+      return transferHandlers['transfer.saveReceived'](req, ctx)
+    },
+  }
+  // Every call that takes a certificate password is counted per certificate, whichever handler serves it.
+  const dispatch = createDispatcher(contract, handlers as never, { guard: passwordCallGuard(opts.passwordGuard ?? new PasswordGuard()) })
+
+
+  return {
+    dispatch,
+    events,
+    settings,
+    center,
+    embeddedCenter: () => embedded,
+    async close() {
+      reminders?.stop()
+      npkiWatcher?.stop()
+      drives.stop()
+      await embedded?.close()
+    },
+  }
+}

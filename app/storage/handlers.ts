@@ -1,0 +1,114 @@
+import { join, resolve } from 'node:path'
+import { CertError } from '../../shared/errors'
+import { storageCalls } from '../../shared/contract/storage'
+import { resolveCertFolder } from '../../core/certs/registry'
+import { npkiRoots } from '../../core/certs/roots'
+import { listDrives, type DriveVolume } from '../../core/drives/index'
+import { openSignKey } from '../../core/formats/signpri'
+import type { Handlers } from '../handler'
+import { availableModules, deleteFromToken, generateTokenKey, importToToken, listTokenCerts, listTokens, type TokenRef } from '../../core/token/pkcs11'
+import { PinGuard } from '../../core/token/pins'
+import { readCertFiles, signCertOf, signKeyOf } from '../../core/storage/folder'
+import { driveProvider, listLocations, pcProvider, pfxProvider, tokenProvider } from '../../core/storage/locations'
+import { copyCert, moveCert, type KeyOpener } from '../../core/storage/operations'
+import { Trash } from '../../core/storage/trash'
+
+export interface StorageHandlerDeps {
+  /** The app's one trash: several instances over the same manifest would race each other. */
+  trash?: Trash
+  /** The app's data folder: the trash and the PIN counter live there. */
+  dataDir: string
+  /** Roots from settings (certs' `extraRoots`). */
+  extraRoots?: () => Promise<string[]>
+  /** Mounted drives (the DriveWatcher's current list when one runs). */
+  drives?: () => Promise<DriveVolume[]>
+  /** PKCS#11 modules from settings, tried before the OS defaults. */
+  tokenModules?: () => Promise<string[]>
+  /** Folders to offer PFX files from. */
+  pfxDirs?: () => Promise<string[]>
+  openKey?: KeyOpener
+}
+
+export function createStorageHandlers(deps: StorageHandlerDeps): Handlers<typeof storageCalls> {
+  const trash = deps.trash ?? new Trash(deps.dataDir)
+  const guard = new PinGuard(join(deps.dataDir, 'token-pin-failures.json'))
+  const drives = deps.drives ?? (() => listDrives())
+  const modules = async (): Promise<string[]> => availableModules((await deps.tokenModules?.()) ?? [])
+
+  // Targets come from lists main built itself: the renderer picks one, it never supplies a path.
+  async function targetRoot(req: { toRoot?: string; toDrive?: string }): Promise<string> {
+    if (req.toRoot !== undefined) {
+      const roots = npkiRoots({ extra: (await deps.extraRoots?.()) ?? [] }).map((r) => r.path)
+      const want = resolve(req.toRoot)
+      if (!roots.includes(want)) throw new CertError('FORBIDDEN', 'the destination is not one of the certificate folders')
+      return want
+    }
+    const d = (await drives()).find((x) => x.id === req.toDrive)
+    if (!d) throw new CertError('NOT_FOUND', 'the drive is no longer attached')
+    if (d.readOnly) throw new CertError('IO', 'the destination medium is read-only', { reason: 'read-only', side: 'destination' })
+    return join(d.mountPoint, 'NPKI')
+  }
+
+  async function tokenRef(req: { module?: string; slot: string }): Promise<TokenRef> {
+    const allowed = await modules()
+    if (req.module !== undefined) {
+      // Loading a library runs its code: only modules from the configured or default list.
+      if (!allowed.includes(req.module)) throw new CertError('FORBIDDEN', 'this PKCS#11 module is not in the configured list')
+      return { module: req.module, slot: req.slot.toLowerCase() }
+    }
+    const hit = (await listTokens(allowed)).find((t) => t.slot === req.slot.toLowerCase())
+    if (!hit) throw new CertError('TOKEN', 'the security token was not found (was it removed?)', { reason: 'token-removed' })
+    return { module: hit.module, slot: hit.slot }
+  }
+
+  const openKey = deps.openKey ?? openSignKey
+
+  return {
+    'storage.locations': async () => {
+      const providers = [pcProvider({ extraRoots: deps.extraRoots }), driveProvider({ drives }), tokenProvider({ modules })]
+      if (deps.pfxDirs) providers.push(pfxProvider({ dirs: deps.pfxDirs }))
+      return { locations: await listLocations(providers) }
+    },
+    'storage.copy': async (req, ctx) => {
+      const res = await copyCert(resolveCertFolder(req.certId), { toRoot: await targetRoot(req), password: req.password, overwrite: req.overwrite }, { openKey })
+      if (res.outcome !== 'identical') ctx.emit({ type: 'certs-changed' })
+      return res
+    },
+    'storage.move': async (req, ctx) => {
+      const res = await moveCert(resolveCertFolder(req.certId), { toRoot: await targetRoot(req), password: req.password, overwrite: req.overwrite }, { openKey })
+      ctx.emit({ type: 'certs-changed' })
+      return res
+    },
+    'storage.delete': async ({ certId }, ctx) => {
+      await trash.purgeExpired().catch(() => undefined)
+      const e = await trash.put(resolveCertFolder(certId))
+      ctx.emit({ type: 'certs-changed' })
+      return { trashId: e.id, expiresAt: e.expiresAt }
+    },
+    'storage.trashList': async () => {
+      await trash.purgeExpired().catch(() => undefined)
+      return { entries: await trash.list() }
+    },
+    'storage.trashRestore': async ({ trashId, overwrite }, ctx) => {
+      const r = await trash.restore(trashId, { overwrite })
+      ctx.emit({ type: 'certs-changed' })
+      return r
+    },
+    'token.list': async (req) => ({ certs: await listTokenCerts(await tokenRef(req), req.pin, { guard }) }),
+    'token.import': async (req) => {
+      const files = await readCertFiles(resolveCertFolder(req.certId))
+      const certDer = signCertOf(files)
+      const opened = openSignKey(certDer, signKeyOf(files), req.password)
+      try {
+        return await importToToken(await tokenRef(req), req.pin, { certDer, pkcs8: opened.pkcs8 }, { guard })
+      } finally {
+        opened.pkcs8.fill(0)
+      }
+    },
+    'token.delete': async (req) => deleteFromToken(await tokenRef(req), req.pin, req.idHex.toLowerCase(), { guard }),
+    'token.keygen': async (req) => {
+      const k = await generateTokenKey(await tokenRef(req), req.pin, { label: req.label }, { guard })
+      return { idHex: k.idHex, spkiDerBase64: Buffer.from(k.spkiDer).toString('base64') }
+    },
+  }
+}

@@ -1,0 +1,52 @@
+import { CertError, ERROR_CODES, type ErrorCode } from '../../shared/errors'
+
+/**
+ * The RA's JSON API (center/ra/http.ts) seen from main. Errors come back as the RA's typed
+ * `{ error: { code, message, params } }`, so the wizard shows the same plain sentence whether
+ * the center is embedded or remote; a center that cannot be reached is a NETWORK error.
+ */
+export class RaClient {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly timeoutMs = 15_000,
+  ) {}
+
+  private url(path: string): string {
+    return this.baseUrl.replace(/\/+$/, '') + path
+  }
+
+  async request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    if (!this.baseUrl) throw new CertError('NETWORK', 'no certification center is configured', { reason: 'no-center' })
+    let res: Response
+    try {
+      res = await fetch(this.url(path), {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      })
+    } catch {
+      throw new CertError('NETWORK', 'the certification center could not be reached', { reason: 'unreachable' })
+    }
+    let json: unknown
+    try {
+      json = await res.json()
+    } catch {
+      throw new CertError('CENTER', `the certification center answered HTTP ${res.status} without a readable body`, { reason: 'protocol' })
+    }
+    if (!res.ok) {
+      const e = (json as { error?: { code?: string; message?: string; params?: Record<string, string | number | boolean> } }).error
+      const code: ErrorCode = e?.code && (ERROR_CODES as readonly string[]).includes(e.code) ? (e.code as ErrorCode) : 'CENTER'
+      throw new CertError(code, e?.message ?? `the certification center refused the request (HTTP ${res.status})`, e?.params)
+    }
+    return json as T
+  }
+
+  get<T>(path: string): Promise<T> {
+    return this.request<T>('GET', path)
+  }
+
+  post<T>(path: string, body: unknown = {}): Promise<T> {
+    return this.request<T>('POST', path, body)
+  }
+}
