@@ -1,0 +1,92 @@
+import { createCipheriv, createHash, createHmac, randomBytes, type KeyObject } from 'node:crypto'
+import { CertError } from '../../shared/errors'
+import { HASH_OUT, NULL, OID, explicit0, int, octs, oid, bmpString, seq, setOf, tlv, type HashName } from './pfx-asn1'
+import { bmpPassword, pbkdf2Async, pkcs12Kdf } from './pfx-kdf'
+import { certificateKey, keyMatches, privateKeyObject } from './pfx-keys'
+import { COMPATIBLE_ITERATIONS, MAX_PFX_ITERATIONS, MODERN_ITERATIONS } from './pfx-limits'
+import type { PfxProfile, PfxWriteInput } from './pfx-types'
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+async function encryptModern(plain: Uint8Array, utf8: Uint8Array, iterations: number): Promise<{ alg: Uint8Array; data: Uint8Array }> {
+  const salt = randomBytes(16)
+  const iv = randomBytes(16)
+  const key = await pbkdf2Async(utf8, salt, iterations, 32, 'sha256')
+  const c = createCipheriv('aes-256-cbc', key, iv)
+  const data = new Uint8Array(Buffer.concat([c.update(plain), c.final()]))
+  const alg = seq(
+    oid(OID.pbes2),
+    seq(seq(oid(OID.pbkdf2), seq(octs(salt), int(iterations), seq(oid(OID.hmacWithSha256), NULL))), seq(oid(OID.aes256cbc), octs(iv))),
+  )
+  return { alg, data }
+}
+
+function encryptCompatible(plain: Uint8Array, bmp: Uint8Array, iterations: number): { alg: Uint8Array; data: Uint8Array } {
+  const salt = randomBytes(8)
+  const key = pkcs12Kdf('sha1', bmp, salt, 1, iterations, 24)
+  const iv = pkcs12Kdf('sha1', bmp, salt, 2, iterations, 8)
+  const c = createCipheriv('des-ede3-cbc', key, iv)
+  const data = new Uint8Array(Buffer.concat([c.update(plain), c.final()]))
+  return { alg: seq(oid(OID.pbeSha3Des), seq(octs(salt), int(iterations))), data }
+}
+
+function attribute(id: string, value: Uint8Array): Uint8Array {
+  return seq(oid(id), setOf(value))
+}
+
+/**
+ * Writes a PFX. `modern`: AES-256-CBC / PBKDF2-HMAC-SHA256 for the key and the certificates,
+ * HMAC-SHA256 MAC (OpenSSL 3's layout). `compatible`: pbeWithSHAAnd3-KeyTripleDES-CBC for both
+ * and a SHA-1 MAC. The PKCS#8 goes in byte for byte, so randomNum stays in its attributes.
+ */
+export async function writePfx(input: PfxWriteInput, password: string, profile: PfxProfile, opts: { iterations?: number } = {}): Promise<Uint8Array> {
+  const iterations = opts.iterations ?? (profile === 'modern' ? MODERN_ITERATIONS : COMPATIBLE_ITERATIONS)
+  if (!Number.isInteger(iterations) || iterations < 1 || iterations > MAX_PFX_ITERATIONS) throw new CertError('BAD_REQUEST', 'iteration count out of range')
+  if (profile !== 'modern' && profile !== 'compatible') throw new CertError('BAD_REQUEST', 'unknown PFX profile')
+
+  let priv: KeyObject
+  try {
+    priv = privateKeyObject(input.pkcs8)
+  } catch (e) {
+    if (e instanceof CertError) throw e
+    throw new CertError('DAMAGED', 'the private key cannot be read')
+  }
+  if (!keyMatches(priv, input.certDer)) throw new CertError('KEY_MISMATCH', 'the private key does not belong to the certificate')
+  for (const c of input.chain ?? []) certificateKey(c)
+
+  const localKeyId = createHash('sha1').update(input.certDer).digest()
+  const attrs = [attribute(OID.localKeyId, octs(localKeyId))]
+  if (input.friendlyName !== undefined) attrs.push(attribute(OID.friendlyName, bmpString(input.friendlyName)))
+  const bagAttrs = setOf(...attrs)
+  const certBag = (der: Uint8Array, withAttrs: boolean): Uint8Array =>
+    seq(oid(OID.certBag), explicit0(seq(oid(OID.x509Certificate), explicit0(octs(der)))), ...(withAttrs ? [bagAttrs] : []))
+  const certContents = seq(certBag(input.certDer, true), ...(input.chain ?? []).map((c) => certBag(c, false)))
+
+  const bmp = bmpPassword(password)
+  const utf8 = new TextEncoder().encode(password)
+  const macAlg: HashName = profile === 'modern' ? 'sha256' : 'sha1'
+  const macSalt = randomBytes(8)
+
+  let keyEnc: { alg: Uint8Array; data: Uint8Array }
+  let certEnc: { alg: Uint8Array; data: Uint8Array }
+  let macKey: Uint8Array
+  if (profile === 'modern') {
+    // Both PBKDF2 runs go to the thread pool while this thread derives the MAC key.
+    const pending = Promise.all([encryptModern(input.pkcs8, utf8, iterations), encryptModern(certContents, utf8, iterations)])
+    macKey = pkcs12Kdf(macAlg, bmp, macSalt, 3, iterations, HASH_OUT[macAlg])
+    ;[keyEnc, certEnc] = await pending
+  } else {
+    keyEnc = encryptCompatible(input.pkcs8, bmp, iterations)
+    certEnc = encryptCompatible(certContents, bmp, iterations)
+    macKey = pkcs12Kdf(macAlg, bmp, macSalt, 3, iterations, HASH_OUT[macAlg])
+  }
+
+  const keyBag = seq(oid(OID.shroudedKeyBag), explicit0(seq(keyEnc.alg, octs(keyEnc.data))), bagAttrs)
+  const keySafe = seq(oid(OID.data), explicit0(octs(seq(keyBag))))
+  const certSafe = seq(oid(OID.encryptedData), explicit0(seq(int(0), seq(oid(OID.data), certEnc.alg, tlv(0x80, certEnc.data)))))
+  const authSafe = seq(certSafe, keySafe)
+  const mac = createHmac(macAlg, macKey).update(authSafe).digest()
+  const macData = seq(seq(seq(oid(macAlg === 'sha256' ? OID.sha256 : OID.sha1), NULL), octs(mac)), octs(macSalt), int(iterations))
+  return seq(int(3), seq(oid(OID.data), explicit0(octs(authSafe))), macData)
+}
