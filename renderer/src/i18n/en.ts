@@ -184,6 +184,11 @@ const en: MessageSchema = {
     repeat: 'Do not repeat a character three times in a row.',
     sequence: 'Do not use three ascending characters in a row, like abc or 123.',
   },
+  idnInput: {
+    back: 'Resident number, last 7 digits',
+    show: 'Show',
+    hide: 'Hide',
+  },
   identity: {
     title: 'Verify identity',
     body: 'Checks that this certificate belongs to you, with your resident registration number (business number for a company). The number is used only for this check and is not stored.',
