@@ -13,6 +13,8 @@ export interface StartCenterOptions extends CenterConfigOverrides {
   raOptions?: RaOptions
   /** 'primary': another process checkpoints the WAL (see `startCenterCluster`); by default this one does. */
   walCheckpoints?: 'self' | 'primary'
+  /** `postgres://…`: keep the tables in PostgreSQL (several nodes share it) instead of `center.db` in `dataDir`. */
+  dbUrl?: string
 }
 
 export interface RunningCenter {
@@ -28,12 +30,12 @@ export interface RunningCenter {
 
 /** Starts the certification center (CA + CMP + RA) on one HTTP server. */
 export async function startCenter(opts: StartCenterOptions): Promise<RunningCenter> {
-  const { dataDir, raOptions, walCheckpoints, ...overrides } = opts
+  const { dataDir, raOptions, walCheckpoints, dbUrl, ...overrides } = opts
   const config = resolveConfig(overrides)
-  const db = await openCenterDb(dataDir, { autoCheckpoint: walCheckpoints !== 'primary' })
+  const db = await openCenterDb(dataDir, { dbUrl, autoCheckpoint: walCheckpoints !== 'primary' })
   try {
     const ca = await Ca.open(db, dataDir, config)
-    const ra = new Ra(db, { outboxDir: dataDir, ...raOptions, fees: config.feesKrw, renewalWindowDays: config.renewalWindowDays })
+    const ra = new Ra(db, { outboxDir: dataDir, keyDir: dataDir, ...raOptions, fees: config.feesKrw, renewalWindowDays: config.renewalWindowDays })
     const cmp = new CmpService(db, ca, ra, config)
     const server = createCenterServer({ config, ca, cmp, ra })
     // Idle keep-alive sockets must not hold close() open.

@@ -8,6 +8,8 @@ import { checkpointWal, openCenterDb } from './db'
 /** What a worker needs to start its share of the center; passed through the environment, so plain data only. */
 export interface WorkerSpec extends CenterConfigOverrides {
   dataDir: string
+  /** `postgres://…` when the tables live in PostgreSQL. */
+  dbUrl?: string
 }
 
 const SPEC_ENV = 'CERTMGR_CENTER_WORKER'
@@ -49,12 +51,12 @@ export interface CenterCluster {
  */
 export async function startCenterCluster(spec: WorkerSpec & { workers: number }): Promise<CenterCluster> {
   if (!cluster.isPrimary) throw new Error('startCenterCluster runs in the primary process')
-  const { workers, ...rest } = spec
+  const { workers, dbUrl, ...rest } = spec
   const config = resolveConfig(rest)
   // A concrete port for every worker: with port 0 each generation of workers would get its own
   // random port, and a worker replaced after all others died would answer somewhere else.
-  const workerSpec: WorkerSpec = { ...rest, port: config.port === 0 ? await freePort(config.host) : config.port }
-  const db = await openCenterDb(spec.dataDir)
+  const workerSpec: WorkerSpec = { ...rest, dbUrl, port: config.port === 0 ? await freePort(config.host) : config.port }
+  const db = await openCenterDb(spec.dataDir, { dbUrl: spec.dbUrl })
   try {
     await Ca.open(db, spec.dataDir, config)
   } catch (err) {

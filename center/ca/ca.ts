@@ -1,5 +1,5 @@
 import { createHash, createPublicKey, randomBytes, randomInt, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto'
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Client, InStatement, Transaction } from '@libsql/client'
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema'
@@ -46,7 +46,7 @@ import { CertError } from '../../shared/errors'
 import type { CenterConfig } from '../config'
 import { ab, derBitString, derOid, derSequence, derTime, derTlv, readTlv, toHex, u8 } from './der'
 import type { CaFacade, CertStatus, CertType, RevocationReason } from './facade'
-import { loadOrCreateCaKey } from './keystore'
+import { createOnce, loadOrCreateCaKey } from './keystore'
 import { Mutex } from './mutex'
 
 export const CA_CERT_FILE = 'ca.crt'
@@ -203,10 +203,8 @@ export class Ca implements CaFacade {
     if (existsSync(certPath)) {
       certDer = new Uint8Array(readFileSync(certPath))
     } else {
-      certDer = Ca.selfSign(key, publicKey, config)
-      const tmp = `${certPath}.${process.pid}.tmp`
-      writeFileSync(tmp, certDer)
-      renameSync(tmp, certPath)
+      // A process starting at the same moment may have placed its certificate first: then that one is the CA's.
+      certDer = new Uint8Array(createOnce(certPath, Ca.selfSign(key, publicKey, config)).content)
     }
     const cert = AsnConvert.parse(certDer, Certificate)
     const spkiDer = u8(publicKey.export({ type: 'spki', format: 'der' }))
@@ -391,12 +389,16 @@ export class Ca implements CaFacade {
     } else {
       // One write transaction instead of one commit per step: a crash leaves either nothing or
       // the whole issuance (and the caller's bookkeeping) behind.
-      await this.lock.run(async () => {
-        const stmts: InStatement[] = [insert]
-        if (opts.confirm) stmts.push(...Ca.confirmStatements(serialHex, req.customerId, req.certType, Date.now()))
-        stmts.push(...(opts.alsoRun?.(serialHex) ?? []))
-        const rs = await this.db.batch(stmts, 'write')
-        if (opts.confirm && (rs[1]?.rowsAffected ?? 0) > 0) await this.publishCrl()
+      await this.writeTx(async (tx) => {
+        await tx.execute(insert)
+        let superseded = false
+        if (opts.confirm) {
+          const [revoke] = await tx.batch(Ca.confirmStatements(serialHex, req.customerId, req.certType, Date.now()))
+          superseded = (revoke?.rowsAffected ?? 0) > 0
+        }
+        const also = opts.alsoRun?.(serialHex) ?? []
+        if (also.length > 0) await tx.batch(also)
+        return superseded
       })
     }
     return { serialHex, certDer, notAfter: new Date(notAfter) }
@@ -407,14 +409,37 @@ export class Ca implements CaFacade {
    * is revoked as superseded in the same transaction (reissue and renewal replace the old one).
    */
   async confirm(serialHex: string): Promise<void> {
-    await this.lock.run(async () => {
-      const row = await this.row(serialHex)
+    await this.writeTx(async (tx) => {
+      const row = await Ca.rowIn(tx, serialHex)
       if (!row) throw new CertError('NOT_FOUND', 'no such certificate')
-      if (row.status === 'active') return
+      if (row.status === 'active') return false
       if (row.status !== 'pending') throw new CertError('CONFLICT', `certificate is ${row.status}`, { reason: row.status })
-      const rs = await this.db.batch(Ca.confirmStatements(serialHex, row.customerId, row.certType, Date.now()), 'write')
-      if ((rs[0]?.rowsAffected ?? 0) > 0) await this.publishCrl()
+      const [revoke] = await tx.batch(Ca.confirmStatements(serialHex, row.customerId, row.certType, Date.now()))
+      return (revoke?.rowsAffected ?? 0) > 0
     })
+  }
+
+  /**
+   * One write transaction for a change of certificate states; when `fn` answers true (something
+   * was revoked) the CRL is rebuilt in the same transaction. So the revocation and the CRL that
+   * shows it commit together: a crash between them, or another node revoking meanwhile, can
+   * never leave a CRL that misses a revocation.
+   */
+  private async writeTx(fn: (tx: Transaction) => Promise<boolean>): Promise<void> {
+    await this.lock.run(async () => {
+      const tx = await this.db.transaction('write')
+      try {
+        if (await fn(tx)) await this.publishCrlIn(tx)
+        await tx.commit()
+      } finally {
+        tx.close()
+      }
+    })
+  }
+
+  private static async rowIn(tx: Transaction, serialHex: string): Promise<CertRow | undefined> {
+    const r = (await tx.execute({ sql: 'SELECT * FROM ca_certs WHERE serial_hex = ?', args: [serialHex.toLowerCase()] })).rows[0]
+    return r ? rowOf(r as unknown as Record<string, unknown>) : undefined
   }
 
   /** Activates a pending certificate, first revoking any other active one of the customer and type as superseded. */
@@ -431,25 +456,25 @@ export class Ca implements CaFacade {
 
   /** Drops a pending certificate whose confirmation was negative; it is recorded as revoked so it can never come back. */
   async reject(serialHex: string): Promise<void> {
-    await this.lock.run(async () => {
-      const res = await this.db.execute({
+    await this.writeTx(async (tx) => {
+      const res = await tx.execute({
         sql: `UPDATE ca_certs SET status = 'revoked', revoked_at = ?, revocation_reason = 0 WHERE serial_hex = ? AND status = 'pending'`,
         args: [Date.now(), serialHex],
       })
-      if (res.rowsAffected > 0) await this.publishCrl()
+      return res.rowsAffected > 0
     })
   }
 
   async revokeSerial(serialHex: string, reason: RevocationReason): Promise<void> {
-    await this.lock.run(async () => {
-      const row = await this.row(serialHex)
+    await this.writeTx(async (tx) => {
+      const row = await Ca.rowIn(tx, serialHex)
       if (!row) throw new CertError('NOT_FOUND', 'no such certificate')
       if (row.status === 'revoked') throw new CertError('CONFLICT', 'certificate already revoked', { reason: 'revoked' })
-      await this.db.execute({
+      await tx.execute({
         sql: `UPDATE ca_certs SET status = 'revoked', revoked_at = ?, revocation_reason = ? WHERE serial_hex = ?`,
-        args: [Date.now(), reason, serialHex],
+        args: [Date.now(), reason, row.serialHex],
       })
-      await this.publishCrl()
+      return true
     })
   }
 
@@ -487,25 +512,16 @@ export class Ca implements CaFacade {
     return u8(der as ArrayBuffer)
   }
 
-  /** Republished on every start: a crash between a revocation and its CRL must not leave the CRL short. */
+  /** Republished on every start: the CRL's nextUpdate moves on, and a database restored from a backup gets a CRL that matches it. */
   private async ensureCrl(): Promise<void> {
-    await this.lock.run(() => this.publishCrl())
+    await this.writeTx(async () => true)
   }
 
-  /** Regenerates the CRL from the database. Call with the lock held. */
-  private async publishCrl(): Promise<void> {
-    // One write transaction from reading the revocations to storing the CRL: a process that
-    // revokes meanwhile waits, so a CRL built from an older list can never overwrite a newer
-    // one, and CRL numbers stay unique across processes.
-    const tx = await this.db.transaction('write')
-    try {
-      await this.publishCrlIn(tx)
-      await tx.commit()
-    } finally {
-      tx.close()
-    }
-  }
-
+  /**
+   * Regenerates the CRL from the database inside a write transaction: a process or node that
+   * revokes meanwhile waits, so a CRL built from an older list can never overwrite a newer one,
+   * and CRL numbers stay unique across processes.
+   */
   private async publishCrlIn(tx: Transaction): Promise<void> {
     const revoked = await tx.execute(
       `SELECT serial_hex, revoked_at, revocation_reason FROM ca_certs WHERE status = 'revoked' AND revocation_reason IS NOT NULL ORDER BY revoked_at`,

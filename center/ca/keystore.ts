@@ -1,5 +1,5 @@
 import { createPrivateKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto'
-import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { existsSync, linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CertError } from '../../shared/errors'
 
@@ -17,36 +17,56 @@ export const CA_KEY_FILE = 'ca-key.p8.pem'
 export const CA_SECRET_FILE = 'ca-secret'
 export const CA_SECRET_ENV = 'CERTMGR_CENTER_SECRET'
 
-function caSecret(dataDir: string, create: boolean): string {
+/**
+ * Creates `path` with `content` only if it does not exist yet, and returns what the file holds
+ * afterwards. The content is written under a private temporary name and hard-linked into place
+ * (link fails with EEXIST when the name is taken), so two processes starting on a fresh data
+ * directory at once agree on one file and neither ever reads it half-written.
+ */
+export function createOnce(path: string, content: string | Uint8Array): { content: Buffer; created: boolean } {
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  writeFileSync(tmp, content, { mode: 0o600, flag: 'wx' })
+  try {
+    linkSync(tmp, path)
+    return { content: Buffer.from(content), created: true }
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'EEXIST') throw err
+    return { content: readFileSync(path), created: false }
+  } finally {
+    unlinkSync(tmp)
+  }
+}
+
+function caSecret(dataDir: string): string {
   const env = process.env[CA_SECRET_ENV]
   if (env && env.length > 0) return env
   const path = join(dataDir, CA_SECRET_FILE)
   if (existsSync(path)) return readFileSync(path, 'utf8').trim()
-  if (!create) throw new CertError('INTERNAL', 'the CA secret is missing (ca-secret file or CERTMGR_CENTER_SECRET)')
-  const secret = randomBytes(32).toString('base64url')
-  writeFileSync(path, secret + '\n', { mode: 0o600, flag: 'wx' })
-  chmodSync(path, 0o600)
-  return secret
+  return createOnce(path, randomBytes(32).toString('base64url') + '\n').content.toString('utf8').trim()
+}
+
+function openKey(pem: string, passphrase: string): KeyObject {
+  try {
+    return createPrivateKey({ key: pem, format: 'pem', passphrase })
+  } catch {
+    throw new CertError('WRONG_PASSWORD', 'the CA key cannot be opened with the configured secret')
+  }
 }
 
 /** Loads the CA key, creating it (and the secret) on first start. `created` tells the caller to make a new CA certificate. */
 export function loadOrCreateCaKey(dataDir: string, alg: 'rsa' | 'ec'): { key: KeyObject; created: boolean } {
   const keyPath = join(dataDir, CA_KEY_FILE)
   if (existsSync(keyPath)) {
-    const passphrase = caSecret(dataDir, false)
-    try {
-      return { key: createPrivateKey({ key: readFileSync(keyPath, 'utf8'), format: 'pem', passphrase }), created: false }
-    } catch {
-      throw new CertError('WRONG_PASSWORD', 'the CA key cannot be opened with the configured secret')
+    if (!process.env[CA_SECRET_ENV] && !existsSync(join(dataDir, CA_SECRET_FILE))) {
+      throw new CertError('INTERNAL', 'the CA secret is missing (ca-secret file or CERTMGR_CENTER_SECRET)')
     }
+    return { key: openKey(readFileSync(keyPath, 'utf8'), caSecret(dataDir)), created: false }
   }
-  const passphrase = caSecret(dataDir, true)
+  const passphrase = caSecret(dataDir)
   const { privateKey } =
     alg === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' })
   const pem = privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase })
-  // Written under a temporary name and renamed so a crash never leaves a half-written key behind.
-  const tmp = `${keyPath}.${process.pid}.tmp`
-  writeFileSync(tmp, pem, { mode: 0o600 })
-  renameSync(tmp, keyPath)
-  return { key: privateKey, created: true }
+  // Another process starting at the same moment may have won: then its key is the CA's.
+  const placed = createOnce(keyPath, pem)
+  return placed.created ? { key: privateKey, created: true } : { key: openKey(placed.content.toString('utf8'), passphrase), created: false }
 }

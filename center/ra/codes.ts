@@ -117,20 +117,16 @@ export async function recordEnrollmentFailure(ctx: RaContext, reference: string)
  */
 export async function consumeEnrollment(ctx: RaContext, reference: string): Promise<boolean> {
   const at = ctx.ms()
-  // The claim and its audit row in one commit: the audit reads the claim's outcome from changes().
-  const [claim] = await ctx.db.batch(
-    [
-      { sql: 'UPDATE ra_enrollments SET used_at = ? WHERE reference = ? AND used_at IS NULL', args: [at, reference] },
-      {
-        sql: `INSERT INTO audit (at, actor, action, outcome, customer_id, session_id, detail)
-              SELECT ?, 'ca', 'enrollment.consume', CASE WHEN changes() > 0 THEN 'ok' ELSE 'fail' END,
-                     CASE WHEN changes() > 0 THEN (SELECT customer_id FROM ra_enrollments WHERE reference = ?) END, NULL, ?`,
-        args: [at, reference, JSON.stringify({ reference })],
-      },
-    ],
-    'write',
-  )
-  return (claim?.rowsAffected ?? 0) === 1
+  // The claim and its audit row in one commit; the audit records the claim's outcome.
+  return ctx.tx(async (tx) => {
+    const claim = await tx.execute({ sql: 'UPDATE ra_enrollments SET used_at = ? WHERE reference = ? AND used_at IS NULL RETURNING customer_id', args: [at, reference] })
+    const row = claim.rows[0]
+    await tx.execute({
+      sql: `INSERT INTO audit (at, actor, action, outcome, customer_id, session_id, detail) VALUES (?, 'ca', 'enrollment.consume', ?, ?, NULL, ?)`,
+      args: [at, row ? 'ok' : 'fail', row ? str(row.customer_id) : null, JSON.stringify({ reference })],
+    })
+    return row !== undefined
+  })
 }
 
 /** Undoes consumeEnrollment when the issuance stopped before anything was issued (e.g. the fee could not be paid). */

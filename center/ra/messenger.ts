@@ -34,12 +34,12 @@ export class OutboxMessenger implements Messenger {
   async send(msg: OutgoingMessage): Promise<void> {
     const at = (this.opts.now ?? (() => new Date()))()
     const rs = await this.db.execute({
-      sql: 'INSERT INTO ra_outbox (at, recipient, channel, text) VALUES (?, ?, ?, ?)',
+      sql: 'INSERT INTO ra_outbox (at, recipient, channel, text) VALUES (?, ?, ?, ?) RETURNING id',
       args: [at.getTime(), msg.to, msg.channel, msg.text],
     })
     if (this.opts.file) {
       await mkdir(dirname(this.opts.file), { recursive: true })
-      const line = JSON.stringify({ id: Number(rs.lastInsertRowid ?? 0), at: at.toISOString(), to: msg.to, channel: msg.channel, text: msg.text })
+      const line = JSON.stringify({ id: Number(rs.rows[0]?.id ?? 0), at: at.toISOString(), to: msg.to, channel: msg.channel, text: msg.text })
       await appendFile(this.opts.file, line + '\n', { mode: 0o600 })
     }
   }

@@ -31,8 +31,10 @@ export interface RaOptions {
   bankCode?: string
   startingBalanceKrw?: number
   renewalWindowDays?: number
-  /** 32-byte key for sealed columns; by default a key file next to the database. */
+  /** 32-byte key for sealed columns; by default the key file in `keyDir`. */
   secretKey?: Uint8Array
+  /** Folder of the RA key file (the center's data dir); by default the SQLite file's folder. Needed on PostgreSQL. */
+  keyDir?: string
 }
 
 /** What the RA needs of the CA; CaFacade satisfies it. */
@@ -112,7 +114,7 @@ export class RaContext {
   }
 
   box(): Promise<SecretBox> {
-    this.boxPromise ??= (this.opts.secretKey ? Promise.resolve(this.opts.secretKey) : loadRaKey(this.db)).then((k) => new SecretBox(k))
+    this.boxPromise ??= (this.opts.secretKey ? Promise.resolve(this.opts.secretKey) : loadRaKey(this.db, this.opts.keyDir)).then((k) => new SecretBox(k))
     this.boxPromise.catch(() => (this.boxPromise = undefined))
     return this.boxPromise
   }

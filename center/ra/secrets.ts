@@ -57,13 +57,16 @@ async function databaseFile(db: Client): Promise<string | undefined> {
 }
 
 /**
- * The key lives in a 0600 file next to the database file, so the CLI and the running server
- * (two processes, one database) find the same key. An in-memory database keeps it in ra_meta.
+ * The key lives in a 0600 file in `keyDir` (the center's data directory; by default the SQLite
+ * file's folder), so the CLI and the running server (several processes, one database) find the
+ * same key. A PostgreSQL database never holds it: a dump of the database then shows no secret.
+ * Only an in-memory SQLite database keeps it in ra_meta.
  */
-export async function loadRaKey(db: Client): Promise<Uint8Array> {
-  const file = await databaseFile(db)
-  if (file) {
-    const path = join(dirname(file), RA_KEY_FILE)
+export async function loadRaKey(db: Client, keyDir?: string): Promise<Uint8Array> {
+  const file = keyDir === undefined ? await databaseFile(db) : undefined
+  const dir = keyDir ?? (file ? dirname(file) : undefined)
+  if (dir) {
+    const path = join(dir, RA_KEY_FILE)
     const fresh = randomBytes(32)
     // Written aside and linked into place, so a second process never reads a half-written key.
     const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
@@ -81,8 +84,9 @@ export async function loadRaKey(db: Client): Promise<Uint8Array> {
     if (key.length !== 32) throw new CertError('DAMAGED', 'the RA key file is damaged', { file: RA_KEY_FILE })
     return new Uint8Array(key)
   }
+  if (db.protocol === 'postgres') throw new CertError('INTERNAL', 'the RA key needs the data directory (keyDir) on PostgreSQL')
   const fresh = randomBytes(32).toString('base64')
-  await db.execute({ sql: "INSERT OR IGNORE INTO ra_meta (key, value) VALUES ('secret_key', ?)", args: [fresh] })
+  await db.execute({ sql: "INSERT INTO ra_meta (key, value) VALUES ('secret_key', ?) ON CONFLICT (key) DO NOTHING", args: [fresh] })
   const rs = await db.execute("SELECT value FROM ra_meta WHERE key = 'secret_key'")
   return new Uint8Array(Buffer.from(String(rs.rows[0]?.value ?? ''), 'base64'))
 }

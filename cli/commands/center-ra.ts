@@ -1,4 +1,3 @@
-import { resolve } from 'node:path'
 import type { Client } from '@libsql/client'
 import QRCode from 'qrcode'
 import { resolveConfig } from '../../center/config'
@@ -6,14 +5,15 @@ import { openCenterDb } from '../../center/db'
 import { renderSecurityCard } from '../../center/ra/card'
 import { Ra, type CertType, type EnrollmentPurpose, type Medium } from '../../center/ra/ra'
 import { UsageError, optionalString, requireString, type CliIO, type Command, type ParsedArgs } from '../command'
+import { centerStore, centerStoreOptions } from './center-store'
 
-/** Opens the center's database in --data and runs `fn` with an RA on it; always closes the database. */
+/** Opens the center's database (--data, or --db) and runs `fn` with an RA on it; always closes the database. */
 async function withRa<T>(args: ParsedArgs, fn: (ra: Ra) => Promise<T>): Promise<T> {
-  const dataDir = resolve(requireString(args, 'data'))
+  const { dataDir, dbUrl } = centerStore(args)
   const config = resolveConfig()
-  const db: Client = await openCenterDb(dataDir)
+  const db: Client = await openCenterDb(dataDir, { dbUrl })
   try {
-    return await fn(new Ra(db, { outboxDir: dataDir, fees: config.feesKrw, renewalWindowDays: config.renewalWindowDays }))
+    return await fn(new Ra(db, { outboxDir: dataDir, keyDir: dataDir, fees: config.feesKrw, renewalWindowDays: config.renewalWindowDays }))
   } finally {
     db.close()
   }
@@ -39,14 +39,14 @@ function json(io: CliIO, value: unknown): void {
 
 const COUNTER_CODE_TTL_SECONDS = 86_400
 
-const data = { data: { type: 'string' as const } }
+const data = centerStoreOptions
 const customer = { customer: { type: 'string' as const } }
 
 /** Operator commands of the certification center's RA (the bank clerk's side). */
 export const centerRaCommands: Command[] = [
   {
     name: 'center customer add',
-    usage: 'center customer add --data DIR --name NAME --idn-file F --phone NUMBER [--account NUMBER] [--medium card|otp] [--balance KRW] [--json]',
+    usage: 'center customer add --data DIR [--db URL] --name NAME --idn-file F --phone NUMBER [--account NUMBER] [--medium card|otp] [--balance KRW] [--json]',
     summary: 'Register a bank customer (resident number read from a file) with an account and a security card or OTP',
     options: {
       ...data,
@@ -71,14 +71,14 @@ export const centerRaCommands: Command[] = [
         json(io, { id: created.customerId, account: created.account, medium: created.medium })
       } else {
         io.out(`customer ${created.customerId} registered (account ${created.account}, ${medium === 'card' ? 'security card' : 'OTP'})`)
-        io.out(medium === 'card' ? `print the card: certmgr center card --data DIR --customer ${created.customerId}` : `enrol the OTP app: certmgr center otp --data DIR --customer ${created.customerId}`)
+        io.out(medium === 'card' ? `print the card: certmgr center card --data DIR [--db URL] --customer ${created.customerId}` : `enrol the OTP app: certmgr center otp --data DIR [--db URL] --customer ${created.customerId}`)
       }
       return 0
     },
   },
   {
     name: 'center customer unlock',
-    usage: 'center customer unlock --data DIR --customer ID',
+    usage: 'center customer unlock --data DIR [--db URL] --customer ID',
     summary: 'Clear the identity and security-medium lockouts after checking the customer in person',
     options: { ...data, ...customer },
     async run(args, io) {
@@ -90,7 +90,7 @@ export const centerRaCommands: Command[] = [
   },
   {
     name: 'center codes',
-    usage: 'center codes --data DIR --customer ID --type limited|general [--purpose issue|reissue] [--ttl SECONDS (default 86400)] [--json]',
+    usage: 'center codes --data DIR [--db URL] --customer ID --type limited|general [--purpose issue|reissue] [--ttl SECONDS (default 86400)] [--json]',
     summary: 'Issue a reference number and authorization code (after checking ID in person)',
     options: { ...data, ...customer, type: { type: 'string' }, purpose: { type: 'string' }, ttl: { type: 'string' }, json: { type: 'boolean' } },
     async run(args, io) {
@@ -112,7 +112,7 @@ export const centerRaCommands: Command[] = [
   },
   {
     name: 'center card',
-    usage: 'center card --data DIR --customer ID [--json]',
+    usage: 'center card --data DIR [--db URL] --customer ID [--json]',
     summary: "Print the customer's security card",
     options: { ...data, ...customer, json: { type: 'boolean' } },
     async run(args, io) {
@@ -125,7 +125,7 @@ export const centerRaCommands: Command[] = [
   },
   {
     name: 'center otp',
-    usage: 'center otp --data DIR --customer ID [--json]',
+    usage: 'center otp --data DIR [--db URL] --customer ID [--json]',
     summary: "Show the customer's OTP enrolment URI and QR code for an authenticator app",
     options: { ...data, ...customer, json: { type: 'boolean' } },
     async run(args, io) {
@@ -142,7 +142,7 @@ export const centerRaCommands: Command[] = [
   },
   {
     name: 'center outbox',
-    usage: 'center outbox --data DIR [--limit N] [--json]',
+    usage: 'center outbox --data DIR [--db URL] [--limit N] [--json]',
     summary: 'Show the SMS/ARS messages the embedded center sent (newest first)',
     options: { ...data, limit: { type: 'string' }, json: { type: 'boolean' } },
     async run(args, io) {

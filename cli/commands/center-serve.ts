@@ -1,4 +1,5 @@
-import { UsageError, requireString, optionalString, type Command } from '../command'
+import { UsageError, optionalString, type Command } from '../command'
+import { centerStore, centerStoreOptions } from './center-store'
 import { startCenter } from '../../center/center'
 import { isCenterWorker, runCenterWorker, startCenterCluster } from '../../center/cluster'
 
@@ -29,10 +30,10 @@ function untilSignal(): Promise<string> {
 export const centerServeCommands: Command[] = [
   {
     name: 'center serve',
-    usage: 'center serve --data DIR [--host H] [--port N] [--validity-days N] [--renewal-window-days N] [--workers N]',
+    usage: 'center serve --data DIR [--db postgres://…] [--host H] [--port N] [--validity-days N] [--renewal-window-days N] [--workers N]',
     summary: 'Run the certification center (CMP CA + RA) until interrupted',
     options: {
-      data: { type: 'string' },
+      ...centerStoreOptions,
       host: { type: 'string' },
       port: { type: 'string' },
       'validity-days': { type: 'string' },
@@ -45,13 +46,13 @@ export const centerServeCommands: Command[] = [
         await runCenterWorker()
         return 0
       }
-      const dataDir = requireString(args, 'data')
+      const { dataDir, dbUrl } = centerStore(args)
       const host = optionalString(args, 'host') ?? '127.0.0.1'
       const port = intOption(args, 'port', 0, 65535) ?? 0
       const validityDays = intOption(args, 'validity-days', 1, 3650)
       const renewalWindowDays = intOption(args, 'renewal-window-days', 0, 365)
       const workers = intOption(args, 'workers', 1, 64) ?? 1
-      const center = workers > 1 ? await startCenterCluster({ dataDir, host, port, validityDays, renewalWindowDays, workers }) : await startCenter({ dataDir, host, port, validityDays, renewalWindowDays })
+      const center = workers > 1 ? await startCenterCluster({ dataDir, dbUrl, host, port, validityDays, renewalWindowDays, workers }) : await startCenter({ dataDir, dbUrl, host, port, validityDays, renewalWindowDays })
       io.out(workers > 1 ? `listening on ${center.url} (${workers} processes)` : `listening on ${center.url}`)
       await untilSignal()
       await center.close()
