@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { CertError, toErrorInfo, type ErrorCode } from '../../shared/errors'
 import type { CaFacade, CertType } from '../ca/facade'
+import { sourceKey } from '../source-throttle'
 import type { Medium, Ra, SessionPurpose } from './ra'
 
 export interface RaHttpContext {
@@ -143,7 +144,7 @@ export async function handleRaRequest(req: IncomingMessage, res: ServerResponse,
         account: field(body, 'account'),
         purpose: field(body, 'purpose') as SessionPurpose,
         serialHex: optField(body, 'serialHex'),
-      })
+      }, sourceKey(req.socket.remoteAddress))
       return ok(res, out)
     }
     if (head === 'sessions' && id) {

@@ -122,4 +122,19 @@ export const raMigrations: { version: number; sql: string[] }[] = [
       `CREATE INDEX IF NOT EXISTS audit_customer ON audit(customer_id, at)`,
     ],
   },
+  {
+    // Failed guesses per network source (center/source-throttle.ts): a stranger is slowed down
+    // instead of locking the customer whose account number they typed.
+    version: 2,
+    sql: [
+      `CREATE TABLE IF NOT EXISTS ra_source_failures (
+        scope TEXT NOT NULL,
+        source TEXT NOT NULL,
+        failures INTEGER NOT NULL,
+        first_at INTEGER NOT NULL,
+        blocked_until INTEGER NOT NULL,
+        PRIMARY KEY (scope, source)
+      )`,
+    ],
+  },
 ]

@@ -113,23 +113,57 @@ describe('customers', () => {
 })
 
 describe('identity check', () => {
-  it('locks online checks after five mismatches and the operator can unlock', async () => {
+  it('slows down a source after five mismatches; the operator can still unlock a customer the bank locked', async () => {
     const c = await addCustomer()
     for (let i = 1; i <= 4; i++) {
-      const e = await rejects(ra.openSession({ name: '홍길동', idn: IDN, account: '999999999999', purpose: 'issue' }), 'FORBIDDEN', 'identity')
+      const e = await rejects(ra.openSession({ name: '홍길동', idn: IDN, account: '999999999999', purpose: 'issue' }, 'attacker'), 'FORBIDDEN', 'identity')
       expect(e.params?.remaining).toBe(5 - i)
     }
-    await rejects(ra.openSession({ name: '홍길숙', idn: IDN, account: ACCOUNT, purpose: 'issue' }), 'FORBIDDEN', 'identity-locked')
-    // Even the right answers are refused now.
+    await rejects(ra.openSession({ name: '홍길숙', idn: IDN, account: ACCOUNT, purpose: 'issue' }, 'attacker'), 'FORBIDDEN', 'slow-down')
+    // Even the right answers are refused from that source while it waits.
+    const wait = await rejects(ra.openSession({ name: '홍길동', idn: IDN, account: ACCOUNT, purpose: 'issue' }, 'attacker'), 'FORBIDDEN', 'slow-down')
+    expect(wait.params?.retryAfterSeconds).toBe(60)
+    tick(61)
+    expect((await ra.openSession({ name: '홍길동', idn: IDN, account: ACCOUNT, purpose: 'issue' }, 'attacker')).medium).toBe('card')
+    // A lock the bank set holds until the operator lifts it.
+    await db.execute({ sql: 'UPDATE ra_customers SET identity_locked_at = 1 WHERE id = ?', args: [c.customerId] })
     await rejects(ra.openSession({ name: '홍길동', idn: IDN, account: ACCOUNT, purpose: 'issue' }), 'FORBIDDEN', 'identity-locked')
     await ra.unlockCustomer(c.customerId)
     const s = await ra.openSession({ name: '홍길동', idn: IDN, account: '1101-2345-6789', purpose: 'issue' })
     expect(s.medium).toBe('card')
     const audit = await db.execute("SELECT outcome, detail FROM audit WHERE action = 'session.open' ORDER BY id")
-    expect(audit.rows.map((r) => r.outcome)).toEqual(['fail', 'fail', 'fail', 'fail', 'locked', 'locked', 'ok'])
+    expect(audit.rows.map((r) => r.outcome)).toEqual(['fail', 'fail', 'fail', 'fail', 'locked', 'locked', 'ok', 'locked', 'ok'])
     const all = await db.execute('SELECT * FROM audit')
     expect(JSON.stringify(all.rows)).not.toContain(IDN)
     expect(JSON.stringify(all.rows)).not.toContain(ACCOUNT)
+  })
+
+  it('identity enumeration: an unknown identity and a registered account get the same answer', async () => {
+    await addCustomer()
+    const answer = async (input: { name: string; idn: string; account: string }, source: string) => {
+      const e = await rejects(ra.openSession({ ...input, purpose: 'issue' }, source), 'FORBIDDEN', 'identity')
+      return { code: e.code, message: e.message, params: e.params }
+    }
+    const unknown = await answer({ name: '김철수', idn: '8001011234567', account: '220000000000' }, 'a')
+    const knownAccount = await answer({ name: '김철수', idn: '8001011234567', account: ACCOUNT }, 'b')
+    const knownIdn = await answer({ name: '김철수', idn: IDN, account: '220000000000' }, 'c')
+    const wrongName = await answer({ name: '김철수', idn: IDN, account: ACCOUNT }, 'd')
+    expect(knownAccount).toEqual(unknown)
+    expect(knownIdn).toEqual(unknown)
+    expect(wrongName).toEqual(unknown)
+    expect(unknown.params?.remaining).toBe(4)
+  })
+
+  it('lockout by strangers: tries with only the victim\'s account number never lock the victim', async () => {
+    await addCustomer()
+    // Twenty guesses from one source, waiting out every slow-down, and five from five more sources.
+    for (let i = 0; i < 20; i++) {
+      await ra.openSession({ name: '홍길동', idn: `80010112345${String(i).padStart(2, '0')}`, account: ACCOUNT, purpose: 'issue' }, 'stranger').catch(() => undefined)
+      tick(3601)
+    }
+    for (let i = 0; i < 5; i++) await rejects(ra.openSession({ name: '홍길동', idn: '8001011234567', account: ACCOUNT, purpose: 'issue' }, `other-${i}`), 'FORBIDDEN', 'identity')
+    const s = await ra.openSession({ name: '홍길동', idn: IDN, account: ACCOUNT, purpose: 'issue' }, 'victim')
+    expect(s.medium).toBe('card')
   })
 })
 
@@ -161,6 +195,27 @@ describe('phone verification', () => {
     await rejects(ra.verifyPhoneCode(sessionId, wrong), 'FORBIDDEN', 'session-locked')
     await rejects(ra.verifyPhoneCode(sessionId, right), 'FORBIDDEN', 'session-locked')
     await rejects(ra.mediumChallenge(sessionId), 'FORBIDDEN', 'session-locked')
+  })
+
+  it('wrong-code count reset by a new code: asking for another code keeps the count of the session', async () => {
+    const c = await addCustomer()
+    const { sessionId } = await ra.openSession({ name: '홍길동', idn: IDN, account: c.account, purpose: 'issue' })
+    let wrongTries = 0
+    let locked = false
+    for (let send = 0; send < 5 && !locked; send++) {
+      await ra.sendPhoneCode(sessionId, 'sms')
+      const right = await lastCode()
+      const wrong = right === '000000' ? '000001' : '000000'
+      for (let i = 0; i < 2 && !locked; i++) {
+        const e = await rejects(ra.verifyPhoneCode(sessionId, wrong), 'FORBIDDEN')
+        if (e.params?.reason === 'session-locked') locked = true
+        else wrongTries++
+      }
+    }
+    // Three wrong codes in one session, however many codes were asked for.
+    expect(locked).toBe(true)
+    expect(wrongTries).toBe(2)
+    await rejects(ra.sendPhoneCode(sessionId, 'sms'), 'FORBIDDEN', 'session-locked')
   })
 
   it('counts parallel guesses: ten at once still get only three tries', async () => {

@@ -111,8 +111,9 @@ export class Ra {
   }
 
   // ---- the customer-facing session ---------------------------------------------------------
-  openSession(input: { name: string; idn: string; account: string; purpose: SessionPurpose; serialHex?: string }): Promise<{ sessionId: string; medium: Medium }> {
-    return sessions.openSession(this.ctx, input)
+  /** `source`: the caller's network source (see sourceKey), whose failures slow it down. */
+  openSession(input: { name: string; idn: string; account: string; purpose: SessionPurpose; serialHex?: string }, source?: string): Promise<{ sessionId: string; medium: Medium }> {
+    return sessions.openSession(this.ctx, input, source)
   }
   sendPhoneCode(sessionId: string, channel: 'sms' | 'ars'): Promise<{ expiresAt: string; to: string }> {
     return sessions.sendPhoneCode(this.ctx, sessionId, channel)

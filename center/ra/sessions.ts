@@ -5,59 +5,67 @@ import { cardChallenge, checkCardResponse, type SecurityCard } from './card'
 import { mediumRow } from './customers'
 import { bad, digits, LIMITS, normalizeSerial, num, sameText, str, type Medium, type RaCaPort, type RaContext, type SessionPurpose } from './ra-context'
 import { verifyTotp } from './totp'
+import { IDENTITY_THROTTLE, SourceThrottle } from '../source-throttle'
 
 const PURPOSES: readonly string[] = ['issue', 'reissue', 'renew', 'revoke', 'register']
 
 // The customer-facing verification session: identity, phone code, security card or OTP.
 
-/** Identity check (name + resident number + account). Five failures lock online checks. */
-export async function openSession(ctx: RaContext, input: { name: string; idn: string; account: string; purpose: SessionPurpose; serialHex?: string }): Promise<{ sessionId: string; medium: Medium }> {
+/**
+ * Identity check (name + resident number + account). A mismatch answers the same whatever part
+ * was wrong and whether anyone with that number exists, and it counts against the caller's
+ * network source, never against a customer: someone who knows only an account number can
+ * neither learn that it is ours nor lock its owner out. A source over its allowance waits.
+ */
+export async function openSession(
+  ctx: RaContext,
+  input: { name: string; idn: string; account: string; purpose: SessionPurpose; serialHex?: string },
+  source = 'local',
+): Promise<{ sessionId: string; medium: Medium }> {
   if (!PURPOSES.includes(input.purpose)) throw bad('purpose', 'unknown purpose')
   if (typeof input.name !== 'string' || typeof input.idn !== 'string' || typeof input.account !== 'string') throw bad('identity', 'name, resident number and account number are required')
   const serial = input.serialHex !== undefined ? normalizeSerial(input.serialHex) : null
+  const throttle = new SourceThrottle(ctx.db, 'identity', IDENTITY_THROTTLE, () => ctx.ms())
+  try {
+    await throttle.check(source)
+  } catch (err) {
+    await ctx.audit('customer', 'session.open', 'locked', {}, { purpose: input.purpose, reason: 'slow-down' })
+    throw err
+  }
   const box = await ctx.box()
   const idn = digits(input.idn)
   const account = digits(input.account)
   const byIdn = await ctx.one('SELECT id, name, medium, identity_locked_at FROM ra_customers WHERE idn_mac = ?', [box.mac('idn', idn)])
   const acc = await ctx.one('SELECT customer_id FROM ra_accounts WHERE number = ?', [account])
-  // Whose failure counter a mismatch feeds: the person the resident number names, else the account's owner.
-  const target = byIdn ? str(byIdn.id) : acc ? str(acc.customer_id) : undefined
-  const customer = target ? await ctx.one('SELECT id, name, medium, identity_locked_at FROM ra_customers WHERE id = ?', [target]) : undefined
-  if (customer && customer.identity_locked_at !== null) {
-    await ctx.audit('customer', 'session.open', 'locked', { customerId: target }, { purpose: input.purpose })
-    throw new CertError('FORBIDDEN', 'online identity checks are locked for this customer; the bank must unlock them', { reason: 'identity-locked' })
-  }
   const ok = byIdn !== undefined && acc !== undefined && str(acc.customer_id) === str(byIdn.id) && sameText(str(byIdn.name), input.name.trim())
-  if (!ok || !customer) {
-    let remaining: number = LIMITS.identityFailures
-    if (target) {
-      const rs = await ctx.db.execute({
-        sql: `UPDATE ra_customers SET identity_failures = identity_failures + 1,
-                identity_locked_at = CASE WHEN identity_failures + 1 >= ? THEN ? ELSE identity_locked_at END
-              WHERE id = ? RETURNING identity_failures`,
-        args: [LIMITS.identityFailures, ctx.ms(), target],
-      })
-      remaining = Math.max(0, LIMITS.identityFailures - num(rs.rows[0]?.identity_failures))
-    }
+  if (!ok || !byIdn) {
+    const remaining = await throttle.fail(source)
+    // The audit names whom the try was aimed at, for the operator; the caller learns nothing.
+    const target = byIdn ? str(byIdn.id) : acc ? str(acc.customer_id) : undefined
     await ctx.audit('customer', 'session.open', remaining === 0 ? 'locked' : 'fail', { customerId: target }, { purpose: input.purpose, remaining })
-    if (remaining === 0) throw new CertError('FORBIDDEN', 'online identity checks are locked for this customer; the bank must unlock them', { reason: 'identity-locked' })
+    if (remaining === 0) await throttle.check(source)
     throw new CertError('FORBIDDEN', 'the name, resident number or account number does not match our records', { reason: 'identity', remaining })
   }
-  await ctx.run('UPDATE ra_customers SET identity_failures = 0 WHERE id = ?', [target!])
+  const customerId = str(byIdn.id)
+  // A lock the bank set (or an older version of the center did) holds until the operator lifts it.
+  if (byIdn.identity_locked_at !== null) {
+    await ctx.audit('customer', 'session.open', 'locked', { customerId }, { purpose: input.purpose })
+    throw new CertError('FORBIDDEN', 'online identity checks are locked for this customer; the bank must unlock them', { reason: 'identity-locked' })
+  }
   // Housekeeping: sessions are useless a day after they expired (the audit keeps the history).
   await ctx.run('DELETE FROM ra_sessions WHERE expires_at < ?', [ctx.ms() - 86_400_000])
   const sessionId = randomBytes(24).toString('base64url')
   const at = ctx.ms()
   await ctx.run('INSERT INTO ra_sessions (id, customer_id, purpose, serial_hex, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)', [
     sessionId,
-    target!,
+    customerId,
     input.purpose,
     serial,
     at,
     at + LIMITS.sessionTtlSeconds * 1000,
   ])
-  await ctx.audit('customer', 'session.open', 'ok', { customerId: target, sessionId }, { purpose: input.purpose })
-  return { sessionId, medium: str(customer.medium) as Medium }
+  await ctx.audit('customer', 'session.open', 'ok', { customerId, sessionId }, { purpose: input.purpose })
+  return { sessionId, medium: str(byIdn.medium) as Medium }
 }
 
 /** `attempt` names the check being tried, so a try on a locked session is audited too. */
@@ -79,7 +87,7 @@ export async function sendPhoneCode(ctx: RaContext, sessionId: string, channel: 
   const expiresAt = ctx.ms() + LIMITS.phoneCodeTtlSeconds * 1000
   const box = await ctx.box()
   const n = await ctx.run(
-    `UPDATE ra_sessions SET phone_sends = phone_sends + 1, phone_code_mac = ?, phone_code_expires_at = ?, phone_failures = 0
+    `UPDATE ra_sessions SET phone_sends = phone_sends + 1, phone_code_mac = ?, phone_code_expires_at = ?
      WHERE id = ? AND phone_sends < ? AND phone_verified = 0`,
     [box.mac(`phone:${sessionId}`, code), expiresAt, sessionId, LIMITS.phoneSends],
   )

@@ -232,6 +232,7 @@ const wizardEn: WizardMessages = {
   errors: {
     identity: 'The name, resident number or account number does not match the center’s records. Please check them.',
     'identity-locked': 'Online identity checks are locked after repeated failures. Visit a bank branch with your ID to unlock them.',
+    'slow-down': 'Too many failed checks from this network. Please wait a while and try again.',
     session: 'The identity check timed out. Please start again.',
     'session-locked': 'This identity check is locked after repeated wrong answers. Please start again.',
     'phone-code': 'The code is wrong. Enter the 6 digits you received again.',
