@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { CertError } from '../shared/errors'
 import { openCenterDb } from './db'
 import { SourceThrottle, sourceKey } from './source-throttle'
+import { CENTER_STORES, testStore } from '../tests/helpers/postgres'
 
 describe('sourceKey', () => {
   it('keys IPv4 by address and IPv6 by its /64', () => {
@@ -17,10 +18,11 @@ describe('sourceKey', () => {
   })
 })
 
-describe('SourceThrottle', () => {
+describe.each(CENTER_STORES)('SourceThrottle on %s', (storeName) => {
   it('lets a source fail its allowance, then makes it wait longer per failure, per scope', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'throttle-'))
-    const db = await openCenterDb(dir)
+    const store = await testStore(storeName)
+    const db = await openCenterDb(dir, { dbUrl: store.dbUrl })
     try {
       let now = 1_000_000
       const t = new SourceThrottle(db, 'x', { freeFailures: 2, windowMs: 3_600_000, baseDelayMs: 1000, maxDelayMs: 4000 }, () => now)
@@ -44,6 +46,7 @@ describe('SourceThrottle', () => {
       expect(await t.fail('s')).toBe(1)
     } finally {
       db.close()
+      await store.drop()
       rmSync(dir, { recursive: true, force: true })
     }
   })
