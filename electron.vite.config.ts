@@ -1,6 +1,23 @@
 import { resolve } from 'node:path'
 import { defineConfig } from 'electron-vite'
 import vue from '@vitejs/plugin-vue'
+import type { Plugin } from 'vite'
+
+/**
+ * The bundled Korean font (Fontsource's Noto Sans KR) names a .woff fallback beside each woff2
+ * subset; every Chromium that runs the app reads woff2, so the fallbacks are dropped instead of
+ * shipping a second copy of every subset.
+ */
+function woff2Only(): Plugin {
+  return {
+    name: 'certmgr-woff2-only',
+    enforce: 'pre',
+    transform(code, id) {
+      if (!/@fontsource[\\/][^?]*\.css($|\?)/.test(id)) return undefined
+      return { code: code.replace(/,\s*url\([^)]*\.woff\)\s*format\('woff'\)/g, ''), map: null }
+    },
+  }
+}
 
 // main and preload are Node-side bundles; native modules (pkcs11js, libsql, usb) stay external
 // so electron-builder can unpack them from the asar.
@@ -25,9 +42,11 @@ export default defineConfig({
   },
   renderer: {
     root: resolve(import.meta.dirname, 'renderer'),
-    plugins: [vue()],
+    plugins: [vue(), woff2Only()],
     build: {
       outDir: resolve(import.meta.dirname, 'out/renderer'),
+      // Fonts stay files: the CSP allows fonts from 'self' only, never data: URLs.
+      assetsInlineLimit: (file: string) => (/\.woff2?$/.test(file) ? false : undefined),
       rollupOptions: {
         input: { index: resolve(import.meta.dirname, 'renderer/index.html') },
       },

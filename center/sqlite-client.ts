@@ -1,5 +1,6 @@
 import type { Client, InArgs, InStatement, InValue, ResultSet, Row, Transaction, TransactionMode } from '@libsql/client'
-import Database from 'libsql'
+import type Database from 'libsql'
+import { lazyRequire } from '../core/lazy-require'
 
 type Stmt = ReturnType<Database.Database['prepare']>
 
@@ -52,8 +53,11 @@ function resultSet(columns: string[], rows: Row[], rowsAffected: number, lastIns
  * its CPU. Results keep @libsql/client's shapes, so a remote libSQL client can still take
  * this one's place.
  */
+/** The binding, loaded when a database is first opened (not by every importer of the center). */
+const loadLibsql = lazyRequire<typeof Database>('libsql')
+
 export function openLocalClient(path: string, opts: { busyTimeoutMs: number }): Client {
-  const db = new Database(path)
+  const db = new (loadLibsql())(path)
   // SQLite's own busy handler sleeps the whole thread (1, 2, 5, 10… ms) while another process
   // of the center holds the write lock; with several worker processes that stalled every other
   // request of the waiting process and made the latency tail. The lock is instead waited for

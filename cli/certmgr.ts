@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { CertError, toErrorInfo } from '../shared/errors'
 import { UsageError, type CliIO, type Command } from './command'
-import { commands } from './commands/index'
+import { commandGroups, loadAllCommands } from './commands/index'
+import pkg from '../package.json' with { type: 'json' }
 
 /** Exit code for a CertError: checks that failed are 1, bad input is 2. */
 function exitCodeFor(code: string): number {
@@ -30,31 +31,44 @@ export const processIO: CliIO = {
   },
 }
 
-export function helpText(list: Command[] = commands): string {
+export function helpText(list: Command[]): string {
   const lines = ['certmgr: manage Korean joint certificates (공동인증서)', '', 'Usage: certmgr <command> [options]', '', 'Commands:']
   for (const c of list) lines.push(`  ${c.usage}`, `      ${c.summary}`)
+  lines.push('  --version', '      print the version')
   lines.push('', 'Passwords and numbers are read only from files (- for standard input), never from arguments.')
   lines.push('Exit codes: 0 success, 1 a check failed (wrong password, identity mismatch), 2 bad usage or input.')
   return lines.join('\n')
 }
 
-function findCommand(argv: string[], list: Command[]): { cmd: Command; rest: string[] } | undefined {
-  const two = argv.slice(0, 2).join(' ')
-  const byTwo = list.find((c) => c.name === two)
-  if (byTwo) return { cmd: byTwo, rest: argv.slice(2) }
-  const three = argv.slice(0, 3).join(' ')
-  const byThree = list.find((c) => c.name === three)
-  if (byThree) return { cmd: byThree, rest: argv.slice(3) }
-  const one = list.find((c) => c.name === argv[0])
-  return one ? { cmd: one, rest: argv.slice(1) } : undefined
+/** The command name argv starts with (two words, three, then one), among `names`. */
+function commandName(argv: string[], names: readonly string[]): string | undefined {
+  for (const n of [2, 3, 1]) {
+    const name = argv.slice(0, n).join(' ')
+    if (argv.length >= n && names.includes(name)) return name
+  }
+  return undefined
 }
 
-export async function main(argv: string[], io: CliIO = processIO, list: Command[] = commands): Promise<number> {
+/** The command argv names, loading only the file that defines it (or searching `list`). */
+async function findCommand(argv: string[], list?: Command[]): Promise<{ cmd: Command; rest: string[] } | undefined> {
+  const group = list ? undefined : commandGroups.find((g) => commandName(argv, g.names))
+  const pool = list ?? (group ? await group.load() : [])
+  const name = commandName(argv, pool.map((c) => c.name))
+  const cmd = pool.find((c) => c.name === name)
+  return cmd && name ? { cmd, rest: argv.slice(name.split(' ').length) } : undefined
+}
+
+/** Runs one command line; `list` replaces the real commands (tests pass their own). */
+export async function main(argv: string[], io: CliIO = processIO, list?: Command[]): Promise<number> {
+  if (argv[0] === '--version' || argv[0] === '-v') {
+    io.out(`certmgr ${pkg.version}`)
+    return 0
+  }
   if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
-    io.out(helpText(list))
+    io.out(helpText(list ?? (await loadAllCommands())))
     return argv.length === 0 ? 2 : 0
   }
-  const found = findCommand(argv, list)
+  const found = await findCommand(argv, list)
   if (!found) {
     io.err(`certmgr: unknown command '${argv.slice(0, 2).join(' ')}' (see 'certmgr help')`)
     return 2
@@ -78,9 +92,8 @@ export async function main(argv: string[], io: CliIO = processIO, list: Command[
   }
 }
 
-// Run only when executed directly, not when imported by tests.
-const invoked = process.argv[1] ?? ''
-if (/certmgr(\.ts|\.js|\.mjs)?$/.test(invoked)) {
+/** Runs the command line of this process and exits with its code. */
+export function runAsProcess(): void {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     () => {
@@ -89,3 +102,7 @@ if (/certmgr(\.ts|\.js|\.mjs)?$/.test(invoked)) {
     },
   )
 }
+
+// `npm run certmgr` (tsx cli/certmgr.ts) runs this file directly; tests import it; the built
+// command enters through cli/bin.ts.
+if (/certmgr\.ts$/.test(process.argv[1] ?? '')) runAsProcess()

@@ -1,6 +1,7 @@
 import { createHash, createPrivateKey, createPublicKey, randomBytes, X509Certificate } from 'node:crypto'
 import { existsSync, realpathSync } from 'node:fs'
-import pkcs11js from 'pkcs11js'
+import type pkcs11js from 'pkcs11js'
+import { lazyRequire } from '../lazy-require'
 import { CertError } from '../../shared/errors'
 import { children, expectTag, readTlv } from '../certs/der'
 import { parseCertificate } from '../certs/parse'
@@ -99,9 +100,12 @@ export interface TokenCert {
   hasPrivateKey: boolean
 }
 
-const C = pkcs11js
+/** pkcs11js, loaded on the first token call (constants included), not when this file is imported. */
+const loadPkcs11 = lazyRequire<typeof pkcs11js>('pkcs11js')
+const C: typeof pkcs11js = new Proxy({} as typeof pkcs11js, { get: (_t, key) => Reflect.get(loadPkcs11(), key) })
 
-const REASONS: Record<number, { reason: string; message: string }> = {
+let reasons: Record<number, { reason: string; message: string }> | undefined
+const reasonsTable = (): Record<number, { reason: string; message: string }> => (reasons ??= {
   [C.CKR_PIN_INCORRECT]: { reason: 'pin-incorrect', message: 'the PIN is incorrect' },
   [C.CKR_PIN_INVALID]: { reason: 'pin-incorrect', message: 'the PIN is incorrect' },
   [C.CKR_PIN_LEN_RANGE]: { reason: 'pin-incorrect', message: 'the PIN is incorrect' },
@@ -119,14 +123,14 @@ const REASONS: Record<number, { reason: string; message: string }> = {
   [C.CKR_ATTRIBUTE_SENSITIVE]: { reason: 'non-extractable', message: 'private keys on a security token cannot be copied off it' },
   [C.CKR_USER_PIN_NOT_INITIALIZED]: { reason: 'pin-not-set', message: 'the token has no user PIN yet' },
   [C.CKR_TOKEN_NOT_RECOGNIZED]: { reason: 'unrecognized', message: 'the security token is not recognised' },
-}
+})
 
 /** Maps a PKCS#11 failure to CertError('TOKEN', ..., { reason }). */
 export function tokenError(err: unknown): CertError {
   if (err instanceof CertError) return err
   const code = (err as { code?: unknown } | null)?.code
-  if (typeof code === 'number' && REASONS[code]) {
-    const r = REASONS[code]!
+  if (typeof code === 'number' && reasonsTable()[code]) {
+    const r = reasonsTable()[code]!
     return new CertError('TOKEN', r.message, { reason: r.reason })
   }
   return new CertError('TOKEN', 'the security token refused the operation', { reason: 'failed' })

@@ -1,0 +1,49 @@
+import type { Page } from '@playwright/test'
+import { expect, screen, test } from './helpers/app-host'
+
+interface PlatformFont {
+  familyName: string
+  isCustomFont: boolean
+  glyphCount: number
+}
+
+/**
+ * The fonts Chromium used to draw the text of the first element matching `selector`, as the
+ * DevTools protocol reports them (one entry per font, with how many glyphs it drew).
+ */
+async function fontsDrawing(page: Page, selector: string): Promise<PlatformFont[]> {
+  const cdp = await page.context().newCDPSession(page)
+  await cdp.send('DOM.enable')
+  await cdp.send('CSS.enable')
+  const { root } = await cdp.send('DOM.getDocument', { depth: -1 })
+  const { nodeId } = await cdp.send('DOM.querySelector', { nodeId: root.nodeId, selector })
+  expect(nodeId, `no element for ${selector}`).toBeGreaterThan(0)
+  const { fonts } = await cdp.send('CSS.getPlatformFontsForNode', { nodeId })
+  await cdp.detach()
+  return fonts
+}
+
+test.describe('bundled Korean font', () => {
+  test('draws every Hangul glyph with the bundled Noto Sans KR, whatever fonts the machine has', async ({ openApp, pageErrors }) => {
+    const page = await openApp()
+    await page.evaluate(() => document.fonts.ready)
+    for (const selector of ['.brand-title', '[data-testid="cert-count"]', 'th']) {
+      const fonts = await fontsDrawing(page, selector)
+      // Only the bundled face, loaded by the page (a web font), draws these labels: no system
+      // fallback (which on a machine without CJK fonts would draw boxes) takes any glyph.
+      expect(fonts.length, `${selector}: ${JSON.stringify(fonts)}`).toBeGreaterThan(0)
+      for (const f of fonts) {
+        // The face's own name table says "Noto Sans KR Thin" (Fontsource cuts the subsets from the variable font).
+        expect(f.familyName, selector).toMatch(/^Noto Sans KR/)
+        expect(f.isCustomFont, selector).toBe(true)
+      }
+    }
+    // The subsets come from the app's own files (the CSP allows nothing else).
+    const fontUrls = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.includes('.woff')))
+    expect(fontUrls.length).toBeGreaterThan(0)
+    const origin = new URL(page.url()).origin
+    for (const u of fontUrls) expect(u.startsWith(origin + '/') && u.endsWith('.woff2'), u).toBe(true)
+    await screen(page, 'list-font')
+    expect(pageErrors).toEqual([])
+  })
+})
