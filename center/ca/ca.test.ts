@@ -10,7 +10,7 @@ import { AttributeTypeAndValue, AttributeValue, Certificate, Name, RelativeDisti
 import { openCenterDb } from '../db'
 import { resolveConfig } from '../config'
 import { Ca, nameDer, subjectKeyIdentifierDer } from './ca'
-import { u8 } from './der'
+import { u8 } from '../../shared/der/bytes'
 
 const pem = (der: Uint8Array, label: string) =>
   `-----BEGIN ${label}-----\n${Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END ${label}-----\n`

@@ -41,24 +41,18 @@ import {
   id_ce_subjectAltName,
   id_ce_subjectKeyIdentifier,
 } from '@peculiar/asn1-x509'
-import { buildIdentifyDataSan, OID_IDENTIFY_DATA } from '../../core/formats/vid'
+import { buildIdentifyDataSan } from '../../core/formats/vid'
 import { CertError } from '../../shared/errors'
 import type { CenterConfig } from '../config'
-import { ab, derBitString, derOid, derSequence, derTime, derTlv, readTlv, toHex, u8 } from './der'
+import { ab, toHex, u8 } from '../../shared/der/bytes'
+import { OID } from '../../shared/der/oids'
+import { inside, readRoot, type Tlv } from '../../shared/der/reader'
+import * as der from '../../shared/der/writer'
 import type { CaFacade, CertStatus, CertType, RevocationReason } from './facade'
 import { createOnce, loadOrCreateCaKey } from './keystore'
 import { Mutex } from './mutex'
 
 export const CA_CERT_FILE = 'ca.crt'
-
-const OID = {
-  cn: '2.5.4.3',
-  ou: '2.5.4.11',
-  o: '2.5.4.10',
-  c: '2.5.4.6',
-  sha256WithRSA: '1.2.840.113549.1.1.11',
-  ecdsaWithSha256: '1.2.840.10045.4.3.2',
-} as const
 
 const DAY_MS = 86_400_000
 /** CRLs are republished on every revocation; nextUpdate only bounds how stale a cached copy may be. */
@@ -127,12 +121,16 @@ function keyIdOf(spki: SubjectPublicKeyInfo): Uint8Array {
 
 /** SHA-1 of the subjectPublicKey bits of a DER SubjectPublicKeyInfo (RFC 5280 4.2.1.2 method 1). */
 function keyIdOfSpkiDer(spkiDer: Uint8Array): Uint8Array {
-  const outer = readTlv(spkiDer, 0)
-  const alg = readTlv(spkiDer, outer.start)
-  const bits = readTlv(spkiDer, alg.end)
-  if (outer.tag !== 0x30 || alg.tag !== 0x30 || bits.tag !== 0x03 || bits.end !== outer.end || bits.end - bits.start < 2) {
-    throw new CertError('BAD_REQUEST', 'malformed SubjectPublicKeyInfo')
+  let bits: Tlv | undefined
+  try {
+    const c = inside(readRoot(spkiDer, 0x30))
+    c.next(0x30)
+    bits = c.next(0x03)
+    c.finish()
+  } catch {
+    bits = undefined
   }
+  if (!bits || bits.end - bits.start < 2) throw new CertError('BAD_REQUEST', 'malformed SubjectPublicKeyInfo')
   return new Uint8Array(createHash('sha1').update(spkiDer.subarray(bits.start + 1, bits.end)).digest())
 }
 
@@ -140,7 +138,7 @@ const extDer = (e: Extension): Uint8Array => u8(AsnConvert.serialize(e))
 
 /** The subjectKeyIdentifier extension (not critical) for a key id, encoded directly: it is new in every certificate. */
 export function subjectKeyIdentifierDer(keyId: Uint8Array): Uint8Array {
-  return derSequence(derOid(id_ce_subjectKeyIdentifier), derTlv(0x04, derTlv(0x04, keyId)))
+  return der.sequence(der.oid(id_ce_subjectKeyIdentifier), der.tlv(0x04, der.tlv(0x04, keyId)))
 }
 
 /**
@@ -155,9 +153,9 @@ export function nameDer(name: Name): Uint8Array {
     const text = a?.value.utf8String ?? a?.value.printableString
     if (!a || text === undefined) return u8(AsnConvert.serialize(name))
     const tag = a.value.utf8String !== undefined ? 0x0c : 0x13
-    rdns.push(derTlv(0x31, derSequence(derOid(a.type), derTlv(tag, new TextEncoder().encode(text)))))
+    rdns.push(der.tlv(0x31, der.sequence(der.oid(a.type), der.tlv(tag, new TextEncoder().encode(text)))))
   }
-  return derSequence(...rdns)
+  return der.sequence(...rdns)
 }
 
 /** [0] EXPLICIT INTEGER 2 (v3). */
@@ -218,8 +216,8 @@ export class Ca implements CaFacade {
 
   private static sigAlg(key: KeyObject): AlgorithmIdentifier {
     return key.asymmetricKeyType === 'rsa'
-      ? new AlgorithmIdentifier({ algorithm: OID.sha256WithRSA, parameters: null })
-      : new AlgorithmIdentifier({ algorithm: OID.ecdsaWithSha256 })
+      ? new AlgorithmIdentifier({ algorithm: OID.sha256WithRSAEncryption, parameters: null })
+      : new AlgorithmIdentifier({ algorithm: OID.ecdsaWithSHA256 })
   }
 
   private static signDer(key: KeyObject, tbsDer: Uint8Array): Uint8Array {
@@ -229,7 +227,7 @@ export class Ca implements CaFacade {
   private static assemble(key: KeyObject, tbs: TBSCertificate | TBSCertList): Uint8Array {
     const tbsDer = u8(AsnConvert.serialize(tbs))
     const sig = Ca.signDer(key, tbsDer)
-    return derSequence(tbsDer, u8(AsnConvert.serialize(Ca.sigAlg(key))), derBitString(sig))
+    return der.sequence(tbsDer, u8(AsnConvert.serialize(Ca.sigAlg(key))), der.bitString(sig))
   }
 
   private static caName(config: CenterConfig): Name {
@@ -347,7 +345,7 @@ export class Ca implements CaFacade {
     ]
     if (req.randomNum) {
       const value = buildIdentifyDataSan(req.customer.name, req.customer.idn, req.randomNum)
-      extDers.push(extDer(ext(id_ce_subjectAltName, false, new SubjectAlternativeName([new GeneralName({ otherName: new OtherName({ typeId: OID_IDENTIFY_DATA, value: ab(value) }) })]))))
+      extDers.push(extDer(ext(id_ce_subjectAltName, false, new SubjectAlternativeName([new GeneralName({ otherName: new OtherName({ typeId: OID.identifyData, value: ab(value) }) })]))))
     } else {
       // A renewal without a new randomNum keeps the old binding; the key file keeps its randomNum.
       const oldSan = oldExtensions?.find((e) => e.extnID === id_ce_subjectAltName)
@@ -355,17 +353,17 @@ export class Ca implements CaFacade {
     }
     // TBSCertificate assembled from DER parts: the fixed ones are encoded once per CA, and the
     // requester's SubjectPublicKeyInfo (already DER, its POPO verified) goes in verbatim.
-    const tbsDer = derSequence(
+    const tbsDer = der.sequence(
       V3_DER,
-      derTlv(0x02, serial),
+      der.tlv(0x02, serial),
       fixed.sigAlgDer,
       fixed.issuerDer,
-      derSequence(derTime(notBefore), derTime(notAfter)),
+      der.sequence(der.time(notBefore), der.time(notAfter)),
       nameDer(subject),
       req.spkiDer,
-      derTlv(0xa3, derSequence(...extDers)),
+      der.tlv(0xa3, der.sequence(...extDers)),
     )
-    const certDer = derSequence(tbsDer, fixed.sigAlgDer, derBitString(Ca.signDer(this.key, tbsDer)))
+    const certDer = der.sequence(tbsDer, fixed.sigAlgDer, der.bitString(Ca.signDer(this.key, tbsDer)))
     const insert: InStatement = {
       sql: `INSERT INTO ca_certs (serial_hex, customer_id, cert_type, status, subject, not_before, not_after, cert_der, cert_hash_sha256,
               transaction_id, purpose, replaces_serial, created_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

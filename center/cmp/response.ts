@@ -16,7 +16,8 @@ import { buildErrorBody, statusInfo } from '../../shared/cmp/messages'
 import { computePbm, pbmAlgorithm, type PbmHashes, type PbmLimits } from '../../shared/cmp/pbm'
 import type { Ca } from '../ca/ca'
 import { nodePbmHashes } from './pbm-hashes'
-import { ab, derBitString, derOid, derSequence, derTlv, u8 } from '../ca/der'
+import { ab, u8 } from '../../shared/der/bytes'
+import * as der from '../../shared/der/writer'
 
 /** A refusal to be sent back as an `error` body (or a rejection status inside ip/kup/rp). */
 export class CmpFailure extends Error {
@@ -81,7 +82,7 @@ const IMPLICIT_CONFIRM_DER = u8(AsnConvert.serialize(new InfoTypeAndValues([new 
 /** GeneralizedTime in whole seconds, YYYYMMDDHHMMSSZ (RFC 4210 messageTime). */
 function derGeneralizedTime(ms: number): Uint8Array {
   const text = new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/[-:T]/g, '').replace('.000Z', 'Z')
-  return derTlv(0x18, new TextEncoder().encode(text))
+  return der.tlv(0x18, new TextEncoder().encode(text))
 }
 
 /**
@@ -101,7 +102,7 @@ export function buildResponse(body: PKIBody | Uint8Array, o: ResponseOptions): {
     // travels in one direction only, and the answer's nonces bind it to this request.
     pbmParam = o.protection.param
     protectionAlgDer = o.protection.parametersDer
-      ? derSequence(derOid(OID.passwordBasedMac), o.protection.parametersDer)
+      ? der.sequence(der.oid(OID.passwordBasedMac), o.protection.parametersDer)
       : u8(AsnConvert.serialize(pbmAlgorithm(pbmParam)))
   } else {
     protectionAlgDer = fixed.sigAlgDer
@@ -110,21 +111,21 @@ export function buildResponse(body: PKIBody | Uint8Array, o: ResponseOptions): {
   // PKIHeader assembled from DER parts (every tagged field is EXPLICIT in the CMP module); the
   // CA's own parts are encoded once. Field order and encodings are those of the schema.
   const req = o.request
-  const opt = (tag: number, v: ArrayBuffer | undefined) => (v ? [derTlv(tag, derTlv(0x04, u8(v)))] : [])
-  const headerDer = derSequence(
+  const opt = (tag: number, v: ArrayBuffer | undefined) => (v ? [der.tlv(tag, der.tlv(0x04, u8(v)))] : [])
+  const headerDer = der.sequence(
     derInteger(o.pvno),
     fixed.senderDer,
     req?.senderDer ?? (req?.sender ? u8(AsnConvert.serialize(req.sender)) : fixed.senderDer),
-    derTlv(0xa0, derGeneralizedTime(Date.now())),
-    derTlv(0xa1, protectionAlgDer),
+    der.tlv(0xa0, derGeneralizedTime(Date.now())),
+    der.tlv(0xa1, protectionAlgDer),
     ...opt(0xa2, senderKID),
     ...opt(0xa4, req?.transactionID),
     ...opt(0xa5, ab(senderNonce)),
     ...opt(0xa6, req?.senderNonce),
-    ...(o.implicitConfirm ? [derTlv(0xa8, IMPLICIT_CONFIRM_DER)] : []),
+    ...(o.implicitConfirm ? [der.tlv(0xa8, IMPLICIT_CONFIRM_DER)] : []),
   )
   const bodyDer = body instanceof Uint8Array ? body : u8(AsnConvert.serialize(body))
-  const protectedPart = derSequence(headerDer, bodyDer)
+  const protectedPart = der.sequence(headerDer, bodyDer)
   let protection: Uint8Array
   if (o.protection.kind === 'pbm' && pbmParam) {
     protection = computePbm(pbmParam, o.protection.secret, protectedPart, o.pbmLimits, o.pbmHashes ?? nodePbmHashes)
@@ -132,8 +133,8 @@ export function buildResponse(body: PKIBody | Uint8Array, o: ResponseOptions): {
     protection = o.ca.sign(protectedPart)
   }
   const extra = [o.ca.caCertDer(), ...(o.extraCerts ?? [])]
-  const der = derSequence(headerDer, bodyDer, derTlv(0xa0, derBitString(protection)), derTlv(0xa1, derSequence(...extra)))
-  return { der, senderNonce }
+  const message = der.sequence(headerDer, bodyDer, der.tlv(0xa0, der.bitString(protection)), der.tlv(0xa1, der.sequence(...extra)))
+  return { der: message, senderNonce }
 }
 
 export function errorBody(failInfo: PKIFailureInfoName, text: string): PKIBody {
@@ -144,14 +145,14 @@ const BODY_TAG = { ip: 0xa1, cp: 0xa3, kup: 0xa8 } as const
 
 function derInteger(n: number): Uint8Array {
   // certReqId is 0 or -1 in practice; small two's complement integers.
-  if (n >= -128 && n <= 127) return derTlv(0x02, new Uint8Array([n & 0xff]))
+  if (n >= -128 && n <= 127) return der.tlv(0x02, new Uint8Array([n & 0xff]))
   const bytes: number[] = []
   let v = n
   do {
     bytes.unshift(v & 0xff)
     v >>= 8
   } while (!((v === 0 && (bytes[0]! & 0x80) === 0) || (v === -1 && (bytes[0]! & 0x80) !== 0)))
-  return derTlv(0x02, new Uint8Array(bytes))
+  return der.tlv(0x02, new Uint8Array(bytes))
 }
 
 /**
@@ -159,8 +160,8 @@ function derInteger(n: number): Uint8Array {
  * CertRepMessage { caPubs [1] { caCert }, response { CertResponse { certReqId, { accepted }, CertifiedKeyPair { [0] cert } } } }
  */
 export function certRepBodyDer(type: 'ip' | 'cp' | 'kup', certReqId: number, certDer: Uint8Array, caCertDer: Uint8Array): Uint8Array {
-  const status = derSequence(derInteger(PKIStatus.accepted))
-  const ckp = derSequence(derTlv(0xa0, certDer))
-  const response = derSequence(derSequence(derInteger(certReqId), status, ckp))
-  return derTlv(BODY_TAG[type], derSequence(derTlv(0xa1, derSequence(caCertDer)), response))
+  const status = der.sequence(derInteger(PKIStatus.accepted))
+  const ckp = der.sequence(der.tlv(0xa0, certDer))
+  const response = der.sequence(der.sequence(derInteger(certReqId), status, ckp))
+  return der.tlv(BODY_TAG[type], der.sequence(der.tlv(0xa1, der.sequence(caCertDer)), response))
 }

@@ -1,16 +1,16 @@
 import { createPublicKey, verify as cryptoVerify, type JsonWebKey, type KeyObject } from 'node:crypto'
-import { OID } from '../../shared/cmp/asn1'
-import { tlvAt, type Tlv } from '../../shared/cmp/der-reader'
+import { OID } from '../../shared/der/oids'
+import { readTlv, type Tlv } from '../../shared/der/reader'
 
 /** Signature algorithms accepted for message protection and POPO: OID → node hash name (null for EdDSA). */
 const SIG_HASH: Record<string, string | null> = {
   [OID.sha256WithRSAEncryption]: 'sha256',
-  '1.2.840.113549.1.1.12': 'sha384',
-  '1.2.840.113549.1.1.13': 'sha512',
+  [OID.sha384WithRSAEncryption]: 'sha384',
+  [OID.sha512WithRSAEncryption]: 'sha512',
   [OID.ecdsaWithSHA256]: 'sha256',
-  '1.2.840.10045.4.3.3': 'sha384',
-  '1.2.840.10045.4.3.4': 'sha512',
-  '1.3.101.112': null,
+  [OID.ecdsaWithSHA384]: 'sha384',
+  [OID.ecdsaWithSHA512]: 'sha512',
+  [OID.ed25519]: null,
 }
 
 export function isSignatureAlgorithm(oid: string): boolean {
@@ -20,7 +20,7 @@ export function isSignatureAlgorithm(oid: string): boolean {
 /** One DER element at `at`: its tag and the bounds of its contents; undefined if malformed (the DER path then decides). */
 function tlv(der: Uint8Array, at: number, end: number): Tlv | undefined {
   try {
-    return tlvAt(der, at, end)
+    return readTlv(der, at, end)
   } catch {
     return undefined
   }

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto'
 import { CertError } from '../../shared/errors'
 import { DN_SHORT_NAMES, caFolderName, displayName, formatDn, npkiFolderName, type Dn } from '../../shared/dn'
-import { children, damaged, decodeOid, decodeString, decodeTime, expectTag, readTlv, toHex, type Tlv } from './der'
+import { toHex } from '../../shared/der/bytes'
+import { OID } from '../../shared/der/oids'
+import { children, damaged, expectTag, readOid, readString, readTime, readTlv, type Tlv } from '../../shared/der/reader'
 
 /** Everything the list and the details panel show about a certificate. */
 export interface CertFacts {
@@ -29,34 +31,33 @@ export interface CertFacts {
 }
 
 const KEY_ALGS: Record<string, string> = {
-  '1.2.840.113549.1.1.1': 'RSA',
-  '1.2.840.10045.2.1': 'EC',
-  '1.3.101.112': 'Ed25519',
-  '1.2.410.200004.1.21': 'KCDSA',
+  [OID.rsaEncryption]: 'RSA',
+  [OID.ecPublicKey]: 'EC',
+  [OID.ed25519]: 'Ed25519',
+  [OID.kcdsa]: 'KCDSA',
 }
-const CURVE_BITS: Record<string, number> = { '1.2.840.10045.3.1.7': 256, '1.3.132.0.34': 384, '1.3.132.0.35': 521 }
+const CURVE_BITS: Record<string, number> = { [OID.prime256v1]: 256, [OID.secp384r1]: 384, [OID.secp521r1]: 521 }
 const SIG_ALGS: Record<string, string> = {
-  '1.2.840.113549.1.1.5': 'sha1WithRSAEncryption',
-  '1.2.840.113549.1.1.11': 'sha256WithRSAEncryption',
-  '1.2.840.113549.1.1.12': 'sha384WithRSAEncryption',
-  '1.2.840.113549.1.1.13': 'sha512WithRSAEncryption',
-  '1.2.840.113549.1.1.10': 'RSASSA-PSS',
-  '1.2.840.10045.4.3.2': 'ecdsa-with-SHA256',
-  '1.2.840.10045.4.3.3': 'ecdsa-with-SHA384',
+  [OID.sha1WithRSAEncryption]: 'sha1WithRSAEncryption',
+  [OID.sha256WithRSAEncryption]: 'sha256WithRSAEncryption',
+  [OID.sha384WithRSAEncryption]: 'sha384WithRSAEncryption',
+  [OID.sha512WithRSAEncryption]: 'sha512WithRSAEncryption',
+  [OID.rsassaPss]: 'RSASSA-PSS',
+  [OID.ecdsaWithSHA256]: 'ecdsa-with-SHA256',
+  [OID.ecdsaWithSHA384]: 'ecdsa-with-SHA384',
 }
 const KEY_USAGE_BITS = ['digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly']
-const IDENTIFY_DATA_OID = '1.2.410.200004.10.1.1'
 
 function parseName(buf: Uint8Array, t: Tlv): Dn {
   expectTag(t, 0x30, 'Name')
   const dn: Dn = []
-  for (const rdn of children(buf, t)) {
+  for (const rdn of children(t)) {
     expectTag(rdn, 0x31, 'RDN set')
-    for (const atv of children(buf, rdn)) {
-      const [oidT, valT] = children(buf, expectTag(atv, 0x30, 'AttributeTypeAndValue'))
+    for (const atv of children(rdn)) {
+      const [oidT, valT] = children(expectTag(atv, 0x30, 'AttributeTypeAndValue'))
       if (!oidT || !valT) throw damaged('short attribute')
-      const oid = decodeOid(buf, oidT)
-      dn.push({ type: DN_SHORT_NAMES[oid] ?? oid, value: decodeString(buf, valT) })
+      const oid = readOid(oidT)
+      dn.push({ type: DN_SHORT_NAMES[oid] ?? oid, value: readString(valT) })
     }
   }
   return dn
@@ -70,17 +71,17 @@ function bitLength(buf: Uint8Array, t: Tlv): number {
 }
 
 function parseSpki(buf: Uint8Array, t: Tlv): { keyAlgorithm: string; keySize: number } {
-  const [algT, bitsT] = children(buf, expectTag(t, 0x30, 'SubjectPublicKeyInfo'))
-  const [oidT, paramT] = children(buf, expectTag(algT, 0x30, 'AlgorithmIdentifier'))
-  const oid = decodeOid(buf, expectTag(oidT, 0x06, 'algorithm OID'))
+  const [algT, bitsT] = children(expectTag(t, 0x30, 'SubjectPublicKeyInfo'))
+  const [oidT, paramT] = children(expectTag(algT, 0x30, 'AlgorithmIdentifier'))
+  const oid = readOid(expectTag(oidT, 0x06, 'algorithm OID'))
   const bits = expectTag(bitsT, 0x03, 'public key BIT STRING')
   const keyAlgorithm = KEY_ALGS[oid] ?? oid
   if (keyAlgorithm === 'RSA') {
     const rsa = readTlv(buf, bits.start + 1, bits.end)
-    const [n] = children(buf, expectTag(rsa, 0x30, 'RSAPublicKey'))
+    const [n] = children(expectTag(rsa, 0x30, 'RSAPublicKey'))
     return { keyAlgorithm, keySize: bitLength(buf, expectTag(n, 0x02, 'modulus')) }
   }
-  if (keyAlgorithm === 'EC' && paramT?.tag === 0x06) return { keyAlgorithm, keySize: CURVE_BITS[decodeOid(buf, paramT)] ?? 0 }
+  if (keyAlgorithm === 'EC' && paramT?.tag === 0x06) return { keyAlgorithm, keySize: CURVE_BITS[readOid(paramT)] ?? 0 }
   if (keyAlgorithm === 'Ed25519') return { keyAlgorithm, keySize: 256 }
   return { keyAlgorithm, keySize: (bits.end - bits.start - 1) * 8 }
 }
@@ -93,27 +94,27 @@ interface Extensions {
 
 function parseExtensions(buf: Uint8Array, t: Tlv): Extensions {
   const out: Extensions = { keyUsage: [], hasVid: false }
-  const [seq] = children(buf, t)
-  for (const ext of children(buf, expectTag(seq, 0x30, 'Extensions'))) {
-    const parts = children(buf, expectTag(ext, 0x30, 'Extension'))
-    const oid = decodeOid(buf, expectTag(parts[0], 0x06, 'extension OID'))
+  const [seq] = children(t)
+  for (const ext of children(expectTag(seq, 0x30, 'Extensions'))) {
+    const parts = children(expectTag(ext, 0x30, 'Extension'))
+    const oid = readOid(expectTag(parts[0], 0x06, 'extension OID'))
     const value = expectTag(parts[parts.length - 1], 0x04, 'extension value')
-    if (oid === '2.5.29.32') {
+    if (oid === OID.certificatePolicies) {
       const policies = readTlv(buf, value.start, value.end)
-      const first = children(buf, expectTag(policies, 0x30, 'certificatePolicies'))[0]
-      if (first) out.policyOid = decodeOid(buf, expectTag(children(buf, expectTag(first, 0x30, 'PolicyInformation'))[0], 0x06, 'policy OID'))
-    } else if (oid === '2.5.29.15') {
+      const first = children(expectTag(policies, 0x30, 'certificatePolicies'))[0]
+      if (first) out.policyOid = readOid(expectTag(children(expectTag(first, 0x30, 'PolicyInformation'))[0], 0x06, 'policy OID'))
+    } else if (oid === OID.keyUsage) {
       const bs = expectTag(readTlv(buf, value.start, value.end), 0x03, 'keyUsage BIT STRING')
       for (let i = 0; i < KEY_USAGE_BITS.length; i++) {
         const byte = bs.start + 1 + (i >> 3)
         if (byte < bs.end && buf[byte]! & (0x80 >> (i & 7))) out.keyUsage.push(KEY_USAGE_BITS[i]!)
       }
-    } else if (oid === '2.5.29.17') {
+    } else if (oid === OID.subjectAltName) {
       const names = readTlv(buf, value.start, value.end)
-      for (const gn of children(buf, expectTag(names, 0x30, 'GeneralNames'))) {
+      for (const gn of children(expectTag(names, 0x30, 'GeneralNames'))) {
         if (gn.tag !== 0xa0) continue // otherName
-        const [typeId] = children(buf, gn)
-        if (typeId && decodeOid(buf, typeId) === IDENTIFY_DATA_OID) out.hasVid = true
+        const [typeId] = children(gn)
+        if (typeId && readOid(typeId) === OID.identifyData) out.hasVid = true
       }
     }
   }
@@ -125,21 +126,21 @@ export function parseCertificate(der: Uint8Array): CertFacts {
   try {
     const cert = readTlv(der, 0)
     if (cert.tag !== 0x30 || cert.end !== der.length) throw damaged('not a single DER certificate')
-    const [tbs, sigAlg] = children(der, cert)
-    const f = children(der, expectTag(tbs, 0x30, 'TBSCertificate'))
+    const [tbs, sigAlg] = children(cert)
+    const f = children(expectTag(tbs, 0x30, 'TBSCertificate'))
     let i = 0
     if (f[0]?.tag === 0xa0) i++ // explicit version
     const serial = expectTag(f[i++], 0x02, 'serial number')
     i++ // signature algorithm inside TBS
     const issuer = parseName(der, expectTag(f[i++], 0x30, 'issuer'))
-    const [nb, na] = children(der, expectTag(f[i++], 0x30, 'validity'))
+    const [nb, na] = children(expectTag(f[i++], 0x30, 'validity'))
     if (!nb || !na) throw damaged('validity')
     const subject = parseName(der, expectTag(f[i++], 0x30, 'subject'))
     const spki = parseSpki(der, expectTag(f[i++], 0x30, 'subjectPublicKeyInfo'))
     const extT = f.slice(i).find((x) => x.tag === 0xa3)
     const ext = extT ? parseExtensions(der, extT) : { keyUsage: [], hasVid: false }
-    const [sigOid] = children(der, expectTag(sigAlg, 0x30, 'signatureAlgorithm'))
-    const sigOidStr = decodeOid(der, expectTag(sigOid, 0x06, 'signature OID'))
+    const [sigOid] = children(expectTag(sigAlg, 0x30, 'signatureAlgorithm'))
+    const sigOidStr = readOid(expectTag(sigOid, 0x06, 'signature OID'))
     return {
       serialHex: toHex(der.subarray(serial.start, serial.end)).replace(/^(00)+(?=.)/, ''),
       subject,
@@ -150,8 +151,8 @@ export function parseCertificate(der: Uint8Array): CertFacts {
       issuerName: issuer.find((a) => a.type === 'o')?.value ?? issuer.find((a) => a.type === 'cn')?.value ?? formatDn(issuer),
       caFolder: caFolderName(issuer),
       npkiFolderName: npkiFolderName(subject),
-      notBefore: decodeTime(der, nb),
-      notAfter: decodeTime(der, na),
+      notBefore: readTime(nb),
+      notAfter: readTime(na),
       policyOid: ext.policyOid,
       keyAlgorithm: spki.keyAlgorithm,
       keySize: spki.keySize,

@@ -25,7 +25,7 @@ export function buildPkcs8WithRandomNum(privateKey: KeyObject, randomNum: Uint8A
   } catch {
     throw new CertError('INTERNAL', 'the private key could not be exported')
   }
-  const others = Array.from(info.attributes ?? []).filter((a) => a.type !== OID.koreanRandomNum)
-  info.attributes = new Attributes([...others, new Attribute({ type: OID.koreanRandomNum, values: [value.slice().buffer] })])
+  const others = Array.from(info.attributes ?? []).filter((a) => a.type !== OID.randomNum)
+  info.attributes = new Attributes([...others, new Attribute({ type: OID.randomNum, values: [value.slice().buffer] })])
   return new Uint8Array(AsnConvert.serialize(info))
 }

@@ -1,6 +1,6 @@
 import { AsnConvert } from '@peculiar/asn1-schema'
 import { CertificateList } from '@peculiar/asn1-x509'
-import { toHex } from '../certs/der'
+import { toHex } from '../../shared/der/bytes'
 
 /**
  * The serials a center's CRL lists as revoked, or undefined when it publishes none at

@@ -1,7 +1,10 @@
 import { createHash, createPrivateKey, createPublicKey, pbkdf2Sync, randomBytes, X509Certificate, type KeyObject } from 'node:crypto'
+import { bytesEqual } from '../../shared/der/bytes'
+import { OID } from '../../shared/der/oids'
+import { children, content, element, expectTag, readOid, readRoot, readUint, TAG, type Tlv } from '../../shared/der/reader'
+import * as der from '../../shared/der/writer'
 import { CertError } from '../../shared/errors'
 import { seedCbcDecrypt, seedCbcEncrypt } from './seed'
-import { bytesEqual, children, content, encodeOid, encodeUint, encoding, expectTag, readOid, readRoot, readSmallUint, TAG, tlv, type Tlv } from './der-lite'
 
 /**
  * NPKI `signPri.key` / `kmPri.key`: EncryptedPrivateKeyInfo in one of three schemes
@@ -12,18 +15,12 @@ import { bytesEqual, children, content, encodeOid, encodeUint, encoding, expectT
 export type SignPriScheme = 'A' | 'B' | 'C'
 export type Pbkdf2Prf = 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512'
 
-export const OID_PBE_SHA1_SEED = '1.2.410.200004.1.15'
-export const OID_SEED_CBC = '1.2.410.200004.1.4'
-export const OID_PBES2 = '1.2.840.113549.1.5.13'
-export const OID_PBKDF2 = '1.2.840.113549.1.5.12'
-export const OID_RANDOM_NUM = '1.2.410.200004.10.1.1.3'
-
 const PRF_OIDS: Record<string, Pbkdf2Prf> = {
-  '1.2.840.113549.2.7': 'sha1',
-  '1.2.840.113549.2.8': 'sha224',
-  '1.2.840.113549.2.9': 'sha256',
-  '1.2.840.113549.2.10': 'sha384',
-  '1.2.840.113549.2.11': 'sha512',
+  [OID.hmacWithSHA1]: 'sha1',
+  [OID.hmacWithSHA224]: 'sha224',
+  [OID.hmacWithSHA256]: 'sha256',
+  [OID.hmacWithSHA384]: 'sha384',
+  [OID.hmacWithSHA512]: 'sha512',
 }
 
 /** A fuzzed or hostile iteration count must not freeze the app: refuse anything above this. */
@@ -66,13 +63,13 @@ function parsePbes2(params: Tlv | undefined): { salt: Uint8Array; iterations: nu
   const [kdfOid, kdfParams, ...kdfRest] = children(expectTag(kdf, TAG.SEQUENCE, 'PBES2 key derivation function'))
   if (kdfRest.length || !kdfOid) throw new CertError('DAMAGED', 'malformed PBES2 key derivation function')
   const kdfId = readOid(kdfOid)
-  if (kdfId !== OID_PBKDF2) throw new CertError('UNSUPPORTED', `unsupported key derivation ${kdfId}`, { oid: kdfId })
+  if (kdfId !== OID.pbkdf2) throw new CertError('UNSUPPORTED', `unsupported key derivation ${kdfId}`, { oid: kdfId })
   const fields = children(expectTag(kdfParams, TAG.SEQUENCE, 'PBKDF2 parameters'))
   const salt = readSalt(fields[0])
-  const iterations = checkIterations(readSmallUint(expectTag(fields[1], TAG.INTEGER, 'PBKDF2 iteration count')))
+  const iterations = checkIterations(readUint(expectTag(fields[1], TAG.INTEGER, 'PBKDF2 iteration count')))
   let i = 2
   if (fields[i]?.tag === TAG.INTEGER) {
-    const keyLength = readSmallUint(fields[i] as Tlv)
+    const keyLength = readUint(fields[i] as Tlv)
     if (keyLength !== 16) throw new CertError('UNSUPPORTED', 'PBKDF2 key length other than 16 bytes for SEED')
     i++
   }
@@ -90,7 +87,7 @@ function parsePbes2(params: Tlv | undefined): { salt: Uint8Array; iterations: nu
   const [encOid, ivT, ...encRest] = children(expectTag(enc, TAG.SEQUENCE, 'PBES2 encryption scheme'))
   if (encRest.length || !encOid) throw new CertError('DAMAGED', 'malformed PBES2 encryption scheme')
   const encId = readOid(encOid)
-  if (encId !== OID_SEED_CBC) throw new CertError('UNSUPPORTED', `unsupported PBES2 cipher ${encId}`, { oid: encId })
+  if (encId !== OID.seedCbc) throw new CertError('UNSUPPORTED', `unsupported PBES2 cipher ${encId}`, { oid: encId })
   const iv = content(expectTag(ivT, TAG.OCTET_STRING, 'SEED-CBC IV'))
   if (iv.length !== 16) throw new CertError('DAMAGED', 'SEED-CBC IV must be 16 bytes')
   return { salt, iterations, iv, prf }
@@ -106,14 +103,14 @@ export function parseEncryptedSignPri(keyFile: Uint8Array): EncryptedSignPri {
   const ciphertext = content(expectTag(data, TAG.OCTET_STRING, 'encrypted data OCTET STRING'))
   if (ciphertext.length === 0 || ciphertext.length % 16 !== 0) throw new CertError('DAMAGED', 'encrypted key length is not a multiple of the SEED block size')
   const oid = readOid(oidT)
-  if (oid === OID_PBE_SHA1_SEED || oid === OID_SEED_CBC) {
+  if (oid === OID.pbeWithSha1AndSeedCbc || oid === OID.seedCbc) {
     const fields = children(expectTag(params, TAG.SEQUENCE, 'PBE parameters'))
     if (fields.length !== 2) throw new CertError('DAMAGED', 'malformed PBE parameters')
     const salt = readSalt(fields[0])
-    const iterations = checkIterations(readSmallUint(expectTag(fields[1], TAG.INTEGER, 'iteration count')))
-    return { scheme: oid === OID_PBE_SHA1_SEED ? 'A' : 'B', salt, iterations, ciphertext }
+    const iterations = checkIterations(readUint(expectTag(fields[1], TAG.INTEGER, 'iteration count')))
+    return { scheme: oid === OID.pbeWithSha1AndSeedCbc ? 'A' : 'B', salt, iterations, ciphertext }
   }
-  if (oid === OID_PBES2) return { scheme: 'C', ...parsePbes2(params), ciphertext }
+  if (oid === OID.pbes2) return { scheme: 'C', ...parsePbes2(params), ciphertext }
   throw new CertError('UNSUPPORTED', `unsupported key encryption algorithm ${oid}`, { oid })
 }
 
@@ -151,7 +148,7 @@ export function deriveKeyIv(enc: Pick<EncryptedSignPri, 'scheme' | 'salt' | 'ite
 function checkPkcs8Shape(pkcs8: Uint8Array): void {
   const root = readRoot(pkcs8, TAG.SEQUENCE)
   const [version, alg, key, attrs, ...rest] = children(root)
-  if (readSmallUint(expectTag(version, TAG.INTEGER, 'version')) > 1) throw new CertError('DAMAGED', 'unknown PKCS#8 version')
+  if (readUint(expectTag(version, TAG.INTEGER, 'version')) > 1) throw new CertError('DAMAGED', 'unknown PKCS#8 version')
   const [algOid] = children(expectTag(alg, TAG.SEQUENCE, 'private key algorithm'))
   readOid(expectTag(algOid, TAG.OID, 'private key algorithm OID'))
   expectTag(key, TAG.OCTET_STRING, 'private key OCTET STRING')
@@ -207,24 +204,24 @@ export function encryptSignPri(pkcs8: Uint8Array, password: string, opts: Encryp
   let iv: Uint8Array
   if (scheme === 'A') {
     ;({ key, iv } = deriveKeyIv({ scheme: 'A', salt, iterations }, password))
-    algorithm = tlv(TAG.SEQUENCE, encodeOid(OID_PBE_SHA1_SEED), tlv(TAG.SEQUENCE, tlv(TAG.OCTET_STRING, salt), encodeUint(iterations)))
+    algorithm = der.tlv(TAG.SEQUENCE, der.oid(OID.pbeWithSha1AndSeedCbc), der.tlv(TAG.SEQUENCE, der.tlv(TAG.OCTET_STRING, salt), der.uint(iterations)))
   } else if (scheme === 'C') {
     const prf = opts.prf ?? 'sha1'
     const explicitIv = opts.iv ?? new Uint8Array(randomBytes(16))
     if (explicitIv.length !== 16) throw new CertError('BAD_REQUEST', 'IV must be 16 bytes')
     ;({ key, iv } = deriveKeyIv({ scheme: 'C', salt, iterations, iv: explicitIv, prf }, password))
-    const kdfParams = [tlv(TAG.OCTET_STRING, salt), encodeUint(iterations)]
-    if (prf !== 'sha1') kdfParams.push(tlv(TAG.SEQUENCE, encodeOid(PRF_TO_OID[prf]), Uint8Array.of(TAG.NULL, 0)))
-    algorithm = tlv(
+    const kdfParams = [der.tlv(TAG.OCTET_STRING, salt), der.uint(iterations)]
+    if (prf !== 'sha1') kdfParams.push(der.tlv(TAG.SEQUENCE, der.oid(PRF_TO_OID[prf]), Uint8Array.of(TAG.NULL, 0)))
+    algorithm = der.tlv(
       TAG.SEQUENCE,
-      encodeOid(OID_PBES2),
-      tlv(TAG.SEQUENCE, tlv(TAG.SEQUENCE, encodeOid(OID_PBKDF2), tlv(TAG.SEQUENCE, ...kdfParams)), tlv(TAG.SEQUENCE, encodeOid(OID_SEED_CBC), tlv(TAG.OCTET_STRING, explicitIv))),
+      der.oid(OID.pbes2),
+      der.tlv(TAG.SEQUENCE, der.tlv(TAG.SEQUENCE, der.oid(OID.pbkdf2), der.tlv(TAG.SEQUENCE, ...kdfParams)), der.tlv(TAG.SEQUENCE, der.oid(OID.seedCbc), der.tlv(TAG.OCTET_STRING, explicitIv))),
     )
   } else {
     throw new CertError('BAD_REQUEST', `cannot write key scheme ${String(scheme)}`)
   }
   const ciphertext = seedCbcEncrypt(key, iv, pkcs8)
-  return tlv(TAG.SEQUENCE, algorithm, tlv(TAG.OCTET_STRING, ciphertext))
+  return der.tlv(TAG.SEQUENCE, algorithm, der.tlv(TAG.OCTET_STRING, ciphertext))
 }
 
 /** The randomNum attribute (1.2.410.200004.10.1.1.3) of a PKCS#8 PrivateKeyInfo, if present. */
@@ -234,7 +231,7 @@ export function readRandomNum(pkcs8: Uint8Array): Uint8Array | undefined {
   if (!attrs) return undefined
   for (const attr of children(attrs)) {
     const [oid, values] = children(expectTag(attr, TAG.SEQUENCE, 'Attribute'))
-    if (readOid(expectTag(oid, TAG.OID, 'attribute type')) !== OID_RANDOM_NUM) continue
+    if (readOid(expectTag(oid, TAG.OID, 'attribute type')) !== OID.randomNum) continue
     const [value] = children(expectTag(values, TAG.SET, 'attribute values'))
     if (value?.tag === TAG.BIT_STRING) {
       const bits = content(value)
@@ -253,15 +250,15 @@ export function withRandomNum(pkcs8: Uint8Array, randomNum: Uint8Array): Uint8Ar
   const root = readRoot(pkcs8, TAG.SEQUENCE)
   const [version, alg, key] = children(root)
   if (!version || !alg || !key) throw new CertError('DAMAGED', 'malformed PKCS#8')
-  const attr = tlv(TAG.SEQUENCE, encodeOid(OID_RANDOM_NUM), tlv(TAG.SET, tlv(TAG.BIT_STRING, Uint8Array.of(0), randomNum)))
-  return tlv(TAG.SEQUENCE, encoding(version), encoding(alg), encoding(key), tlv(TAG.CTX0, attr))
+  const attr = der.tlv(TAG.SEQUENCE, der.oid(OID.randomNum), der.tlv(TAG.SET, der.tlv(TAG.BIT_STRING, Uint8Array.of(0), randomNum)))
+  return der.tlv(TAG.SEQUENCE, element(version), element(alg), element(key), der.tlv(TAG.CTX0, attr))
 }
 
 /** PrivateKeyInfo without its [0] attributes: version, algorithm and key, byte for byte. */
 function stripAttributes(pkcs8: Uint8Array): Uint8Array {
   const [version, alg, key] = children(readRoot(pkcs8, TAG.SEQUENCE))
   if (!version || !alg || !key) throw new CertError('DAMAGED', 'malformed PKCS#8')
-  return tlv(TAG.SEQUENCE, encoding(version), encoding(alg), encoding(key))
+  return der.tlv(TAG.SEQUENCE, element(version), element(alg), element(key))
 }
 
 function loadPkcs8(pkcs8: Uint8Array): KeyObject {

@@ -1,6 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { CertError } from '../../shared/errors'
-import { children, content, encodeOid, expectTag, readOid, readRoot, TAG, tlv, type Tlv } from './der-lite'
+import { OID } from '../../shared/der/oids'
+import { children, content, expectTag, readOid, readRoot, TAG, type Tlv } from '../../shared/der/reader'
+import * as der from '../../shared/der/writer'
 
 /**
  * VID (virtual ID, 본인확인): the certificate's subjectAltName carries an otherName
@@ -9,18 +11,14 @@ import { children, content, encodeOid, expectTag, readOid, readRoot, TAG, tlv, t
  * the certificate belongs to that person (NPKI.md §3).
  */
 
-export const OID_IDENTIFY_DATA = '1.2.410.200004.10.1.1'
-export const OID_VID = '1.2.410.200004.10.1.1.1'
-const OID_SUBJECT_ALT_NAME = '2.5.29.17'
-
 export type VidHash = 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512'
 
 const HASH_OIDS: Record<string, VidHash> = {
-  '1.3.14.3.2.26': 'sha1',
-  '2.16.840.1.101.3.4.2.4': 'sha224',
-  '2.16.840.1.101.3.4.2.1': 'sha256',
-  '2.16.840.1.101.3.4.2.2': 'sha384',
-  '2.16.840.1.101.3.4.2.3': 'sha512',
+  [OID.sha1]: 'sha1',
+  [OID.sha224]: 'sha224',
+  [OID.sha256]: 'sha256',
+  [OID.sha384]: 'sha384',
+  [OID.sha512]: 'sha512',
 }
 const HASH_TO_OID = Object.fromEntries(Object.entries(HASH_OIDS).map(([oid, h]) => [h, oid])) as Record<VidHash, string>
 
@@ -62,7 +60,7 @@ function parseIdentifyData(value: Tlv): IdentifyData | undefined {
   if (!vids) return undefined
   for (const entry of children(expectTag(vids, TAG.SEQUENCE, 'VID list'))) {
     const [type, v] = children(expectTag(entry, TAG.SEQUENCE, 'VID entry'))
-    if (readOid(expectTag(type, TAG.OID, 'VID type')) !== OID_VID) continue
+    if (readOid(expectTag(type, TAG.OID, 'VID type')) !== OID.vid) continue
     const [alg, vidWrapper] = children(expectTag(v, TAG.SEQUENCE, 'VID value'))
     const [algOid] = children(expectTag(alg, TAG.SEQUENCE, 'VID hash algorithm'))
     const hashOid = readOid(expectTag(algOid, TAG.OID, 'VID hash OID'))
@@ -78,12 +76,12 @@ function parseIdentifyData(value: Tlv): IdentifyData | undefined {
  * CertError DAMAGED when the certificate or the VID structure is malformed.
  */
 export function readIdentifyData(certDer: Uint8Array): IdentifyData | undefined {
-  const san = findExtension(certDer, OID_SUBJECT_ALT_NAME)
+  const san = findExtension(certDer, OID.subjectAltName)
   if (!san) return undefined
   for (const gn of children(readRoot(san, TAG.SEQUENCE))) {
     if (gn.tag !== TAG.CTX0) continue // otherName is [0]; other GeneralName kinds are not ours
     const [typeId, value] = children(gn)
-    if (readOid(expectTag(typeId, TAG.OID, 'otherName type')) !== OID_IDENTIFY_DATA) continue
+    if (readOid(expectTag(typeId, TAG.OID, 'otherName type')) !== OID.identifyData) continue
     const [inner] = children(expectTag(value, TAG.CTX0, 'otherName value'))
     return parseIdentifyData(expectTag(inner, TAG.SEQUENCE, 'identifyData'))
   }
@@ -100,8 +98,8 @@ function hashName(hash: string): VidHash {
 export function computeVid(idn: string, randomNum: Uint8Array, hash: string = 'sha256'): Uint8Array {
   const h = hashName(hash)
   if (!/^[0-9]+$/.test(idn)) throw new CertError('BAD_REQUEST', 'the identity number must be digits only')
-  const der = tlv(TAG.SEQUENCE, tlv(TAG.PRINTABLE_STRING, new TextEncoder().encode(idn)), tlv(TAG.BIT_STRING, Uint8Array.of(0), randomNum))
-  const once = createHash(h).update(der).digest()
+  const input = der.tlv(TAG.SEQUENCE, der.tlv(TAG.PRINTABLE_STRING, new TextEncoder().encode(idn)), der.tlv(TAG.BIT_STRING, Uint8Array.of(0), randomNum))
+  const once = createHash(h).update(input).digest()
   return new Uint8Array(createHash(h).update(once).digest())
 }
 
@@ -122,14 +120,14 @@ export function verifyVid(certDer: Uint8Array, randomNum: Uint8Array, idn: strin
 export function buildIdentifyDataSan(realName: string, idn: string, randomNum: Uint8Array, hash: string = 'sha256'): Uint8Array {
   const h = hashName(hash)
   const vid = computeVid(normalizeIdn(idn), randomNum, h)
-  const hashAlg = tlv(TAG.SEQUENCE, encodeOid(HASH_TO_OID[h]))
-  const vidValue = tlv(TAG.SEQUENCE, hashAlg, tlv(TAG.CTX0, tlv(TAG.OCTET_STRING, vid)))
-  const vidEntry = tlv(TAG.SEQUENCE, encodeOid(OID_VID), vidValue)
-  return tlv(TAG.SEQUENCE, tlv(TAG.UTF8_STRING, new TextEncoder().encode(realName)), tlv(TAG.SEQUENCE, vidEntry))
+  const hashAlg = der.tlv(TAG.SEQUENCE, der.oid(HASH_TO_OID[h]))
+  const vidValue = der.tlv(TAG.SEQUENCE, hashAlg, der.tlv(TAG.CTX0, der.tlv(TAG.OCTET_STRING, vid)))
+  const vidEntry = der.tlv(TAG.SEQUENCE, der.oid(OID.vid), vidValue)
+  return der.tlv(TAG.SEQUENCE, der.tlv(TAG.UTF8_STRING, new TextEncoder().encode(realName)), der.tlv(TAG.SEQUENCE, vidEntry))
 }
 
 /** The whole subjectAltName extension value (GeneralNames with the identifyData otherName). */
 export function buildIdentifyDataSubjectAltName(realName: string, idn: string, randomNum: Uint8Array, hash: string = 'sha256'): Uint8Array {
-  const otherName = tlv(TAG.CTX0, encodeOid(OID_IDENTIFY_DATA), tlv(TAG.CTX0, buildIdentifyDataSan(realName, idn, randomNum, hash)))
-  return tlv(TAG.SEQUENCE, otherName)
+  const otherName = der.tlv(TAG.CTX0, der.oid(OID.identifyData), der.tlv(TAG.CTX0, buildIdentifyDataSan(realName, idn, randomNum, hash)))
+  return der.tlv(TAG.SEQUENCE, otherName)
 }

@@ -3,7 +3,7 @@ import { existsSync, realpathSync } from 'node:fs'
 import type pkcs11js from 'pkcs11js'
 import { lazyRequire } from '../lazy-require'
 import { CertError } from '../../shared/errors'
-import { children, expectTag, readTlv } from '../certs/der'
+import { children, element, expectTag, readTlv, type Tlv } from '../../shared/der/reader'
 import { parseCertificate } from '../certs/parse'
 import { PinGuard } from './pins'
 
@@ -344,14 +344,14 @@ function certificateTemplate(id: Buffer, label: string, pieces: ReturnType<typeo
 /** The raw DER pieces of a certificate a PKCS#11 certificate object carries. */
 function certPieces(der: Uint8Array): { serial: Buffer; issuer: Buffer; subject: Buffer } {
   const cert = readTlv(der, 0)
-  const [tbs] = children(der, expectTag(cert, 0x30, 'certificate'))
-  const f = children(der, expectTag(tbs, 0x30, 'TBSCertificate'))
+  const [tbs] = children(expectTag(cert, 0x30, 'certificate'))
+  const f = children(expectTag(tbs, 0x30, 'TBSCertificate'))
   // [version] serial signature issuer validity subject ...
   const i = f[0]?.tag === 0xa0 ? 1 : 0
   const serial = expectTag(f[i], 0x02, 'serial')
   const issuer = expectTag(f[i + 2], 0x30, 'issuer')
   const subject = expectTag(f[i + 4], 0x30, 'subject')
-  const raw = (t: { header: number; end: number }): Buffer => Buffer.from(der.subarray(t.header, t.end))
+  const raw = (t: Tlv): Buffer => Buffer.from(element(t))
   return { serial: raw(serial), issuer: raw(issuer), subject: raw(subject) }
 }
 

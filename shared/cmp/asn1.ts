@@ -36,31 +36,8 @@ import { CertificationRequest } from '@peculiar/asn1-csr'
 // ---------------------------------------------------------------------------------------------
 // Object identifiers
 
-export const OID = {
-  passwordBasedMac: '1.2.840.113533.7.66.13',
-  sha1: '1.3.14.3.2.26',
-  sha256: '2.16.840.1.101.3.4.2.1',
-  sha384: '2.16.840.1.101.3.4.2.2',
-  sha512: '2.16.840.1.101.3.4.2.3',
-  hmacWithSHA1: '1.2.840.113549.2.7',
-  hmacSha1: '1.3.6.1.5.5.8.1.2',
-  hmacWithSHA256: '1.2.840.113549.2.9',
-  hmacWithSHA512: '1.2.840.113549.2.11',
-  rsaEncryption: '1.2.840.113549.1.1.1',
-  sha256WithRSAEncryption: '1.2.840.113549.1.1.11',
-  ecdsaWithSHA256: '1.2.840.10045.4.3.2',
-  /** id-regCtrl-oldCertID (RFC 4211 6.5) */
-  regCtrlOldCertID: '1.3.6.1.5.5.7.5.1.5',
-  /** id-it-implicitConfirm (RFC 4210 5.1.1.1) */
-  itImplicitConfirm: '1.3.6.1.5.5.7.4.13',
-  /** id-it-caCerts (RFC 9810 5.3.19.2) */
-  itCaCerts: '1.3.6.1.5.5.7.4.17',
-  /** id-it-confirmWaitTime */
-  itConfirmWaitTime: '1.3.6.1.5.5.7.4.14',
-  /** Korean VID randomNum (KISA): carried in regInfo and in the PKCS#8 attributes */
-  koreanRandomNum: '1.2.410.200004.10.1.1.3',
-  crlReason: '2.5.29.21',
-} as const
+/** The one OID table (shared/der/oids.ts), re-exported for the CMP structures' users. */
+export { OID } from '../der/oids'
 
 // ---------------------------------------------------------------------------------------------
 // Common pieces

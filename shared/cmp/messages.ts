@@ -8,6 +8,8 @@ import { AlgorithmIdentifier, Certificate, Extension, Extensions, GeneralName, N
 import { sha1 } from '@noble/hashes/legacy.js'
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js'
 import { randomBytes, utf8ToBytes } from '@noble/hashes/utils.js'
+import { readTlv } from '../der/reader'
+import { sequence } from '../der/writer'
 import { CertError } from '../errors'
 import {
   CertConfirmContent,
@@ -90,37 +92,13 @@ export function newNonce(length = 16): Uint8Array {
   return randomBytes(length)
 }
 
-function derLength(len: number): Uint8Array {
-  if (len < 0x80) return Uint8Array.of(len)
-  const out: number[] = []
-  for (let n = len; n > 0; n = Math.floor(n / 256)) out.unshift(n & 0xff)
-  return Uint8Array.of(0x80 | out.length, ...out)
-}
-
-function derSequence(...parts: Uint8Array[]): Uint8Array {
-  const total = parts.reduce((n, p) => n + p.length, 0)
-  const len = derLength(total)
-  const out = new Uint8Array(1 + len.length + total)
-  out[0] = 0x30
-  out.set(len, 1)
-  let off = 1 + len.length
-  for (const p of parts) {
-    out.set(p, off)
-    off += p.length
+/** Whether the bytes are exactly one strict DER element (a header the reader accepts, spanning them all). */
+function isOneDerElement(der: Uint8Array): boolean {
+  try {
+    return readTlv(der, 0).end === der.length
+  } catch {
+    return false
   }
-  return out
-}
-
-/** Length of the outer DER TLV at the start of `der`, or -1 when the header is unreadable. */
-function outerTlvLength(der: Uint8Array): number {
-  if (der.length < 2) return -1
-  const first = der[1] ?? 0
-  if (first < 0x80) return 2 + first
-  const n = first & 0x7f
-  if (n === 0 || n > 4 || der.length < 2 + n) return -1
-  let len = 0
-  for (let i = 0; i < n; i++) len = len * 256 + (der[2 + i] ?? 0)
-  return 2 + n + len
 }
 
 /** Serial number bytes (two's complement, as in DER) to bigint. */
@@ -147,7 +125,7 @@ export function serialToHex(serial: ArrayBuffer | Uint8Array): string {
 export function decodePKIMessage(der: Uint8Array): PKIMessage {
   if (der.length === 0) throw new CertError('BAD_REQUEST', 'empty CMP message')
   if (der.length > MAX_MESSAGE_BYTES) throw new CertError('BAD_REQUEST', 'CMP message too large')
-  if (der[0] !== 0x30 || outerTlvLength(der) !== der.length) throw new CertError('BAD_REQUEST', 'not a DER CMP message')
+  if (der[0] !== 0x30 || !isOneDerElement(der)) throw new CertError('BAD_REQUEST', 'not a DER CMP message')
   let msg: PKIMessage | undefined
   try {
     msg = fastDecodePKIMessage(der) ?? AsnConvert.parse(der, PKIMessage)
@@ -178,7 +156,7 @@ export function protectedPartDer(header: PKIHeader, body: PKIBody): Uint8Array {
  * (headerRaw/bodyRaw), so protection is checked over what the peer actually signed.
  */
 export function protectedPartOf(msg: PKIMessage): Uint8Array {
-  if (msg.headerRaw && msg.bodyRaw) return derSequence(bytes(msg.headerRaw), bytes(msg.bodyRaw))
+  if (msg.headerRaw && msg.bodyRaw) return sequence(bytes(msg.headerRaw), bytes(msg.bodyRaw))
   return protectedPartDer(msg.header, msg.body)
 }
 
@@ -412,15 +390,15 @@ export function randomNumFromBitStringDer(der: Uint8Array): Uint8Array {
 
 /** Puts the randomNum into the CertReqMsg's regInfo (replacing an earlier one). */
 export function setRandomNumRegInfo(msg: CertReqMsg, randomNum: Uint8Array): CertReqMsg {
-  const others = (msg.regInfo ?? []).filter((a) => a.type !== OID.koreanRandomNum)
-  others.push(new CrmfAttributeTypeAndValue({ type: OID.koreanRandomNum, value: ab(randomNumBitStringDer(randomNum)) }))
+  const others = (msg.regInfo ?? []).filter((a) => a.type !== OID.randomNum)
+  others.push(new CrmfAttributeTypeAndValue({ type: OID.randomNum, value: ab(randomNumBitStringDer(randomNum)) }))
   msg.regInfo = new RegInfo(others)
   return msg
 }
 
 /** The randomNum from regInfo, or undefined when absent. Throws BAD_REQUEST when present but malformed or repeated. */
 export function getRandomNumRegInfo(msg: CertReqMsg): Uint8Array | undefined {
-  const found = (msg.regInfo ?? []).filter((a) => a.type === OID.koreanRandomNum)
+  const found = (msg.regInfo ?? []).filter((a) => a.type === OID.randomNum)
   if (found.length === 0) return undefined
   if (found.length > 1) throw new CertError('BAD_REQUEST', 'randomNum appears more than once')
   const v = found[0]?.value
@@ -627,14 +605,14 @@ export function issuedCertDer(resp: CertResponse): Uint8Array | undefined {
 }
 
 const HASH_BY_SIG_OID: Record<string, (d: Uint8Array) => Uint8Array> = {
-  '1.2.840.113549.1.1.5': sha1, // sha1WithRSAEncryption
-  '1.2.840.10045.4.1': sha1, // ecdsa-with-SHA1
-  '1.2.840.113549.1.1.11': sha256,
-  '1.2.840.10045.4.3.2': sha256,
-  '1.2.840.113549.1.1.12': sha384,
-  '1.2.840.10045.4.3.3': sha384,
-  '1.2.840.113549.1.1.13': sha512,
-  '1.2.840.10045.4.3.4': sha512,
+  [OID.sha1WithRSAEncryption]: sha1,
+  [OID.ecdsaWithSHA1]: sha1,
+  [OID.sha256WithRSAEncryption]: sha256,
+  [OID.ecdsaWithSHA256]: sha256,
+  [OID.sha384WithRSAEncryption]: sha384,
+  [OID.ecdsaWithSHA384]: sha384,
+  [OID.sha512WithRSAEncryption]: sha512,
+  [OID.ecdsaWithSHA512]: sha512,
 }
 
 /**

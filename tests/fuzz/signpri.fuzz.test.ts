@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { CertError } from '../../shared/errors'
-import { children, readRoot, type Tlv } from '../../core/formats/der-lite'
+import { children, readRoot, type Tlv } from '../../shared/der/reader'
 import { decryptSignPri, encryptSignPri, MAX_ITERATIONS, openSignKey, parseEncryptedSignPri, readRandomNum } from '../../core/formats/signpri'
 
 /**
@@ -34,7 +34,7 @@ function mulberry32(seed: number): () => number {
 function headerOffsets(buf: Uint8Array): number[] {
   const out: number[] = []
   const walk = (t: Tlv): void => {
-    out.push(t.start)
+    out.push(t.at)
     if ((t.tag & 0x20) !== 0) for (const c of children(t)) walk(c)
   }
   walk(readRoot(buf))
