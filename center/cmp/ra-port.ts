@@ -24,6 +24,10 @@ export interface RaPort {
   getCustomer(customerId: string): Promise<RaCustomer | undefined>
   /** Throws CertError('CENTER', ..., { reason: 'balance' }) when the balance is short. */
   charge(customerId: string, amountKrw: number, memo: string): Promise<void>
+  /** Credits back a fee charged for a certificate that was never activated. */
+  refund(customerId: string, amountKrw: number, memo: string): Promise<void>
   isRenewalAuthorized(serialHex: string): Promise<boolean>
   consumeRenewalAuthorization(serialHex: string): Promise<void>
+  /** Undoes consumeRenewalAuthorization when the renewed certificate was rejected at certConf. */
+  restoreRenewalAuthorization(serialHex: string): Promise<void>
 }

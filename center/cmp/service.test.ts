@@ -188,6 +188,8 @@ describe('CmpService', () => {
       charge: async () => {},
       isRenewalAuthorized: async () => false,
       consumeRenewalAuthorization: async () => {},
+      refund: async () => {},
+      restoreRenewalAuthorization: async () => {},
     }
     const svc = new CmpService(db, ca, stub, config)
     const ip = parseResponse(await svc.handle(new Uint8Array(readFileSync(join(FIXTURES, 'ir.der')))))

@@ -534,6 +534,7 @@ export class CmpService {
     if (moved.rowsAffected === 0) throw new CmpFailure('badRequest', 'the transaction is already closed')
     if (st.statusInfo && st.statusInfo.status === PKIStatus.rejection) {
       await this.ca.reject(serialHex)
+      await this.undoSpending(tx, row)
       return buildPkiConfBody()
     }
     let expected: Uint8Array
@@ -559,7 +560,21 @@ export class CmpService {
     await this.checkFollowUp(ex, tx)
     await this.setTx(tx.transactionId, 'done')
     await this.ca.reject(tx.serialHex!)
+    const row = await this.ca.row(tx.serialHex!)
+    if (row) await this.undoSpending(tx, row)
     return buildPkiConfBody()
+  }
+
+  /**
+   * A certificate the client rejected (it could not store it, so its key is lost) was never
+   * delivered: the one-time codes or the RA's renewal consent work again, and the fee comes
+   * back, so the user can simply try again.
+   */
+  private async undoSpending(tx: TxRow, row: { customerId: string; certType: CertType }): Promise<void> {
+    if (tx.reference !== null) await this.ra.releaseEnrollment(tx.reference)
+    else if (tx.kind === 'kur' && tx.signerSerial && this.config.renewalRequiresRa) await this.ra.restoreRenewalAuthorization(tx.signerSerial)
+    const fee = this.config.feesKrw[row.certType]
+    if (fee > 0) await this.ra.refund(row.customerId, fee, `${row.certType} certificate rejected by the client`)
   }
 
   /** rr signed by a valid certificate of the same customer as the certificate to revoke. */

@@ -43,6 +43,23 @@ export async function charge(ctx: RaContext, customerId: string, amountKrw: numb
   await ctx.audit('ca', 'account.charge', 'ok', { customerId }, { amountKrw })
 }
 
+/** Credits a fee back to the account it was taken from (a certificate rejected at certConf was never delivered). */
+export async function refund(ctx: RaContext, customerId: string, amountKrw: number, memo: string): Promise<void> {
+  if (!Number.isSafeInteger(amountKrw) || amountKrw <= 0) return
+  await ctx.tx(async (tx) => {
+    const rs = await tx.execute({ sql: 'SELECT number, balance_krw FROM ra_accounts WHERE customer_id = ? ORDER BY created_at, number LIMIT 1', args: [customerId] })
+    const acc = rs.rows[0]
+    if (!acc) return
+    const balance = num(acc.balance_krw)
+    await tx.execute({ sql: 'UPDATE ra_accounts SET balance_krw = balance_krw + ? WHERE number = ?', args: [amountKrw, str(acc.number)] })
+    await tx.execute({
+      sql: 'INSERT INTO ra_ledger (account, customer_id, amount_krw, balance_after_krw, memo, at) VALUES (?, ?, ?, ?, ?, ?)',
+      args: [str(acc.number), customerId, amountKrw, balance + amountKrw, memo.slice(0, 200), ctx.ms()],
+    })
+  })
+  await ctx.audit('ca', 'account.refund', 'ok', { customerId }, { amountKrw })
+}
+
 /** A fresh reference number / authorization code pair; earlier unused pairs of that type die. */
 export async function createEnrollmentCodes(ctx: RaContext, customerId: string, certType: CertType, purpose: EnrollmentPurpose, actor: Actor = 'operator', ttlSeconds = ctx.codeTtlSeconds): Promise<EnrollmentCodes> {
   if (!CERT_TYPES.includes(certType)) throw bad('certType', "the certificate type must be 'limited' or 'general'")

@@ -31,6 +31,12 @@ export interface RaOptions {
   bankCode?: string
   startingBalanceKrw?: number
   renewalWindowDays?: number
+  /**
+   * Whether the CA also wants the RA's 갱신 checks before a kur ('ra') or only a signature by
+   * the current key inside the window ('signature'); published in /ra/info so a client knows
+   * which to run. Read on every call: the CA's setting may change while running.
+   */
+  renewalCheck?: () => 'ra' | 'signature'
   /** 32-byte key for sealed columns; by default the key file in `keyDir`. */
   secretKey?: Uint8Array
   /** Folder of the RA key file (the center's data dir); by default the SQLite file's folder. Needed on PostgreSQL. */

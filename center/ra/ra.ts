@@ -87,6 +87,10 @@ export class Ra {
   charge(customerId: string, amountKrw: number, memo: string): Promise<void> {
     return codes.charge(this.ctx, customerId, amountKrw, memo)
   }
+  /** Credits back a fee charged for a certificate that was never activated. */
+  refund(customerId: string, amountKrw: number, memo: string): Promise<void> {
+    return codes.refund(this.ctx, customerId, amountKrw, memo)
+  }
   createEnrollmentCodes(customerId: string, certType: CertType, purpose: EnrollmentPurpose, actor: Actor = 'operator', ttlSeconds = this.ctx.codeTtlSeconds): Promise<codes.EnrollmentCodes> {
     return codes.createEnrollmentCodes(this.ctx, customerId, certType, purpose, actor, ttlSeconds)
   }
@@ -142,6 +146,9 @@ export class Ra {
   }
   consumeRenewalAuthorization(serialHex: string): Promise<void> {
     return renewal.consumeRenewalAuthorization(this.ctx, serialHex)
+  }
+  restoreRenewalAuthorization(serialHex: string): Promise<void> {
+    return renewal.restoreRenewalAuthorization(this.ctx, serialHex)
   }
 
   // ---- revocation --------------------------------------------------------------------------

@@ -43,3 +43,11 @@ export async function consumeRenewalAuthorization(ctx: RaContext, serialHex: str
   const row = rs.rows[0]
   await ctx.audit('ca', 'renewal.consume', row ? 'ok' : 'fail', { customerId: row ? str(row.customer_id) : undefined }, { serialHex: serial })
 }
+
+/** Undoes consumeRenewalAuthorization when the renewed certificate was rejected at certConf (the client could not store it). */
+export async function restoreRenewalAuthorization(ctx: RaContext, serialHex: string): Promise<void> {
+  const serial = normalizeSerial(serialHex)
+  const rs = await ctx.db.execute({ sql: 'UPDATE ra_renewals SET used_at = NULL WHERE serial_hex = ? AND used_at IS NOT NULL RETURNING customer_id', args: [serial] })
+  const row = rs.rows[0]
+  if (row) await ctx.audit('ca', 'renewal.restore', 'ok', { customerId: str(row.customer_id) }, { serialHex: serial })
+}

@@ -27,6 +27,7 @@ import { issue, resolveCmpUrl, type CmpTransport, type HttpAnswer } from './cmp-
 import { buildPkcs8WithRandomNum } from './npki-key'
 import { saveIssued, saveRenewed } from './save'
 import { parseSubject } from './subject'
+import { Trash } from '../storage/trash'
 
 const FIX = resolve(import.meta.dirname, '../..', '../shared/fixtures/cmp')
 const SECRET = '1234-5678-abcd'
@@ -94,7 +95,7 @@ describe('NPKI key and folder', () => {
     expect(() => openSignKey(certDer, keyFile, 'pw-for-test-2!')).toThrow(CertError)
   })
 
-  it('saveRenewed replaces cert and key in place and keeps other files', async () => {
+  it('saveRenewed replaces cert and key in place, keeps other files, and puts the old folder in the trash', async () => {
     const folder = join(tmp, 'renew-folder')
     const pkcs8 = buildPkcs8WithRandomNum(privateKey, randomNum)
     await saveIssued(join(tmp, 'r'), certDer, pkcs8, 'pw-for-test-1!')
@@ -103,8 +104,11 @@ describe('NPKI key and folder', () => {
     renameSync(src, folder)
     writeFileSync(join(folder, 'kmCert.der'), 'km')
     const cert2 = new Uint8Array(new X509Certificate(readFileSync(join(FIX, 'rsp_cert2.pem'))).raw)
-    await saveRenewed(folder, cert2, pkcs8, 'pw-for-test-1!')
+    const trash = new Trash(join(tmp, 'renew-data'))
+    const { trashId } = await saveRenewed(folder, cert2, pkcs8, 'pw-for-test-1!', trash)
     expect(readdirSync(folder).sort()).toEqual(['kmCert.der', 'signCert.der', 'signPri.key'])
+    expect((await trash.list()).map((e) => e.id)).toEqual([trashId])
+    expect(readdirSync(join(tmp, 'renew-folder', '..')).filter((n) => n.endsWith('.tmp'))).toEqual([])
     expect(readFileSync(join(folder, 'signCert.der')).equals(Buffer.from(cert2))).toBe(true)
     expect(readFileSync(join(folder, 'kmCert.der'), 'utf8')).toBe('km')
   })

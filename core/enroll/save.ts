@@ -1,9 +1,11 @@
 import { promises as fs } from 'node:fs'
-import { join, resolve, sep } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { basename, dirname, join, resolve, sep } from 'node:path'
 import { CertError } from '../../shared/errors'
 import { parseCertificate } from '../certs/parse'
 import { encryptSignPri } from '../formats/signpri'
 import { writeFolderAtomic } from '../storage/atomic'
+import type { Trash } from '../storage/trash'
 
 export const SIGN_CERT = 'signCert.der'
 export const SIGN_KEY = 'signPri.key'
@@ -53,20 +55,30 @@ export async function saveIssued(root: string, certDer: Uint8Array, pkcs8: Uint8
 }
 
 /**
- * Replaces the certificate and key in an existing folder after a renewal. Other files in the
- * folder (kmCert.der, kmPri.key, exports) are carried over. The old folder stays aside until
- * the new one is completely written and renamed into place.
+ * Replaces the certificate and key of a folder after a renewal, where it is: the new pair is
+ * staged beside the folder with every other file of it (kmCert.der, kmPri.key, exports), the
+ * old folder goes to the trash (kept 30 days), and the staged folder takes its name. If the last
+ * step fails, the old certificate is restored from the trash. Returns the trash entry of the
+ * old folder, so a renewal the center did not confirm can put it back.
  */
-export async function saveRenewed(folder: string, certDer: Uint8Array, pkcs8: Uint8Array, password: string): Promise<string> {
+export async function saveRenewed(folder: string, certDer: Uint8Array, pkcs8: Uint8Array, password: string, trash: Trash): Promise<{ trashId: string }> {
   parseCertificate(certDer)
-  const key = encryptSignPri(pkcs8, password, { scheme: 'A' })
   const files: Record<string, Uint8Array> = {}
   for (const entry of await fs.readdir(folder, { withFileTypes: true })) {
-    if (!entry.isFile() || entry.name === SIGN_CERT || entry.name === SIGN_KEY) continue
-    files[entry.name] = new Uint8Array(await fs.readFile(join(folder, entry.name)))
+    if (entry.isFile() && !/^sign(cert\.der|pri\.key)$/i.test(entry.name)) files[entry.name] = new Uint8Array(await fs.readFile(join(folder, entry.name)))
   }
   files[SIGN_CERT] = certDer
-  files[SIGN_KEY] = key
-  await writeFolderAtomic(folder, files, { replace: true })
-  return folder
+  files[SIGN_KEY] = encryptSignPri(pkcs8, password, { scheme: 'A' })
+  const staged = join(dirname(folder), `.${basename(folder)}.${randomBytes(6).toString('hex')}.tmp`)
+  await writeFolderAtomic(staged, files)
+  let trashed: { id: string } | undefined
+  try {
+    trashed = await trash.put(folder)
+    await fs.rename(staged, folder)
+  } catch (err) {
+    await fs.rm(staged, { recursive: true, force: true }).catch(() => undefined)
+    if (trashed) await trash.restore(trashed.id).catch(() => undefined)
+    throw err
+  }
+  return { trashId: trashed.id }
 }

@@ -17,6 +17,7 @@ import { openSignKey } from '../../core/formats/signpri'
 import { main } from '../../cli/certmgr'
 import type { CliIO } from '../../cli/command'
 import { createEnrollCommands } from '../../cli/commands/enroll'
+import { Trash } from '../../core/storage/trash'
 
 const OPENSSL = '/usr/bin/openssl'
 const SECRET = '1234-5678-abcd'
@@ -284,17 +285,19 @@ describe('certmgr issue / reissue / renew / revoke against openssl cmp (mock ser
     for (const cmd of ['issue', 'reissue']) {
       const srv = await startMock([...PBM_SERVER, '-rsp_cert', 'issued1.pem'], 2)
       const o = io()
-      expect(await main([cmd, '--center', srv.url, '--reference', REF, '--auth-code-file', code, '--root', root, '--password-file', pw], o, list())).toBe(0)
+      expect(await main([cmd, '--center', srv.url, '--reference', REF, '--auth-code-file', code, '--root', root, '--password-file', pw, '--data', p('flow-data')], o, list())).toBe(0)
     }
     const dir = folderOf(root)
     expect(readdirSync(join(root, 'Interop CA', 'USER'))).toEqual(['cn=Hong Gildong,o=Test Bank,c=kr'])
+    // The folder it replaced went to the trash, not lost.
+    expect((await new Trash(p('flow-data')).list()).map((e) => e.originalPath)).toEqual([dir])
 
     const before = openSignKey(der('issued1.pem'), new Uint8Array(readFileSync(join(dir, 'signPri.key'))), PASSWORD).randomNum
     expect(before?.length).toBe(20)
     nextKey = 'k2.pem'
     const kurSrv = await startMock([...SIG_SERVER, '-rsp_cert', 'issued2.pem', '-rsp_extracerts', 'ca.crt'], 2)
     const o = io()
-    expect(await main(['renew', dir, '--center', kurSrv.url, '--password-file', pw], o, list())).toBe(0)
+    expect(await main(['renew', dir, '--center', kurSrv.url, '--password-file', pw, '--data', p('flow-data')], o, list())).toBe(0)
     expect(o.outs.join('')).toContain('renewed:')
     expect(readFileSync(join(dir, 'signCert.der')).equals(Buffer.from(der('issued2.pem')))).toBe(true)
     const opened = openSignKey(der('issued2.pem'), new Uint8Array(readFileSync(join(dir, 'signPri.key'))), PASSWORD)

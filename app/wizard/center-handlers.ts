@@ -1,0 +1,70 @@
+import QRCode from 'qrcode'
+import type { centerCalls } from '../../shared/contract/center'
+import { getFoundCert } from '../../core/certs/registry'
+import { RaClient } from '../../core/enroll/ra-client'
+import type { Handlers } from '../handler'
+import type { WizardState } from './sessions'
+
+/**
+ * The RA's JSON API proxied by main (the renderer's CSP allows only its own origin, and a
+ * remote center is reachable only from main): center info, customer registration, the
+ * embedded center's 문자함, and the identity-check steps of a session.
+ */
+export function createCenterHandlers(center: () => { url: string; embedded: boolean }, state: WizardState): Handlers<typeof centerCalls> {
+  const ra = () => new RaClient(center().url)
+  return {
+    'center.info': async () => {
+      const c = center()
+      try {
+        const info = await new RaClient(c.url, 5_000).get<{ name: string; fees: { general: number; limited: number }; renewalWindowDays: number }>('/ra/info')
+        return { url: c.url, embedded: c.embedded, name: info.name, feesKrw: info.fees, renewalWindowDays: info.renewalWindowDays, reachable: true }
+      } catch {
+        return { url: c.url, embedded: c.embedded, name: '', feesKrw: { general: 4400, limited: 0 }, renewalWindowDays: 30, reachable: false }
+      }
+    },
+    'center.register': async (req) => {
+      const r = await ra().post<{ customerId: string; account: string; medium: 'card' | 'otp'; card?: { serial: string; slots: string[] }; otpUri?: string }>('/ra/customers', {
+        name: req.name,
+        idn: req.idn.replace('-', ''),
+        phone: req.phone,
+        medium: req.medium,
+      })
+      return { ...r, ...(r.otpUri ? { otpQr: await QRCode.toDataURL(r.otpUri, { margin: 1, width: 220 }) } : {}) }
+    },
+    'center.outbox': async () => {
+      const r = await ra().get<{ messages: { at: string; to: string; channel: string; text: string }[] }>('/ra/outbox')
+      return { messages: r.messages.map((m) => ({ at: m.at, to: m.to, channel: m.channel, text: m.text })) }
+    },
+    'center.startSession': async (req) => {
+      let serialHex: string | undefined
+      if (req.certId) serialHex = getFoundCert(req.certId).facts?.serialHex
+      const r = await ra().post<{ sessionId: string; medium: 'card' | 'otp' }>('/ra/sessions', {
+        name: req.name,
+        idn: req.idn.replace('-', ''),
+        account: req.account,
+        purpose: req.purpose,
+        ...(serialHex ? { serialHex } : {}),
+      })
+      state.open(r.sessionId, { purpose: req.purpose, serialHex })
+      return r
+    },
+    'center.sendPhoneCode': async (req) => {
+      state.session(req.sessionId)
+      return ra().post(`/ra/sessions/${encodeURIComponent(req.sessionId)}/phone`, { channel: req.channel })
+    },
+    'center.verifyPhone': async (req) => {
+      state.session(req.sessionId)
+      await ra().post(`/ra/sessions/${encodeURIComponent(req.sessionId)}/phone/verify`, { code: req.code })
+      return { verified: true as const }
+    },
+    'center.mediumChallenge': async (req) => {
+      state.session(req.sessionId)
+      return ra().post(`/ra/sessions/${encodeURIComponent(req.sessionId)}/medium/challenge`, {})
+    },
+    'center.verifyMedium': async (req) => {
+      state.session(req.sessionId)
+      await ra().post(`/ra/sessions/${encodeURIComponent(req.sessionId)}/medium/verify`, { response: req.response })
+      return { verified: true as const }
+    },
+  }
+}

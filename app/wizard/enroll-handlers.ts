@@ -1,0 +1,135 @@
+import type { enrollCalls } from '../../shared/contract/enroll'
+import { CertError } from '../../shared/errors'
+import { kindOf } from '../../shared/policy'
+import { certIdFor, getFoundCert } from '../../core/certs/registry'
+import { npkiRoots } from '../../core/certs/roots'
+import { RaClient } from '../../core/enroll/ra-client'
+import type { Trash } from '../../core/storage/trash'
+import type { PinGuard } from '../../core/token/pins'
+import { issueToFolder, requireNewPassword } from '../../core/usecases/issue-to-folder'
+import { issueToToken } from '../../core/usecases/issue-to-token'
+import type { EnrollCodes, UseCaseProgress } from '../../core/usecases/ports'
+import { registerForeignCertificate } from '../../core/usecases/register-foreign'
+import { renewFolder } from '../../core/usecases/renew-folder'
+import type { HandlerContext, Handlers } from '../handler'
+import { rootFor, tokenFor, type DestinationDeps } from './destinations'
+import type { WizardState } from './sessions'
+
+export interface EnrollHandlerDeps extends DestinationDeps {
+  center: () => { url: string; embedded: boolean }
+  trash: Trash
+  pinGuard: PinGuard
+}
+
+function progressOf(ctx: HandlerContext, opId: string): UseCaseProgress {
+  return (stage, fraction) => ctx.emit({ type: 'progress', progress: { opId, stage, fraction } })
+}
+
+/**
+ * 발급, 재발급, 갱신 and 타기관 등록 from the wizard: each gathers what the renderer chose, checks
+ * it against what main knows (session, roots, token modules) and calls the use-case in
+ * core/usecases, which holds the guarantees (stored before certConf, a failed store rejected,
+ * the replaced certificate in the trash).
+ */
+export function createEnrollHandlers(deps: EnrollHandlerDeps, state: WizardState): Handlers<typeof enrollCalls> {
+  const ra = () => new RaClient(deps.center().url)
+  /** The RA hands out the codes only after the phone and the security medium were verified. */
+  const codesOf = (sessionId: string, certType: string) => () => ra().post<EnrollCodes & { feeKrw: number }>(`/ra/sessions/${encodeURIComponent(sessionId)}/codes`, { certType })
+
+  return {
+    'enroll.issue': async (req, ctx) => {
+      const dest = req.destination
+      const s = state.session(req.sessionId)
+      if (s.purpose !== 'issue' && s.purpose !== 'reissue') throw new CertError('BAD_REQUEST', 'this identity check was not made for issuing a certificate')
+      const purpose = s.purpose
+      if (dest.kind === 'token') {
+        const { ref, info } = await tokenFor(deps, dest)
+        return state.withOp(req.opId, async (signal) => {
+          const r = await issueToToken(
+            { purpose, token: ref, pin: dest.pin, session: { guard: deps.pinGuard }, codes: codesOf(req.sessionId, req.certType), searchRoots: npkiRoots() },
+            { center: { url: deps.center().url }, trash: deps.trash, progress: progressOf(ctx, req.opId), signal },
+          )
+          state.close(req.sessionId)
+          ctx.emit({ type: 'certs-changed' })
+          return {
+            certId: `token:${r.idHex}`,
+            owner: r.facts.owner,
+            kind: kindOf(r.facts.policyOid),
+            issuerName: r.facts.issuerName,
+            serialHex: r.facts.serialHex,
+            notAfter: r.facts.notAfter.toISOString(),
+            location: 'token' as const,
+            path: info.label,
+            feeKrw: r.feeKrw ?? 0,
+            token: { label: info.label, idHex: r.idHex },
+            ...(r.revokedSerials[0] ? { revokedSerialHex: r.revokedSerials[0] } : {}),
+          }
+        })
+      }
+      requireNewPassword(req.password)
+      const password = req.password
+      const { root, location } = await rootFor(deps, dest)
+      return state.withOp(req.opId, async (signal) => {
+        const r = await issueToFolder(
+          { purpose, root, password, codes: codesOf(req.sessionId, req.certType), searchRoots: npkiRoots({ extra: [root] }) },
+          { center: { url: deps.center().url }, trash: deps.trash, progress: progressOf(ctx, req.opId), signal },
+        )
+        state.close(req.sessionId)
+        ctx.emit({ type: 'certs-changed' })
+        return {
+          certId: certIdFor(r.folder),
+          owner: r.facts.owner,
+          kind: kindOf(r.facts.policyOid),
+          issuerName: r.facts.issuerName,
+          serialHex: r.facts.serialHex,
+          notAfter: r.facts.notAfter.toISOString(),
+          location,
+          path: r.folder,
+          feeKrw: r.feeKrw ?? 0,
+          ...(r.revokedSerials[0] ? { revokedSerialHex: r.revokedSerials[0] } : {}),
+        }
+      })
+    },
+
+    'enroll.renew': async (req, ctx) => {
+      const s = state.session(req.sessionId)
+      if (s.purpose !== 'renew') throw new CertError('BAD_REQUEST', 'this identity check was not made for renewal')
+      const found = getFoundCert(req.certId)
+      if (found.state === 'expired') throw new CertError('CONFLICT', 'an expired certificate cannot be renewed; use reissue', { reason: 'expired' })
+      return state.withOp(req.opId, async (signal) => {
+        const r = await renewFolder(
+          {
+            folder: found.path,
+            password: req.password,
+            authorize: async (serialHex) => void (await ra().post(`/ra/sessions/${encodeURIComponent(req.sessionId)}/renewal`, { serialHex })),
+          },
+          { center: { url: deps.center().url }, trash: deps.trash, progress: progressOf(ctx, req.opId), signal },
+        )
+        state.close(req.sessionId)
+        ctx.emit({ type: 'certs-changed' })
+        return {
+          certId: certIdFor(r.folder),
+          owner: r.facts.owner,
+          kind: kindOf(r.facts.policyOid),
+          issuerName: r.facts.issuerName,
+          serialHex: r.facts.serialHex,
+          notAfter: r.facts.notAfter.toISOString(),
+          location: found.root.location,
+          path: r.folder,
+        }
+      })
+    },
+
+    'enroll.registerForeign': async (req) => {
+      state.session(req.sessionId)
+      const found = getFoundCert(req.certId)
+      const base = `/ra/sessions/${encodeURIComponent(req.sessionId)}/register`
+      return registerForeignCertificate(
+        { folder: found.path, password: req.password },
+        { challenge: () => ra().post<{ challenge: string }>(`${base}/challenge`, {}), register: (body) => ra().post<{ subject: string; issuer: string; serialHex: string; notAfter: string }>(base, body) },
+      )
+    },
+
+    'enroll.cancel': async ({ opId }) => ({ cancelled: state.cancel(opId) }),
+  }
+}

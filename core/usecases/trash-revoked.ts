@@ -1,0 +1,20 @@
+import type { NpkiRoot } from '../certs/roots'
+import { scanRoots } from '../certs/scan'
+import { revokedSerials } from '../enroll/revoked'
+import type { Trash } from '../storage/trash'
+
+/**
+ * After a 재발급 the center has revoked the previous certificate: local copies of this issuer's
+ * certificates that its CRL lists go to the trash (restorable for 30 days), so the list does
+ * not offer a revoked certificate. `roots` are the folders searched.
+ */
+export async function trashRevoked(centerUrl: string, issuerDn: string, roots: NpkiRoot[], trash: Trash): Promise<string[]> {
+  const serials = await revokedSerials(centerUrl)
+  if (!serials?.size) return []
+  const moved: string[] = []
+  for (const c of scanRoots(roots).certs) {
+    if (!c.facts || c.facts.issuerDn !== issuerDn || !serials.has(c.facts.serialHex)) continue
+    await trash.put(c.path).then(() => moved.push(c.facts!.serialHex), () => undefined)
+  }
+  return moved
+}
