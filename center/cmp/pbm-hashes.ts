@@ -1,6 +1,6 @@
 import * as nodeCrypto from 'node:crypto'
-import { iterateDigest, type PbmHashes, type PbmHashName } from '../../shared/cmp/pbm'
-import { iterateSha1, iterateSha256 } from '../../core/formats/iterate-hash'
+import { type PbmHashes, type PbmHashName } from '../../shared/cmp/pbm'
+import { iterateDigest } from '../../core/formats/iterate-hash'
 
 // crypto.hash (Node >= 20.12) skips the Hash object per call, which is most of the cost of a
 // 32-byte digest; the iterated owf makes hundreds of them per PBM.
@@ -30,9 +30,8 @@ export function perExchangePbmHashes(): PbmHashes & { wipe(): void } {
       const id = `${owf}:${iterations}:${Buffer.from(input).toString('base64')}`
       let key = keys.get(id)
       if (!key) {
-        // The first round hashes secret and salt; every later one a digest, done in place.
-        const inPlace = owf === 'sha256' ? iterateSha256 : owf === 'sha1' ? iterateSha1 : undefined
-        key = inPlace && iterations >= 1 ? inPlace(digest(owf, input), iterations - 1) : iterateDigest(nodePbmHashes, owf, input, iterations)
+        // The first round hashes secret and salt; every later one a digest (in place for SHA-1 and SHA-256).
+        key = iterateDigest(owf, digest(owf, input), iterations - 1)
         keys.set(id, key)
       }
       return key

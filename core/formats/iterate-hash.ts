@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto'
+
 /**
  * A hash applied again and again to its own output: PKCS#12 key derivation (RFC 7292 appendix
  * B) repeats it up to millions of times, the CMP PBM one-way function (RFC 4211 4.4) hundreds of
@@ -138,4 +140,20 @@ export function iterateSha1(digest: Uint8Array, count: number): Uint8Array {
     H[4] = (IV1[4]! + e) | 0
   }
   return fromWords(H)
+}
+
+export type IterableHash = 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512'
+
+/**
+ * `digest` hashed `count` more times with `alg`: PKCS#12 key derivation and the CMP PBM
+ * one-way function both come down to this. SHA-1 and SHA-256 run here without a native call
+ * per round; the others (rare in real files) on node:crypto.
+ */
+export function iterateDigest(alg: IterableHash, digest: Uint8Array, count: number): Uint8Array {
+  if (count <= 0) return digest
+  if (alg === 'sha256') return iterateSha256(digest, count)
+  if (alg === 'sha1') return iterateSha1(digest, count)
+  let d: Uint8Array = digest
+  for (let i = 0; i < count; i++) d = createHash(alg).update(d).digest()
+  return d
 }

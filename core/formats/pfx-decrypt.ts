@@ -1,6 +1,7 @@
 import { createDecipheriv } from 'node:crypto'
 import forge from 'node-forge'
-import { HMAC_BY_OID, OID, concat, damaged, iterationCount, octetString, oidOf, seqOf, smallInt, unsupported, wrongPassword, type HashName, type Tlv } from './pfx-asn1'
+import { concat } from '../../shared/der/writer'
+import { HMAC_BY_OID, OID, damaged, iterationCount, octetString, oidOf, seqOf, smallInt, unsupported, wrongPassword, type HashName, type Tlv } from './pfx-asn1'
 import { pbkdf2Async, pkcs12Kdf } from './pfx-kdf'
 import { seedCbcDecrypt } from './seed'
 

@@ -1,20 +1,7 @@
 import { createHash, pbkdf2 } from 'node:crypto'
-import { HASH_BLOCK, HASH_OUT, concat, type HashName } from './pfx-asn1'
-import { iterateSha1, iterateSha256 } from './iterate-hash'
-
-// ---------------------------------------------------------------------------------------------
-// Hashing: PKCS#12 key derivation (RFC 7292 appendix B) repeats one hash up to millions of
-// times over a single block; iterate-hash.ts does the two digests real files use without a
-// native call per round.
-
-export function iterateDigest(alg: HashName, digest: Uint8Array, count: number): Uint8Array {
-  if (count === 0) return digest
-  if (alg === 'sha256') return iterateSha256(digest, count)
-  if (alg === 'sha1') return iterateSha1(digest, count)
-  let d: Uint8Array = digest
-  for (let i = 0; i < count; i++) d = createHash(alg).update(d).digest()
-  return d
-}
+import { concat } from '../../shared/der/writer'
+import { HASH_BLOCK, HASH_OUT, type HashName } from './pfx-asn1'
+import { iterateDigest } from './iterate-hash'
 
 /** RFC 7292 appendix B.2. `id` 1 = cipher key, 2 = IV, 3 = MAC key. */
 export function pkcs12Kdf(alg: HashName, password: Uint8Array, salt: Uint8Array, id: 1 | 2 | 3, iterations: number, length: number): Uint8Array {

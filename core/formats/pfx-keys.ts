@@ -1,13 +1,14 @@
 import { X509Certificate, createPublicKey, createPrivateKey, type KeyObject } from 'node:crypto'
 import { CertError } from '../../shared/errors'
-import { OID, children, concat, int, oidOf, parseTop, raw, seq, setOf } from './pfx-asn1'
+import { concat, sequence, setOf, uint } from '../../shared/der/writer'
+import { OID, children, oidOf, parseTop, raw } from './pfx-asn1'
 
 // The private key inside a PFX: its PKCS#8 forms and whether it belongs to a certificate.
 
 /** PKCS#8 without attributes (and as v1), the form every crypto library accepts. */
 export function bareKey(pkcs8: Uint8Array): Uint8Array {
   const [, alg, key] = children(parseTop(pkcs8))
-  return seq(int(0), raw(alg!), raw(key!))
+  return sequence(uint(0), raw(alg!), raw(key!))
 }
 
 export function hasRandomNum(pkcs8: Uint8Array): boolean {
@@ -23,8 +24,8 @@ export function withRandomNum(pkcs8: Uint8Array, attr: Uint8Array): Uint8Array {
   const attrsT = parts.find((c) => c.tag === 0xa0)
   const existing = attrsT ? children(attrsT).map(raw) : []
   const sortedSet = setOf(...existing, attr)
-  const rest = parts.filter((c) => c.start > key!.start && c.tag !== 0xa0).map(raw)
-  return seq(raw(ver!), raw(alg!), raw(key!), concat([Uint8Array.of(0xa0), sortedSet.subarray(1)]), ...rest)
+  const rest = parts.filter((c) => c.at > key!.at && c.tag !== 0xa0).map(raw)
+  return sequence(raw(ver!), raw(alg!), raw(key!), concat([Uint8Array.of(0xa0), sortedSet.subarray(1)]), ...rest)
 }
 
 export function privateKeyObject(pkcs8: Uint8Array): KeyObject {

@@ -1,6 +1,7 @@
 import { createCipheriv, createHash, createHmac, randomBytes, type KeyObject } from 'node:crypto'
 import { CertError } from '../../shared/errors'
-import { HASH_OUT, NULL, OID, explicit0, int, octs, oid, bmpString, seq, setOf, tlv, type HashName } from './pfx-asn1'
+import { bmpString, explicit, NULL, octetString, oid, sequence, setOf, tlv, uint } from '../../shared/der/writer'
+import { HASH_OUT, OID, type HashName } from './pfx-asn1'
 import { bmpPassword, pbkdf2Async, pkcs12Kdf } from './pfx-kdf'
 import { certificateKey, keyMatches, privateKeyObject } from './pfx-keys'
 import { COMPATIBLE_ITERATIONS, MAX_PFX_ITERATIONS, MODERN_ITERATIONS } from './pfx-limits'
@@ -15,9 +16,9 @@ async function encryptModern(plain: Uint8Array, utf8: Uint8Array, iterations: nu
   const key = await pbkdf2Async(utf8, salt, iterations, 32, 'sha256')
   const c = createCipheriv('aes-256-cbc', key, iv)
   const data = new Uint8Array(Buffer.concat([c.update(plain), c.final()]))
-  const alg = seq(
+  const alg = sequence(
     oid(OID.pbes2),
-    seq(seq(oid(OID.pbkdf2), seq(octs(salt), int(iterations), seq(oid(OID.hmacWithSha256), NULL))), seq(oid(OID.aes256cbc), octs(iv))),
+    sequence(sequence(oid(OID.pbkdf2), sequence(octetString(salt), uint(iterations), sequence(oid(OID.hmacWithSHA256), NULL))), sequence(oid(OID.aes256cbc), octetString(iv))),
   )
   return { alg, data }
 }
@@ -28,11 +29,11 @@ function encryptCompatible(plain: Uint8Array, bmp: Uint8Array, iterations: numbe
   const iv = pkcs12Kdf('sha1', bmp, salt, 2, iterations, 8)
   const c = createCipheriv('des-ede3-cbc', key, iv)
   const data = new Uint8Array(Buffer.concat([c.update(plain), c.final()]))
-  return { alg: seq(oid(OID.pbeSha3Des), seq(octs(salt), int(iterations))), data }
+  return { alg: sequence(oid(OID.pbeSha3Des), sequence(octetString(salt), uint(iterations))), data }
 }
 
 function attribute(id: string, value: Uint8Array): Uint8Array {
-  return seq(oid(id), setOf(value))
+  return sequence(oid(id), setOf(value))
 }
 
 /**
@@ -56,12 +57,12 @@ export async function writePfx(input: PfxWriteInput, password: string, profile: 
   for (const c of input.chain ?? []) certificateKey(c)
 
   const localKeyId = createHash('sha1').update(input.certDer).digest()
-  const attrs = [attribute(OID.localKeyId, octs(localKeyId))]
+  const attrs = [attribute(OID.localKeyId, octetString(localKeyId))]
   if (input.friendlyName !== undefined) attrs.push(attribute(OID.friendlyName, bmpString(input.friendlyName)))
   const bagAttrs = setOf(...attrs)
   const certBag = (der: Uint8Array, withAttrs: boolean): Uint8Array =>
-    seq(oid(OID.certBag), explicit0(seq(oid(OID.x509Certificate), explicit0(octs(der)))), ...(withAttrs ? [bagAttrs] : []))
-  const certContents = seq(certBag(input.certDer, true), ...(input.chain ?? []).map((c) => certBag(c, false)))
+    sequence(oid(OID.certBag), explicit(0, sequence(oid(OID.x509Certificate), explicit(0, octetString(der)))), ...(withAttrs ? [bagAttrs] : []))
+  const certContents = sequence(certBag(input.certDer, true), ...(input.chain ?? []).map((c) => certBag(c, false)))
 
   const bmp = bmpPassword(password)
   const utf8 = new TextEncoder().encode(password)
@@ -82,11 +83,11 @@ export async function writePfx(input: PfxWriteInput, password: string, profile: 
     macKey = pkcs12Kdf(macAlg, bmp, macSalt, 3, iterations, HASH_OUT[macAlg])
   }
 
-  const keyBag = seq(oid(OID.shroudedKeyBag), explicit0(seq(keyEnc.alg, octs(keyEnc.data))), bagAttrs)
-  const keySafe = seq(oid(OID.data), explicit0(octs(seq(keyBag))))
-  const certSafe = seq(oid(OID.encryptedData), explicit0(seq(int(0), seq(oid(OID.data), certEnc.alg, tlv(0x80, certEnc.data)))))
-  const authSafe = seq(certSafe, keySafe)
+  const keyBag = sequence(oid(OID.shroudedKeyBag), explicit(0, sequence(keyEnc.alg, octetString(keyEnc.data))), bagAttrs)
+  const keySafe = sequence(oid(OID.data), explicit(0, octetString(sequence(keyBag))))
+  const certSafe = sequence(oid(OID.encryptedData), explicit(0, sequence(uint(0), sequence(oid(OID.data), certEnc.alg, tlv(0x80, certEnc.data)))))
+  const authSafe = sequence(certSafe, keySafe)
   const mac = createHmac(macAlg, macKey).update(authSafe).digest()
-  const macData = seq(seq(seq(oid(macAlg === 'sha256' ? OID.sha256 : OID.sha1), NULL), octs(mac)), octs(macSalt), int(iterations))
-  return seq(int(3), seq(oid(OID.data), explicit0(octs(authSafe))), macData)
+  const macData = sequence(sequence(sequence(oid(macAlg === 'sha256' ? OID.sha256 : OID.sha1), NULL), octetString(mac)), octetString(macSalt), uint(iterations))
+  return sequence(uint(3), sequence(oid(OID.data), explicit(0, octetString(authSafe))), macData)
 }

@@ -31,8 +31,11 @@ export interface PbmHashes {
   deriveKey?(owf: PbmHashName, input: Uint8Array, iterations: number): Uint8Array
 }
 
-/** owf^iterations(input) with `iterations` calls of `digest`. */
-export function iterateDigest(hashes: Pick<PbmHashes, 'digest'>, owf: PbmHashName, input: Uint8Array, iterations: number): Uint8Array {
+/**
+ * owf^iterations(input) with `iterations` calls of the port's `digest`: the platform-neutral
+ * default. A Node process passes `deriveKey`, which runs core/formats/iterate-hash.ts.
+ */
+function owfThroughPort(hashes: Pick<PbmHashes, 'digest'>, owf: PbmHashName, input: Uint8Array, iterations: number): Uint8Array {
   let key = hashes.digest(owf, input)
   for (let i = 1; i < iterations; i++) key = hashes.digest(owf, key)
   return key
@@ -157,7 +160,7 @@ export function computePbm(
     // The key belongs to the cache that derived it: it is not wiped here.
     return hashes.hmac(macHash, key, data)
   }
-  const key = iterateDigest(hashes, owf, input, iterations)
+  const key = owfThroughPort(hashes, owf, input, iterations)
   input.fill(0)
   const mac = hashes.hmac(macHash, key, data)
   key.fill(0)
