@@ -23,6 +23,7 @@ export default defineConfig({
             'tests/interop/**/*.test.ts',
             'tests/reliability/**/*.test.ts',
             'tests/fuzz/**/*.test.ts',
+            'tests/security/**/*.test.ts',
           ],
           testTimeout: 120_000,
           hookTimeout: 120_000,

@@ -158,7 +158,8 @@ describe('which calls are password attempts', () => {
     expect(passwordAttemptKey('pfx.import', { path: '/b.pfx', pfxPassword: 'x' })).toBe('call:pfx.import')
     expect(passwordAttemptKey('transfer.saveReceived', { sessionId: 's', password: '' })).toBe('call:transfer.saveReceived')
     expect(passwordAttemptKey('transfer.startSend', { certId: 'c1', format: 'pfx', password: 'x' })).toBe('cert:c1')
-    expect(passwordAttemptKey('transfer.startSend', { certId: 'c1', format: 'npki' })).toBeUndefined()
+    // Sending the folder as it is hands over the key too: counted like the rest (finding 7).
+    expect(passwordAttemptKey('transfer.startSend', { certId: 'c1', format: 'npki', password: 'x' })).toBe('cert:c1')
     expect(passwordAttemptKey('certs.list', {})).toBeUndefined()
     expect(passwordAttemptKey('enroll.issue', { password: 'x' })).toBeUndefined()
     expect(passwordAttemptKey('constructor', {})).toBeUndefined()
@@ -192,8 +193,8 @@ describe('which calls are password attempts', () => {
     expect(await hook.enter('certs.list', {})).toBeUndefined()
     for (let i = 0; i < 5; i++) (await hook.enter('keys.verifyIdentity', { certId: 'c1', password: 'x', idn: '1' }))!({ ok: false, error: { code: 'WRONG_PASSWORD', message: 'x' } })
     await expect(hook.enter('pfx.export', { certId: 'c1', password: 'x' })).rejects.toMatchObject({ code: 'TOO_MANY_ATTEMPTS', params: { retryAfterSeconds: 30 } })
-    // The same certificate sent as a folder needs no password, so it is not held back.
-    expect(await hook.enter('transfer.startSend', { certId: 'c1', format: 'npki' })).toBeUndefined()
+    // Sending the folder as it is hands over the key as well: held back like every other key export.
+    await expect(hook.enter('transfer.startSend', { certId: 'c1', format: 'npki', password: 'x' })).rejects.toMatchObject({ code: 'TOO_MANY_ATTEMPTS' })
     expect(await hook.enter('keys.checkPassword', { certId: 'c2', password: 'x' })).toBeTypeOf('function')
   })
 })

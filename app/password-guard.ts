@@ -156,8 +156,8 @@ const byCert = (r: Req): string | undefined => {
  * the request names one (ids map one-to-one to folders, so a caller cannot rename a certificate
  * to get fresh tries). A PFX file or what a phone sent has no id: those share one count per call,
  * since a path or a session id is something the caller could vary at will.
- * A call is counted only when its request actually carries the password (transfer.startSend
- * sends an NPKI folder without one).
+ * Every call that hands a key to someone (PFX export, phone copy in either format, copy or move
+ * to another place) carries the certificate password and is counted here.
  */
 export const PASSWORD_CALLS: Readonly<Record<string, (req: Req) => string | undefined>> = {
   'keys.checkPassword': byCert,
@@ -169,7 +169,7 @@ export const PASSWORD_CALLS: Readonly<Record<string, (req: Req) => string | unde
   'token.import': byCert,
   'enroll.renew': byCert,
   'enroll.registerForeign': byCert,
-  'transfer.startSend': (r) => (r.password === undefined ? undefined : byCert(r)),
+  'transfer.startSend': byCert,
   'pfx.import': () => 'call:pfx.import',
   'transfer.saveReceived': () => 'call:transfer.saveReceived',
 }

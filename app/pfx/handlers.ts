@@ -20,9 +20,9 @@ function defaultRoot(): string {
 }
 
 export const pfxHandlers: Handlers<typeof pfxCalls> = {
-  'pfx.export': async ({ certId, password, pfxPassword, profile, outPath }) => {
+  'pfx.export': async ({ certId, password, pfxPassword, profile, outPath, overwrite }) => {
     const folder = resolveCertFolder(certId)
-    const r = await exportPfx(folder, password, absolute(outPath, 'the PFX path'), { profile, ...(pfxPassword !== undefined ? { pfxPassword } : {}) })
+    const r = await exportPfx(folder, password, absolute(outPath, 'the PFX path'), { profile, overwrite: overwrite === true, ...(pfxPassword !== undefined ? { pfxPassword } : {}) })
     return { path: r.path, profile: r.profile, hasRandomNum: r.hasRandomNum }
   },
   'pfx.import': async ({ path, pfxPassword, keyPassword, root, replace }) => {

@@ -84,14 +84,15 @@ describe('transfer handlers', () => {
     const ids = rememberCerts([{ path: folder } as FoundCert])
     const certId = [...ids.keys()][0]!
 
-    const s1 = (await call('transfer.startSend', { certId, format: 'npki' })) as { sessionId: string; url: string; format: string }
+    const s1 = (await call('transfer.startSend', { certId, format: 'npki', password })) as { sessionId: string; url: string; format: string }
     expect(s1.format).toBe('npki')
     const code = generateCode()
     const got = phone(s1.url).receive(code)
     expect(await call('transfer.submitCode', { sessionId: s1.sessionId, code })).toEqual({ ok: true })
     expect((await got).files.map((f) => f.data)).toEqual([cert, key])
 
-    await expect(call('transfer.startSend', { certId, format: 'pfx' })).rejects.toMatchObject({ code: 'BAD_REQUEST' })
+    // No password, no send: the request schema refuses it (the dispatcher answers BAD_REQUEST).
+    await expect(call('transfer.startSend', { certId, format: 'pfx' })).rejects.toMatchObject({ issues: [{ path: ['password'] }] })
     const s2 = (await call('transfer.startSend', { certId, format: 'pfx', password, pfxPassword: 'phone-pass-1!' })) as { sessionId: string; url: string }
     const code2 = generateCode()
     const got2 = phone(s2.url).receive(code2)

@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises'
 import { exportPfx, importPfx } from '../../core/pfx/operations'
+import { CertError } from '../../shared/errors'
 import { optionalString, requirePositional, requireString, UsageError, type Command, oneStdinAtMost } from '../command'
 
 const PROFILES = ['modern', 'compatible'] as const
@@ -13,14 +14,15 @@ function profileArg(v: string | undefined): 'modern' | 'compatible' {
 
 const exportCmd: Command = {
   name: 'export-pfx',
-  usage: 'export-pfx PATH --out FILE --password-file F [--pfx-password-file G] [--profile modern|compatible]',
+  usage: 'export-pfx PATH --out FILE --password-file F [--pfx-password-file G] [--profile modern|compatible] [--overwrite]',
   summary:
-    'Write a certificate folder as a PFX (randomNum kept). modern (default): AES-256 + HMAC-SHA256; compatible: 3DES + SHA-1 MAC for older Windows, macOS, Android and bank software',
+    'Write a certificate folder as a PFX (randomNum kept); an existing FILE is replaced only with --overwrite, and a PFX password of its own must pass the NPKI rule. modern (default): AES-256 + HMAC-SHA256; compatible: 3DES + SHA-1 MAC for older Windows, macOS, Android and bank software',
   options: {
     out: { type: 'string' },
     'password-file': { type: 'string' },
     'pfx-password-file': { type: 'string' },
     profile: { type: 'string' },
+    overwrite: { type: 'boolean' },
   },
   async run(args, io) {
     const folder = requirePositional(args, 0, 'PATH (a certificate folder)')
@@ -33,7 +35,12 @@ const exportCmd: Command = {
     if (!st?.isDirectory()) throw new UsageError(`not a certificate folder: ${folder}`)
     const password = await io.readSecret(pwFile)
     const pfxPassword = pfxPwFile !== undefined ? await io.readSecret(pfxPwFile) : undefined
-    const r = await exportPfx(folder, password, out, { profile, ...(pfxPassword !== undefined ? { pfxPassword } : {}) })
+    const r = await exportPfx(folder, password, out, { profile, overwrite: args.values.overwrite === true, ...(pfxPassword !== undefined ? { pfxPassword } : {}) }).catch((err: unknown) => {
+      if (err instanceof CertError && err.code === 'CONFLICT' && err.params?.reason === 'file-exists') {
+        throw new CertError('CONFLICT', `${out} already exists; pass --overwrite to replace it`, err.params)
+      }
+      throw err
+    })
     io.out(`exported: ${r.path} (profile ${r.profile}${r.hasRandomNum ? ', randomNum kept' : ', the key has no randomNum'})`)
     return 0
   },

@@ -62,7 +62,7 @@ describe('certmgr transfer', () => {
     }
     const cmds = createTransferCommands({ readLine, listener: { page, retryBaseMs: 10 } })
     const io = memIO()
-    const run = main(['transfer', 'send', folder, '--host', '127.0.0.1'], io, cmds)
+    const run = main(['transfer', 'send', folder, '--host', '127.0.0.1', '--password-file', resolve(FIX, 'password.txt')], io, cmds)
     const url = await waitFor(() => io.outText.find((l) => l.startsWith('URL: '))?.slice(5))
     const code = generateCode()
     const phone = new PhoneClient(url + '/', new URL(url).origin).receive(code)

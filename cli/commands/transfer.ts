@@ -55,9 +55,9 @@ export function createTransferCommands(deps: Partial<TransferCliDeps> = {}): Com
   return [
     {
       name: 'transfer send',
-      usage: 'transfer send PATH [--format pfx|npki] [--host ADDR] [--password-file F] [--pfx-password-file F] [--qr]',
+      usage: 'transfer send PATH --password-file F [--format pfx|npki] [--host ADDR] [--pfx-password-file F] [--qr]',
       summary:
-        'Send a certificate (PFX file or NPKI folder) to a phone on the local network: open the printed URL on the phone, then type the number it shows (standard input). --format pfx on a folder builds a PFX and needs --password-file.',
+        'Send a certificate (PFX file or NPKI folder) to a phone on the local network: open the printed URL on the phone, then type the number it shows (standard input). The certificate password (--password-file) must open the key before anything is sent; --format pfx on a folder builds a PFX.',
       options: {
         format: { type: 'string' },
         host: { type: 'string' },
@@ -68,11 +68,11 @@ export function createTransferCommands(deps: Partial<TransferCliDeps> = {}): Com
       async run(args, io) {
         const path = requirePositional(args, 0, 'PATH (a PFX file or a certificate folder)')
         const format = formatOption(args)
-        const pwFile = optionalString(args, 'password-file')
+        const pwFile = requireString(args, 'password-file')
         const pfxPwFile = optionalString(args, 'pfx-password-file')
         // Standard input carries the number, so passwords must come from real files here.
         if (pwFile === '-' || pfxPwFile === '-') throw new UsageError('standard input is for the number; give passwords as files')
-        const password = pwFile ? await io.readSecret(pwFile) : undefined
+        const password = await io.readSecret(pwFile)
         const pfxPassword = pfxPwFile ? await io.readSecret(pfxPwFile) : undefined
         const out = await outgoingFiles(path, format, { password, pfxPassword })
         const s = await startSendSession({ ...extra, files: out.files, format: out.format, host: optionalString(args, 'host') ?? extra.host })

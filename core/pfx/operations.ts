@@ -7,6 +7,7 @@ import { decryptSignPri, encryptSignPri, openSignKey, readRandomNum } from '../f
 import { realFs, writeFileAtomic, writeFolderAtomic, type FsLayer } from '../storage/atomic'
 import { fileNamed, ioError, readCertFiles, sameBytes, signCertOf, signKeyOf, type CertFiles } from '../storage/folder'
 import { destinationFolder } from '../storage/operations'
+import { fileExistsError, writeNewFile } from '../storage/write-new-file'
 
 /**
  * NPKI folder ↔ PFX conversion. Both directions carry the PKCS#8 bytes unchanged, so the
@@ -17,6 +18,8 @@ export interface ExportPfxOptions {
   /** Password of the new PFX; the certificate's own password when absent. */
   pfxPassword?: string
   profile: PfxProfile
+  /** Replace a file already at the destination; without it that is a CONFLICT (reason file-exists). */
+  overwrite?: boolean
   /** Overrides the profile's iteration count (tests and benchmarks). */
   iterations?: number
   fs?: FsLayer
@@ -64,22 +67,40 @@ function friendlyNameOf(certDer: Uint8Array): string | undefined {
 }
 
 /**
+ * The password a new PFX gets: a password of its own must pass the NPKI rule (a PFX travels by
+ * e-mail and stick, so it is open to offline guessing; '1' would give a file anyone opens).
+ * Keeping the certificate password is allowed, as for an imported key: that one was set under
+ * the rule or predates it, and refusing it would only push users to type it again as "new".
+ * Every path that builds a PFX for someone (export, phone copy) asks this one function.
+ */
+export function newPfxPassword(certPassword: string, pfxPassword: string | undefined): string {
+  if (pfxPassword === undefined || pfxPassword === certPassword) return certPassword
+  const rule = checkNewPassword(pfxPassword)
+  if (!rule.ok) throw new CertError('PASSWORD_RULE', `the PFX password is too weak: ${rule.message}`, { rule: rule.rule })
+  return pfxPassword
+}
+
+/**
  * Writes the certificate folder's signing pair as a PFX. The certificate password must open
  * signPri.key (WRONG_PASSWORD otherwise). The file is read back and compared before it is
  * put in place, because users often delete the original once they hold the PFX.
  */
 export async function exportPfx(folder: string, certPassword: string, outFile: string, opts: ExportPfxOptions): Promise<ExportPfxResult> {
+  const pfxPassword = newPfxPassword(certPassword, opts.pfxPassword)
+  // Refused before the key is opened; writeNewFile checks again when it puts the file in place.
+  if (!opts.overwrite && (await stat(outFile).then(() => true, () => false))) throw fileExistsError(outFile)
   const files = await readCertFiles(folder)
   const certDer = signCertOf(files)
   const { pkcs8 } = openSignKey(certDer, signKeyOf(files), certPassword)
-  const pfxPassword = opts.pfxPassword ?? certPassword
   const friendlyName = friendlyNameOf(certDer)
   const pfx = await writePfx({ certDer, pkcs8, ...(friendlyName ? { friendlyName } : {}) }, pfxPassword, opts.profile, opts.iterations ? { iterations: opts.iterations } : {})
   const back = await readPfx(pfx, pfxPassword)
   if (!sameBytes(back.pkcs8, pkcs8) || !sameBytes(back.certDer, certDer)) throw new CertError('INTERNAL', 'the written PFX did not verify')
   try {
-    await writeFileAtomic(outFile, pfx, opts.fs ?? realFs)
+    if (opts.fs) await writeFileAtomic(outFile, pfx, opts.fs)
+    else await writeNewFile(outFile, pfx, { overwrite: opts.overwrite === true })
   } catch (err) {
+    if (err instanceof CertError) throw err
     throw ioError(err, 'destination')
   }
   return { path: outFile, profile: opts.profile, hasRandomNum: hasRandomNum(pkcs8) }

@@ -2,23 +2,34 @@ import { readFile, stat } from 'node:fs/promises'
 import { CertError } from '../../shared/errors'
 import { NPKI_NAMES, PFX_NAME, type TransferFile, type TransferFormat } from '../../shared/cpace/transfer'
 import { readPfx, writePfx, type PfxProfile } from '../formats/pfx'
+import { newPfxPassword } from '../pfx/operations'
 import { encryptSignPri, openSignKey } from '../formats/signpri'
 import { fileNamed, ioError, readCertFiles, signCertOf, signKeyOf, type CertFiles } from '../storage/folder'
 import { writeCertFiles, type CopyResult } from '../storage/operations'
 import type { ReceivedFiles } from './listener'
 
 export interface OutgoingOptions {
-  /** Certificate password: needed only to build a PFX from an NPKI folder (never sent). */
+  /**
+   * Certificate password (never sent). Required for every send: the key leaves this PC only
+   * for a caller who proved the password here, where wrong guesses are counted (password-guard).
+   */
   password?: string
   /** Password of the PFX built for the phone; default the certificate password. */
   pfxPassword?: string
   profile?: PfxProfile
 }
 
+function needPassword(password: string | undefined): string {
+  if (!password) throw new CertError('BAD_REQUEST', 'sending a certificate needs its password')
+  return password
+}
+
 /**
  * What goes to the phone, always in password-encrypted form: a PFX file as it is, an NPKI
  * folder's files as they are, or a PFX built from the folder (compatible profile, which
- * Android and iOS import).
+ * Android and iOS import). In every case the certificate password must open the key first:
+ * otherwise anyone able to start a send could take the encrypted key away and guess its
+ * password offline, past the counted tries.
  */
 export async function outgoingFiles(path: string, format: TransferFormat | undefined, opts: OutgoingOptions = {}): Promise<{ format: TransferFormat; files: TransferFile[] }> {
   let isDir: boolean
@@ -29,15 +40,20 @@ export async function outgoingFiles(path: string, format: TransferFormat | undef
   }
   if (!isDir) {
     if (format === 'npki') throw new CertError('BAD_REQUEST', 'an NPKI transfer needs the certificate folder, not a file')
+    const password = needPassword(opts.password)
     let bytes: Uint8Array
     try {
       bytes = new Uint8Array(await readFile(path))
     } catch (err) {
       throw ioError(err, 'source')
     }
+    await readPfx(bytes, password)
     return { format: 'pfx', files: [{ name: PFX_NAME, data: bytes }] }
   }
+  const password = needPassword(opts.password)
   const files = await readCertFiles(path)
+  const certDer = signCertOf(files)
+  const { pkcs8 } = openSignKey(certDer, signKeyOf(files), password)
   if ((format ?? 'npki') === 'npki') {
     const out: TransferFile[] = []
     const hasKm = fileNamed(files, 'kmCert.der') !== undefined && fileNamed(files, 'kmPri.key') !== undefined
@@ -48,10 +64,7 @@ export async function outgoingFiles(path: string, format: TransferFormat | undef
     }
     return { format: 'npki', files: out }
   }
-  if (!opts.password) throw new CertError('BAD_REQUEST', 'building a PFX needs the certificate password')
-  const certDer = signCertOf(files)
-  const { pkcs8 } = openSignKey(certDer, signKeyOf(files), opts.password)
-  const pfx = await writePfx({ certDer, pkcs8 }, opts.pfxPassword ?? opts.password, opts.profile ?? 'compatible')
+  const pfx = await writePfx({ certDer, pkcs8 }, newPfxPassword(password, opts.pfxPassword), opts.profile ?? 'compatible')
   return { format: 'pfx', files: [{ name: PFX_NAME, data: pfx }] }
 }
 

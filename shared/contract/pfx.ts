@@ -15,12 +15,14 @@ export const PfxImportOutcome = z.enum(['created', 'replaced', 'identical'])
 export const pfxCalls = {
   /**
    * Writes the certificate's signing pair as a PFX at outPath (an absolute path, usually from a
-   * save dialog). pfxPassword defaults to the certificate password. `modern`: AES-256 +
+   * save dialog). pfxPassword defaults to the certificate password; a different one must pass
+   * the NPKI rule (PASSWORD_RULE). An existing file there is a CONFLICT (reason file-exists),
+   * left untouched, unless overwrite is set (after the user confirmed). `modern`: AES-256 +
    * HMAC-SHA256 (OpenSSL 3 layout); `compatible`: 3DES + SHA-1 MAC for older Windows, macOS,
    * Android and Korean bank software.
    */
   'pfx.export': call(
-    z.object({ certId: CertId, password: Password, pfxPassword: Password.optional(), profile: PfxProfile, outPath: FilePath }),
+    z.object({ certId: CertId, password: Password, pfxPassword: Password.optional(), profile: PfxProfile, outPath: FilePath, overwrite: z.boolean().optional() }),
     z.object({ path: z.string(), profile: PfxProfile, hasRandomNum: z.boolean() }),
   ),
   /**

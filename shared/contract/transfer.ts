@@ -55,12 +55,14 @@ export const transferCalls = {
   /**
    * PC → phone. Starts a listener; the QR code holds only the session URL. The phone then
    * shows a 12-digit number the user passes to transfer.submitCode. `format: 'pfx'` builds a
-   * PFX (compatible profile) from the certificate and needs `password` (the certificate
-   * password, used on this PC only); the PFX is protected by `pfxPassword` (default: the
-   * certificate password). `format: 'npki'` sends the folder's files as they are.
+   * PFX (compatible profile) from the certificate; the PFX is protected by `pfxPassword`
+   * (default: the certificate password; a different one must pass the NPKI rule).
+   * `format: 'npki'` sends the folder's files as they are. Either way `password` (the
+   * certificate password, used on this PC only and counted like every password try) must open
+   * the key first: the encrypted key leaves the PC only for a caller who knows its password.
    */
   'transfer.startSend': call(
-    z.object({ certId: z.string().min(1).max(128), format: TransferFormat, password: Password.optional(), pfxPassword: Password.optional(), host: Host }).strict(),
+    z.object({ certId: z.string().min(1).max(128), format: TransferFormat, password: Password, pfxPassword: Password.optional(), host: Host }).strict(),
     z.object({ sessionId: SessionId, url: z.string(), qrSvg: z.string(), expiresInMs: z.number().int(), format: TransferFormat }),
   ),
   /** The number the phone shows. Settles once the phone confirmed (ok) or the number failed. */

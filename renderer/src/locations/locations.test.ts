@@ -176,6 +176,44 @@ describe('CertActions', () => {
     expect(w.get('[data-testid="pfx-done"]').text()).toContain('/home/u/cert.pfx')
   })
 
+  it('security finding 3: a PFX password of its own gets the rule-by-rule feedback and must pass it', async () => {
+    fake.overrides['pfx.export'] = (req) => ({ path: req.outPath, profile: req.profile, hasRandomNum: true })
+    const w = mount(CertActions, { props: { details: details() }, global: global() })
+    await w.get('[data-testid="action-exportPfx"]').trigger('click')
+    await w.get('[data-testid="pfx-password"]').setValue(fake.password)
+    await w.get('[data-testid="pfx-out"]').setValue('/home/u/cert.pfx')
+    await w.get('[data-testid="pfx-own"]').setValue(true)
+    await w.get('[data-testid="pfx-pfx-password"]').setValue('1')
+    await w.get('[data-testid="pfx-pfx-again"]').setValue('1')
+    expect(w.get('[data-testid="pw-rule"]').attributes('data-rule')).toBe('length')
+    expect(w.get('[data-testid="pfx-next"]').attributes('disabled')).toBeDefined()
+    await w.get('[data-testid="pfx-pfx-password"]').setValue('Pfx#only-2468')
+    await w.get('[data-testid="pfx-pfx-again"]').setValue('Pfx#only-2468')
+    expect(w.get('[data-testid="pw-rule"]').attributes('data-rule')).toBe('ok')
+    expect(w.get('[data-testid="pfx-next"]').attributes('disabled')).toBeUndefined()
+  })
+
+  it('security finding 4: an existing file is replaced only after the user confirms', async () => {
+    fake.overrides['pfx.export'] = (req) => {
+      if (!req.overwrite) throw { code: 'CONFLICT', message: 'cert.pfx already exists', params: { reason: 'file-exists' } } satisfies ErrorInfo
+      return { path: req.outPath, profile: req.profile, hasRandomNum: true }
+    }
+    const w = mount(CertActions, { props: { details: details() }, global: global() })
+    await w.get('[data-testid="action-exportPfx"]').trigger('click')
+    await w.get('[data-testid="pfx-password"]').setValue(fake.password)
+    await w.get('[data-testid="pfx-out"]').setValue('/home/u/cert.pfx')
+    await w.get('form').trigger('submit')
+    await w.get('[data-testid="pfx-run"]').trigger('click')
+    await flushPromises()
+    expect(fake.calls.at(-1)?.req).not.toHaveProperty('overwrite')
+    expect(w.get('[data-testid="pfx-exists"]').text()).toContain('/home/u/cert.pfx 파일이 이미 있습니다')
+    expect(w.find('[data-testid="pfx-done"]').exists()).toBe(false)
+    await w.get('[data-testid="pfx-overwrite"]').trigger('click')
+    await flushPromises()
+    expect(fake.calls.at(-1)).toEqual({ name: 'pfx.export', req: { certId: 'c1', password: fake.password, profile: 'modern', outPath: '/home/u/cert.pfx', overwrite: true } })
+    expect(w.get('[data-testid="pfx-done"]').text()).toContain('/home/u/cert.pfx')
+  })
+
   it('offers no action on a damaged certificate', () => {
     const w = mount(CertActions, { props: { details: details({ state: 'damaged', damaged: 'cert-unreadable' }) }, global: global() })
     for (const a of ['copyTo', 'move', 'delete', 'exportPfx']) expect(w.get(`[data-testid="action-${a}"]`).attributes('disabled')).toBeDefined()

@@ -15,7 +15,7 @@ const phoneCopyEn: typeof phoneCopyKo = {
     npki: 'NPKI folder (zip)',
     npkiHelp: 'Sends signCert.der and signPri.key as they are, in a zip.',
     password: 'Certificate password',
-    passwordHelp: 'Used on this PC only, to build the PFX file. It is never sent to the phone; the PFX file is protected by the same password.',
+    passwordHelp: 'Checked on this PC before anything is sent (the private key leaves this PC, so the app makes sure it is you). It is never sent to the phone; a PFX file is protected by the same password.',
     start: 'Start sending',
     enterCode: 'Type the 12-digit number shown on the phone',
     codeLabel: 'Number shown on the phone',

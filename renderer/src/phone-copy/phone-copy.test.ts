@@ -149,7 +149,8 @@ describe('휴대폰으로 내보내기', () => {
     await w.get('[data-testid="pc-format-npki"]').setValue(true)
     await w.get('[data-testid="pc-send"] form').trigger('submit')
     await flushPromises()
-    expect(fake.calls.filter((c) => c.name === 'transfer.startSend').at(-1)?.req).toEqual({ certId: 'c1', format: 'npki' })
+    // The folder as it is carries the key too: the password goes along to be checked (finding 7).
+    expect(fake.calls.filter((c) => c.name === 'transfer.startSend').at(-1)?.req).toEqual({ certId: 'c1', format: 'npki', password: 'nope' })
     await w.get('[data-testid="pc-cancel"]').trigger('click')
     await flushPromises()
     expect(w.get('[data-testid="pc-end"]').attributes('data-end')).toBe('cancelled')

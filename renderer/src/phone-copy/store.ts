@@ -144,8 +144,7 @@ export const usePhoneCopyStore = defineStore('phoneCopy', () => {
     }
   }
 
-  const startSend = (req: { certId: string; format: 'pfx' | 'npki'; password?: string }) =>
-    begin('send', () => api().call('transfer.startSend', req.format === 'pfx' && req.password ? req : { certId: req.certId, format: req.format }))
+  const startSend = (req: { certId: string; format: 'pfx' | 'npki'; password: string }) => begin('send', () => api().call('transfer.startSend', req))
   const startReceive = () => begin('receive', () => api().call('transfer.startReceive', {}))
 
   /** What became of a typed number: the screen clears the field after a wrong one. */
