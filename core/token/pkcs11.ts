@@ -1,5 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, randomBytes, X509Certificate } from 'node:crypto'
-import { existsSync, realpathSync } from 'node:fs'
+import { existsSync, realpathSync, statSync } from 'node:fs'
+import { posix, win32 } from 'node:path'
 import type pkcs11js from 'pkcs11js'
 import { lazyRequire } from '../lazy-require'
 import { CertError } from '../../shared/errors'
@@ -11,7 +12,13 @@ type P11 = InstanceType<typeof pkcs11js.PKCS11>
 type Handle = Buffer
 type Template = { type: number; value?: number | boolean | string | Buffer }[]
 
-/** Where PKCS#11 modules usually live; the first that exist are offered. Settings may add more. */
+/**
+ * Where PKCS#11 modules usually live; those that exist in a trusted place (below) are offered.
+ * Every entry sits in a folder only an administrator can write: a module runs inside the app
+ * with the user's keys, so a default path another user could create (the SoftHSM2 installer's
+ * `C:\SoftHSM2`, Homebrew's `/usr/local` and `/opt/homebrew` on macOS) is not a default. Such
+ * a module is used only once the user picks it (settings, `--module`).
+ */
 export const DEFAULT_MODULES: Readonly<Record<string, readonly string[]>> = {
   linux: [
     '/usr/lib/softhsm/libsofthsm2.so',
@@ -27,25 +34,77 @@ export const DEFAULT_MODULES: Readonly<Record<string, readonly string[]>> = {
   win32: [
     'C:\\Windows\\System32\\opensc-pkcs11.dll',
     'C:\\Program Files\\OpenSC Project\\OpenSC\\pkcs11\\opensc-pkcs11.dll',
-    'C:\\SoftHSM2\\lib\\softhsm2-x64.dll',
+    'C:\\Program Files\\SoftHSM2\\lib\\softhsm2-x64.dll',
     'C:\\Windows\\System32\\eTPKCS11.dll',
     'C:\\Windows\\System32\\acpkcs211.dll',
   ],
-  darwin: [
-    '/Library/OpenSC/lib/opensc-pkcs11.so',
-    '/usr/local/lib/opensc-pkcs11.so',
-    '/opt/homebrew/lib/softhsm/libsofthsm2.so',
-    '/usr/local/lib/softhsm/libsofthsm2.so',
-    '/usr/local/lib/libeTPkcs11.dylib',
-  ],
+  darwin: ['/Library/OpenSC/lib/opensc-pkcs11.so'],
 }
 
 /**
- * Configured modules first, then the OS defaults; only files that exist. Two paths to one file
- * (Debian links /usr/lib/softhsm/libsofthsm2.so into the multiarch folder) count once, or
- * every token behind that module would be listed twice.
+ * Folders whose contents only an administrator can change. On Windows these follow the
+ * system's own variables (a different system drive), falling back to the usual paths.
  */
-export function availableModules(extra: string[] = [], platform: NodeJS.Platform = process.platform, exists: (p: string) => boolean = existsSync): string[] {
+export function trustedModuleDirs(platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): string[] {
+  if (platform === 'win32') {
+    const root = env.SystemRoot ?? env.windir ?? 'C:\\Windows'
+    return [env.ProgramFiles ?? 'C:\\Program Files', env['ProgramFiles(x86)'] ?? 'C:\\Program Files (x86)', win32.join(root, 'System32'), win32.join(root, 'SysWOW64')]
+  }
+  if (platform === 'darwin') return ['/Library', '/usr/lib', '/System/Library']
+  return ['/usr/lib', '/usr/lib64', '/lib', '/lib64']
+}
+
+function inside(dir: string, file: string, platform: NodeJS.Platform): boolean {
+  const p = platform === 'win32' ? win32 : posix
+  const rel = p.relative(dir, file)
+  const fold = platform === 'win32' ? rel.toLowerCase() : rel
+  return rel !== '' && !fold.startsWith('..') && !p.isAbsolute(rel)
+}
+
+/**
+ * Whether a default module may be loaded: it and the real file it resolves to (a link in
+ * /usr/lib may point anywhere) lie in a trusted folder, and on POSIX neither the file nor any
+ * folder above it may be changed by anyone but root (owner root, no group or other write bit),
+ * the test sudo applies to what it runs.
+ */
+export function isTrustedModulePath(path: string, platform: NodeJS.Platform = process.platform, dirs: string[] = trustedModuleDirs(platform)): boolean {
+  const p = platform === 'win32' ? win32 : posix
+  if (!p.isAbsolute(path)) return false
+  const under = (f: string): boolean => dirs.some((d) => inside(d, p.normalize(f), platform))
+  if (!under(path)) return false
+  if (platform === 'win32' || platform !== process.platform) return true
+  let real: string
+  try {
+    real = realpathSync(path)
+  } catch {
+    return false
+  }
+  if (!under(real)) return false
+  for (let at = real; ; at = posix.dirname(at)) {
+    let st
+    try {
+      st = statSync(at)
+    } catch {
+      return false
+    }
+    if (st.uid !== 0 || (st.mode & 0o022) !== 0) return false
+    if (at === '/') return true
+  }
+}
+
+/**
+ * The modules to offer: the ones the user chose first (settings, `--module`: choosing a module
+ * is trusting it), then the OS defaults that exist in a trusted place. Never a module merely
+ * because a file exists somewhere. Two paths to one file (Debian links
+ * /usr/lib/softhsm/libsofthsm2.so into the multiarch folder) count once, or every token behind
+ * that module would be listed twice.
+ */
+export function availableModules(
+  chosen: string[] = [],
+  platform: NodeJS.Platform = process.platform,
+  exists: (p: string) => boolean = existsSync,
+  trusted: (p: string) => boolean = (m) => isTrustedModulePath(m, platform),
+): string[] {
   const seen = new Set<string>()
   const out: string[] = []
   const real = (p: string): string => {
@@ -55,8 +114,10 @@ export function availableModules(extra: string[] = [], platform: NodeJS.Platform
       return p
     }
   }
-  for (const m of [...extra, ...(DEFAULT_MODULES[platform] ?? [])]) {
+  const candidates = [...chosen.map((m) => ({ m, ok: true })), ...(DEFAULT_MODULES[platform] ?? []).map((m) => ({ m, ok: false }))]
+  for (const { m, ok } of candidates) {
     if (seen.has(m) || !exists(m)) continue
+    if (!ok && !trusted(m)) continue
     seen.add(m)
     const r = real(m)
     if (r !== m && seen.has(r)) continue
