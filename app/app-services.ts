@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { join, resolve } from 'node:path'
 import { CertError } from '../shared/errors'
@@ -28,7 +29,7 @@ export interface AppServices {
   events: EventEmitter<{ event: [AppEvent] }>
   settings: SettingsStore
   /** The certification center in use: the embedded one, or the remote URL from settings. */
-  center(): { url: string; embedded: boolean }
+  center(): { url: string; embedded: boolean; secret?: string }
   /** The embedded center itself, when it runs (operators' tools and tests reach its RA/CA). */
   embeddedCenter(): RunningCenter | undefined
   close(): Promise<void>
@@ -62,11 +63,13 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
   const settings = new SettingsStore(opts.dataDir)
   const remote = (await settings.get()).centerUrl
   let embedded: RunningCenter | undefined
+  // Opens the embedded center's outbox and self-registration to this process only, for this run.
+  const embeddedSecret = randomBytes(24).toString('hex')
   if (!remote && opts.embeddedCenter !== false) {
     // The embedded center listens on loopback only; its data lives beside the app's settings.
-    embedded = await startCenter({ host: '127.0.0.1', port: 0, ...opts.centerOptions, dataDir: join(opts.dataDir, 'center') })
+    embedded = await startCenter({ host: '127.0.0.1', port: 0, ...opts.centerOptions, dataDir: join(opts.dataDir, 'center'), embedded: { secret: embeddedSecret } })
   }
-  const center = () => (remote ? { url: remote, embedded: false } : { url: embedded?.url ?? '', embedded: true })
+  const center = () => (remote ? { url: remote, embedded: false } : { url: embedded?.url ?? '', embedded: true, secret: embeddedSecret })
 
   // Drives: USB events trigger rescans where the usb module works, with polling as a fallback.
   const drives = new DriveWatcher(opts.driveList ? { list: opts.driveList, usbEvents: null } : {})

@@ -13,6 +13,11 @@ export interface StartCenterOptions extends CenterConfigOverrides {
   raOptions?: RaOptions
   /** 'primary': another process checkpoints the WAL (see `startCenterCluster`); by default this one does. */
   walCheckpoints?: 'self' | 'primary'
+  /**
+   * Makes this the app's embedded center: self-registration and the outbox answer requests
+   * that carry this per-run secret. Never set by `certmgr center serve`.
+   */
+  embedded?: { secret: string }
   /** `postgres://…`: keep the tables in PostgreSQL (several nodes share it) instead of `center.db` in `dataDir`. */
   dbUrl?: string
 }
@@ -30,14 +35,14 @@ export interface RunningCenter {
 
 /** Starts the certification center (CA + CMP + RA) on one HTTP server. */
 export async function startCenter(opts: StartCenterOptions): Promise<RunningCenter> {
-  const { dataDir, raOptions, walCheckpoints, dbUrl, ...overrides } = opts
+  const { dataDir, raOptions, walCheckpoints, dbUrl, embedded, ...overrides } = opts
   const config = resolveConfig(overrides)
   const db = await openCenterDb(dataDir, { dbUrl, autoCheckpoint: walCheckpoints !== 'primary' })
   try {
     const ca = await Ca.open(db, dataDir, config)
     const ra = new Ra(db, { outboxDir: dataDir, keyDir: dataDir, ...raOptions, fees: config.feesKrw, renewalWindowDays: config.renewalWindowDays })
     const cmp = new CmpService(db, ca, ra, config)
-    const server = createCenterServer({ config, ca, cmp, ra })
+    const server = createCenterServer({ config, ca, cmp, ra, embeddedSecret: embedded?.secret })
     // Idle keep-alive sockets must not hold close() open.
     server.keepAliveTimeout = 5_000
     await new Promise<void>((resolve, reject) => {

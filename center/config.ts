@@ -20,6 +20,12 @@ export interface CenterConfig {
   maxMessageBytes: number
   host: string
   port: number
+  /**
+   * Host names (besides IP literals, `localhost` and `host` itself) the center answers to. Any
+   * other Host header is refused on every binding, so a web page whose name an attacker points
+   * at this address (DNS rebinding) cannot drive the center from a user's browser.
+   */
+  allowedHosts: string[]
   /** When true, a kur also needs the RA's renewal authorization (account + security card). */
   renewalRequiresRa: boolean
   /** CA key algorithm on first start. */
@@ -44,6 +50,7 @@ export const DEFAULT_CENTER_CONFIG: CenterConfig = {
   maxMessageBytes: 64 * 1024,
   host: '127.0.0.1',
   port: 0,
+  allowedHosts: [],
   renewalRequiresRa: true,
   caKeyAlg: 'rsa',
   caValidityDays: 3650,

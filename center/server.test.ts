@@ -1,11 +1,30 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { EMBEDDED_SECRET_HEADER } from '../shared/embedded-center'
 import { startCenter, type RunningCenter } from './center'
+import { hostAllowed } from './server'
 import { caMigrations } from './ca/migrations'
 import { openCenterDb } from './db'
 import { raMigrations } from './ra/migrations'
+
+const SECRET = 'center-http-test-secret'
+
+/** Status and body of a GET with the given Host header (fetch would not let a test set it). */
+function getWithHost(url: string, host: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers: { ...headers, host } }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (c: string) => (body += c))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
 
 describe('center HTTP server', () => {
   let dir: string
@@ -13,7 +32,7 @@ describe('center HTTP server', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'center-http-'))
-    center = await startCenter({ dataDir: dir, maxMessageBytes: 4096 })
+    center = await startCenter({ dataDir: dir, maxMessageBytes: 4096, embedded: { secret: SECRET } })
   })
   afterAll(async () => {
     await center.close()
@@ -43,11 +62,9 @@ describe('center HTTP server', () => {
   })
 
   it('on loopback answers only loopback host names (no DNS rebinding into the outbox)', async () => {
-    const { request } = await import('node:http')
-    const status = (host: string) =>
-      new Promise<number>((resolve) => request(`${center.url}/ra/outbox`, { headers: { host } }, (res) => resolve(res.statusCode ?? 0)).end())
-    expect(await status('evil.example:80')).toBe(403)
-    expect(await status(new URL(center.url).host)).toBe(200)
+    const secret = { [EMBEDDED_SECRET_HEADER]: SECRET }
+    expect((await getWithHost(`${center.url}/ra/outbox`, 'evil.example:80', secret)).status).toBe(403)
+    expect((await getWithHost(`${center.url}/ra/outbox`, new URL(center.url).host, secret)).status).toBe(200)
   })
 
   it('routes /ra/ to the RA', async () => {
@@ -68,5 +85,57 @@ describe('center HTTP server', () => {
     } finally {
       db.close()
     }
+  })
+})
+
+describe('Host check only for exact loopback names', () => {
+  it('refuses a foreign Host on every binding, so no rebound name reads the SMS codes', async () => {
+    // 127.1 and 127.0.0.2 are loopback too, but were not in the list the old check compared with.
+    for (const host of ['127.1', '127.0.0.2']) {
+      const dir = mkdtempSync(join(tmpdir(), 'center-host-'))
+      const center = await startCenter({ dataDir: dir, host, embedded: { secret: SECRET } })
+      try {
+        const code = await center.ra.createCustomer({ name: '홍길동', idn: '9001011234567', phone: '01012345678' })
+        const { sessionId } = await center.ra.openSession({ name: '홍길동', idn: '9001011234567', account: code.account, purpose: 'issue' })
+        await center.ra.sendPhoneCode(sessionId, 'sms')
+        const secret = { [EMBEDDED_SECRET_HEADER]: SECRET }
+        const evil = await getWithHost(`${center.url}/ra/outbox`, 'evil.example', secret)
+        expect(evil.status).toBe(403)
+        expect(evil.body).not.toMatch(/인증번호/)
+        expect((await getWithHost(`${center.url}/ra/info`, 'evil.example:8080')).status).toBe(403)
+        const own = await getWithHost(`${center.url}/ra/outbox`, new URL(center.url).host, secret)
+        expect(own.status).toBe(200)
+        expect(own.body).toMatch(/인증번호/)
+      } finally {
+        await center.close()
+        rmSync(dir, { recursive: true, force: true })
+      }
+    }
+  })
+
+  it('without the embedded configuration (certmgr center serve) the outbox does not exist, whoever asks', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'center-serve-'))
+    const center = await startCenter({ dataDir: dir })
+    try {
+      expect((await getWithHost(`${center.url}/ra/outbox`, new URL(center.url).host)).status).toBe(404)
+      expect((await getWithHost(`${center.url}/ra/outbox`, new URL(center.url).host, { [EMBEDDED_SECRET_HEADER]: SECRET })).status).toBe(404)
+    } finally {
+      await center.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('accepts IP literals, localhost, the bound name and the allowed names on a wildcard binding', () => {
+    const config = { host: '0.0.0.0', allowedHosts: ['ca.example.kr'] }
+    expect(hostAllowed('evil.example', config)).toBe(false)
+    expect(hostAllowed('evil.example:80', config)).toBe(false)
+    expect(hostAllowed(undefined, config)).toBe(false)
+    expect(hostAllowed('127.0.0.1.evil.example', config)).toBe(false)
+    expect(hostAllowed('192.0.2.10:8080', config)).toBe(true)
+    expect(hostAllowed('[::1]:8080', config)).toBe(true)
+    expect(hostAllowed('LOCALHOST:1', config)).toBe(true)
+    expect(hostAllowed('CA.example.kr', config)).toBe(true)
+    expect(hostAllowed('ca.example.kr.', config)).toBe(true)
+    expect(hostAllowed('center.lan', { host: 'center.lan', allowedHosts: [] })).toBe(true)
   })
 })

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { isIP } from 'node:net'
 import { CertError } from '../shared/errors'
 import type { Ca } from './ca/ca'
 import type { CmpService } from './cmp/service'
@@ -43,6 +44,24 @@ export interface CenterParts {
   ca: Ca
   cmp: CmpService
   ra: Ra
+  /** The embedded center's per-run secret (see center/ra/http.ts); unset for `center serve`. */
+  embeddedSecret?: string
+}
+
+/**
+ * Whether a Host header names this center: an IP literal (no DNS name, so no rebinding),
+ * `localhost`, the name it was bound to, or a name the operator allowed.
+ */
+export function hostAllowed(hostHeader: string | undefined, config: Pick<CenterConfig, 'host' | 'allowedHosts'>): boolean {
+  if (!hostHeader) return false
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+))(?::\d{1,5})?$/.exec(hostHeader.trim())
+  if (!m) return false
+  const name = (m[1] ?? m[2] ?? '').toLowerCase().replace(/\.$/, '')
+  if (isIP(name) !== 0) return true
+  if (name === 'localhost') return true
+  const bound = config.host.toLowerCase()
+  if (isIP(bound) === 0 && name === bound) return true
+  return config.allowedHosts.some((h) => h.toLowerCase() === name)
 }
 
 async function handleCmp(req: IncomingMessage, res: ServerResponse, parts: CenterParts): Promise<void> {
@@ -65,12 +84,10 @@ async function handleCmp(req: IncomingMessage, res: ServerResponse, parts: Cente
 
 /** One HTTP server for the CMP endpoint, the CRL, the CA certificate and the RA's JSON API. */
 export function createCenterServer(parts: CenterParts): Server {
-  const loopbackOnly = ['127.0.0.1', 'localhost', '::1'].includes(parts.config.host)
   return createServer((req, res) => {
-    // On loopback (the embedded center) only loopback host names are answered, so a web page
-    // whose name an attacker points at 127.0.0.1 (DNS rebinding) cannot read the outbox or
-    // drive the RA from the user's browser.
-    if (loopbackOnly && !/^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/i.test(req.headers.host ?? '')) return plain(res, 403, 'unexpected Host header')
+    // Whatever address the center is bound to, only its own names are answered, so a web page
+    // whose name an attacker points at it (DNS rebinding) cannot drive it from a browser.
+    if (!hostAllowed(req.headers.host, parts.config)) return plain(res, 403, 'unexpected Host header')
     const path = new URL(req.url ?? '/', 'http://localhost').pathname
     const route = async (): Promise<void> => {
       if (CMP_PATH.test(path)) return handleCmp(req, res, parts)
@@ -86,7 +103,7 @@ export function createCenterServer(parts: CenterParts): Server {
         res.end(req.method === 'HEAD' ? undefined : der)
         return
       }
-      if (await handleRaRequest(req, res, parts.ra, { ca: parts.ca })) return
+      if (await handleRaRequest(req, res, parts.ra, { ca: parts.ca, embeddedSecret: parts.embeddedSecret })) return
       plain(res, 404, 'not found')
     }
     route().catch(() => {

@@ -10,8 +10,12 @@ import type { WizardState } from './sessions'
  * remote center is reachable only from main): center info, customer registration, the
  * embedded center's 문자함, and the identity-check steps of a session.
  */
-export function createCenterHandlers(center: () => { url: string; embedded: boolean }, state: WizardState): Handlers<typeof centerCalls> {
-  const ra = () => new RaClient(center().url)
+/** `secret`: the embedded center's per-run secret, which opens its outbox and self-registration. */
+export function createCenterHandlers(center: () => { url: string; embedded: boolean; secret?: string }, state: WizardState): Handlers<typeof centerCalls> {
+  const ra = () => {
+    const c = center()
+    return new RaClient(c.url, undefined, c.secret)
+  }
   return {
     'center.info': async () => {
       const c = center()

@@ -9,7 +9,8 @@ import { createEnrollHandlers } from './enroll-handlers'
 import { WizardState } from './sessions'
 
 export interface WizardDeps {
-  center: () => { url: string; embedded: boolean }
+  /** `secret`: the embedded center's per-run secret, which opens its outbox and self-registration. */
+  center: () => { url: string; embedded: boolean; secret?: string }
   trash: Trash
   /** PKCS#11 modules from settings, tried before the OS defaults; only these may be loaded. */
   tokenModules?: () => Promise<string[]>

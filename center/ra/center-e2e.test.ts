@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { X509Certificate } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { EMBEDDED_SECRET_HEADER } from '../../shared/embedded-center'
 import { startCenter, type RunningCenter } from '../center'
 
 /**
@@ -13,8 +14,12 @@ import { startCenter, type RunningCenter } from '../center'
 let dir: string
 let center: RunningCenter
 
+const SECRET = 'center-e2e-run-secret'
+/** The wizard's calls carry the embedded center's per-run secret, as the app's RaClient does. */
+const embeddedHeaders = { [EMBEDDED_SECRET_HEADER]: SECRET }
+
 async function post(path: string, body: unknown = {}): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(center.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  const res = await fetch(center.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...embeddedHeaders }, body: JSON.stringify(body) })
   return { status: res.status, json: (await res.json()) as Record<string, unknown> }
 }
 
@@ -27,7 +32,7 @@ function openssl(args: string[]): Promise<{ code: number; stderr: string }> {
 async function verified(c: { idn: string; account: string; card: { slots: string[] } }, purpose: string): Promise<string> {
   const sid = (await post('/ra/sessions', { name: '홍길동', idn: c.idn, account: c.account, purpose })).json.sessionId as string
   await post(`/ra/sessions/${sid}/phone`, { channel: 'sms' })
-  const outbox = (await (await fetch(center.url + '/ra/outbox')).json()) as { messages: { text: string }[] }
+  const outbox = (await (await fetch(center.url + '/ra/outbox', { headers: embeddedHeaders })).json()) as { messages: { text: string }[] }
   const code = /인증번호 (\d{6})/.exec(outbox.messages[0]?.text ?? '')?.[1]
   expect((await post(`/ra/sessions/${sid}/phone/verify`, { code })).status).toBe(200)
   const [a, b] = (await post(`/ra/sessions/${sid}/medium/challenge`)).json.slots as [number, number]
@@ -38,7 +43,7 @@ async function verified(c: { idn: string; account: string; card: { slots: string
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ra-e2e-'))
-  center = await startCenter({ dataDir: join(dir, 'center'), port: 0, host: '127.0.0.1' })
+  center = await startCenter({ dataDir: join(dir, 'center'), port: 0, host: '127.0.0.1', embedded: { secret: SECRET } })
 })
 
 afterAll(async () => {

@@ -8,6 +8,7 @@ import type { Client } from '@libsql/client'
 import { registrationSignedData } from '../../shared/register-challenge'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openCenterDb } from '../db'
+import { EMBEDDED_SECRET_HEADER } from '../../shared/embedded-center'
 import { handleRaRequest, type RaHttpContext } from './http'
 import { Ra } from './ra'
 import { FakeCa, opensslCert } from './testing'
@@ -18,9 +19,11 @@ let ra: Ra
 let ca: FakeCa
 let server: Server
 let base: string
-const ctx: RaHttpContext = { ca: new FakeCa() }
+const SECRET = 'per-run-secret-of-the-test'
+const ctx: RaHttpContext = { ca: new FakeCa(), embeddedSecret: SECRET }
 
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown> }> {
+/** Every call carries the embedded center's secret, as the app's RaClient does, unless a test passes other headers. */
+async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = { [EMBEDDED_SECRET_HEADER]: SECRET }): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(base + path, {
     method,
     headers: body !== undefined ? { 'content-type': 'application/json', ...headers } : headers,
@@ -170,13 +173,25 @@ describe('RA HTTP API', () => {
   })
 
   it('hides self-registration and the outbox outside the embedded center', async () => {
-    ctx.embedded = false
+    ctx.embeddedSecret = undefined
     try {
       expect((await call('GET', '/ra/outbox')).status).toBe(404)
       expect((await post('/ra/customers', { name: 'x', idn: '9001019999999', phone: '01011112222' })).status).toBe(403)
     } finally {
-      delete ctx.embedded
+      ctx.embeddedSecret = SECRET
     }
     expect((await call('GET', '/ra/outbox')).status).toBe(200)
+  })
+
+  it('embedded features by caller address: a loopback caller without the per-run secret reads no SMS code and registers no one', async () => {
+    await register()
+    const json = { 'content-type': 'application/json' }
+    const tries: Record<string, string>[] = [{}, { [EMBEDDED_SECRET_HEADER]: 'guess' }, { [EMBEDDED_SECRET_HEADER]: SECRET.slice(0, -1) }]
+    for (const headers of tries) {
+      const outbox = await call('GET', '/ra/outbox', undefined, headers)
+      expect(outbox.status).toBe(404)
+      expect(JSON.stringify(outbox.json)).not.toMatch(/인증번호/)
+      expect((await call('POST', '/ra/customers', { name: 'x', idn: '9001019999998', phone: '01011112222' }, { ...json, ...headers })).status).toBe(403)
+    }
   })
 })

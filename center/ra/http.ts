@@ -1,4 +1,6 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { EMBEDDED_SECRET_HEADER } from '../../shared/embedded-center'
 import { CertError, toErrorInfo, type ErrorCode } from '../../shared/errors'
 import type { CaFacade, CertType } from '../ca/facade'
 import { sourceKey } from '../source-throttle'
@@ -7,10 +9,11 @@ import type { Medium, Ra, SessionPurpose } from './ra'
 export interface RaHttpContext {
   ca: CaFacade
   /**
-   * Self-registration and the outbox (which shows the SMS codes) exist only in the embedded
-   * center. Unset: allowed when codes go to the local outbox and the caller is on loopback.
+   * Set only in the embedded center: self-registration and the outbox (which shows the SMS
+   * codes) answer a request that carries this per-run secret (EMBEDDED_SECRET_HEADER), and
+   * nothing else. Unset (`certmgr center serve`): they do not exist; operators use the CLI.
    */
-  embedded?: boolean
+  embeddedSecret?: string
 }
 
 const MAX_BODY = 64 * 1024
@@ -37,8 +40,14 @@ function sendError(res: ServerResponse, err: unknown): void {
   send(res, status, { error: { code: info.code, message: info.message, params: info.params ?? {} } })
 }
 
-function isLoopback(addr: string | undefined): boolean {
-  return addr === '127.0.0.1' || addr === '::1' || addr === '::ffff:127.0.0.1'
+/** Whether the request carries the embedded center's per-run secret (compared in constant time). */
+function fromEmbeddingApp(req: IncomingMessage, secret: string | undefined): boolean {
+  if (secret === undefined) return false
+  const given = req.headers[EMBEDDED_SECRET_HEADER]
+  if (typeof given !== 'string') return false
+  const a = createHash('sha256').update(given).digest()
+  const b = createHash('sha256').update(secret).digest()
+  return timingSafeEqual(a, b)
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
@@ -88,8 +97,8 @@ function base64Field(body: Record<string, unknown>, name: string): Uint8Array {
  * The RA's JSON API under /ra/. Returns false for other paths so the caller can route them.
  *
  *   GET  /ra/info                              { name, fees: {limited, general}, renewalWindowDays, media }
- *   GET  /ra/outbox[?limit=N]                  { messages: [{ id, at, to, channel, text }] }   (embedded only)
- *   POST /ra/customers                         {name, idn, phone, account?, medium?} -> { customerId, account, medium, card?: {serial, slots}, otpUri? }   (embedded only)
+ *   GET  /ra/outbox[?limit=N]                  { messages: [{ id, at, to, channel, text }] }   (embedded center, with its secret)
+ *   POST /ra/customers                         {name, idn, phone, account?, medium?} -> { customerId, account, medium, card?: {serial, slots}, otpUri? }   (embedded center, with its secret)
  *   POST /ra/sessions                          {name, idn, account, purpose, serialHex?} -> { sessionId, medium }
  *   GET  /ra/sessions/:id                      { purpose, phoneVerified, mediumVerified, expiresAt }
  *   POST /ra/sessions/:id/phone                {channel: 'sms'|'ars'} -> { expiresAt, to (masked) }
@@ -112,7 +121,7 @@ export async function handleRaRequest(req: IncomingMessage, res: ServerResponse,
   const path = url.pathname
   if (path !== '/ra' && !path.startsWith('/ra/')) return false
   const method = req.method ?? 'GET'
-  const embedded = ctx.embedded ?? (ra.usesOutbox && isLoopback(req.socket.remoteAddress))
+  const embedded = fromEmbeddingApp(req, ctx.embeddedSecret)
   try {
     const parts = path.split('/').filter((p) => p !== '')
     // parts[0] === 'ra'

@@ -30,11 +30,12 @@ function untilSignal(): Promise<string> {
 export const centerServeCommands: Command[] = [
   {
     name: 'center serve',
-    usage: 'center serve --data DIR [--db postgres://…] [--host H] [--port N] [--validity-days N] [--renewal-window-days N] [--workers N]',
+    usage: 'center serve --data DIR [--db postgres://…] [--host H] [--allowed-hosts NAME,...] [--port N] [--validity-days N] [--renewal-window-days N] [--workers N]',
     summary: 'Run the certification center (CMP CA + RA) until interrupted',
     options: {
       ...centerStoreOptions,
       host: { type: 'string' },
+      'allowed-hosts': { type: 'string' },
       port: { type: 'string' },
       'validity-days': { type: 'string' },
       'renewal-window-days': { type: 'string' },
@@ -49,10 +50,13 @@ export const centerServeCommands: Command[] = [
       const { dataDir, dbUrl } = centerStore(args)
       const host = optionalString(args, 'host') ?? '127.0.0.1'
       const port = intOption(args, 'port', 0, 65535) ?? 0
+      // Names clients reach the center by (besides IP addresses and localhost); any other Host is refused.
+      const allowedHosts = (optionalString(args, 'allowed-hosts') ?? '').split(',').map((h) => h.trim()).filter((h) => h !== '')
+      if (allowedHosts.some((h) => !/^[A-Za-z0-9.-]{1,253}$/.test(h))) throw new UsageError('--allowed-hosts must be host names separated by commas')
       const validityDays = intOption(args, 'validity-days', 1, 3650)
       const renewalWindowDays = intOption(args, 'renewal-window-days', 0, 365)
       const workers = intOption(args, 'workers', 1, 64) ?? 1
-      const center = workers > 1 ? await startCenterCluster({ dataDir, dbUrl, host, port, validityDays, renewalWindowDays, workers }) : await startCenter({ dataDir, dbUrl, host, port, validityDays, renewalWindowDays })
+      const center = workers > 1 ? await startCenterCluster({ dataDir, dbUrl, host, allowedHosts, port, validityDays, renewalWindowDays, workers }) : await startCenter({ dataDir, dbUrl, host, allowedHosts, port, validityDays, renewalWindowDays })
       io.out(workers > 1 ? `listening on ${center.url} (${workers} processes)` : `listening on ${center.url}`)
       await untilSignal()
       await center.close()

@@ -1,3 +1,4 @@
+import { EMBEDDED_SECRET_HEADER } from '../../shared/embedded-center'
 import { CertError, ERROR_CODES, type ErrorCode } from '../../shared/errors'
 
 /**
@@ -9,6 +10,8 @@ export class RaClient {
   constructor(
     private readonly baseUrl: string,
     private readonly timeoutMs = 15_000,
+    /** The embedded center's per-run secret, which opens its outbox and self-registration. */
+    private readonly embeddedSecret?: string,
   ) {}
 
   private url(path: string): string {
@@ -21,7 +24,10 @@ export class RaClient {
     try {
       res = await fetch(this.url(path), {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(this.embeddedSecret ? { [EMBEDDED_SECRET_HEADER]: this.embeddedSecret } : {}),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(this.timeoutMs),
       })

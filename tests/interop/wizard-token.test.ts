@@ -69,9 +69,10 @@ const dest = (pin = PIN) => ({ kind: 'token' as const, module: SOFTHSM_MODULE, s
 beforeAll(async () => {
   hsm = softHsm([{ label: LABEL, pin: PIN }])
   work = tempDir('certmgr-wiztok-')
-  center = await startCenter({ host: '127.0.0.1', port: 0, dataDir: join(work, 'center') })
+  // The embedded center's outbox and self-registration need its per-run secret.
+  center = await startCenter({ host: '127.0.0.1', port: 0, dataDir: join(work, 'center'), embedded: { secret: 'wizard-token-test' } })
   guard = new PinGuard(join(work, 'pins.json'), 5)
-  const handlers = createWizardHandlers({ center: () => ({ url: center.url, embedded: true }), trash: new Trash(join(work, 'data')), pinGuard: guard, tokenModules: async () => [SOFTHSM_MODULE] })
+  const handlers = createWizardHandlers({ center: () => ({ url: center.url, embedded: true, secret: 'wizard-token-test' }), trash: new Trash(join(work, 'data')), pinGuard: guard, tokenModules: async () => [SOFTHSM_MODULE] })
   dispatch = createDispatcher({ ...centerCalls, ...enrollCalls }, handlers as never)
   token = (await listTokens([SOFTHSM_MODULE])).find((t) => t.label === LABEL)!
   customer = await call('center.register', { name: '홍길동', idn: IDN, phone: '010-1234-5678', medium: 'card' })
