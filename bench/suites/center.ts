@@ -12,7 +12,7 @@ import { buildIrMessage, parseResponse, type BuiltRequest } from '../../center/c
 import { issue } from '../../core/enroll/cmp-client'
 import type { BenchResult, BenchSuite } from '../types'
 import { LoadClient } from '../http-load'
-import { timeRow } from '../util'
+import { paired, pairedTimeRow, timeRow } from '../util'
 
 const run = promisify(execFile)
 const REPO = resolve(import.meta.dirname, '../..')
@@ -187,17 +187,7 @@ const suite: BenchSuite = async () => {
       )
       return performance.now() - t
     }
-    await ours()
-    await reference()
-    const a: number[] = []
-    const b: number[] = []
-    for (let i = 0; i < CLIENT_RUNS; i++) {
-      a.push(await ours())
-      b.push(await reference())
-    }
-    a.sort((x, y) => x - y)
-    b.sort((x, y) => x - y)
-    rows.push(timeRow('whole issuance ir..pkiConf: our CMP client vs openssl cmp -cmd ir', pct(a, 50), pct(b, 50), 1.3))
+    rows.push(pairedTimeRow('whole issuance ir..pkiConf: our CMP client vs openssl cmp -cmd ir', await paired(CLIENT_RUNS, ours, reference), 1.3))
     return rows
   } finally {
     await center.close()

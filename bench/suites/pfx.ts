@@ -4,37 +4,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { performance } from 'node:perf_hooks'
 import { promisify } from 'node:util'
 import { readPfx, writePfx } from '../../core/formats/pfx'
 import { decryptSignPri, encryptSignPri } from '../../core/formats/signpri'
 import type { BenchResult, BenchSuite } from '../types'
-import { timeRow } from '../util'
+import { paired, pairedTimeRow, wallMs } from '../util'
 
 const run = promisify(execFile)
 const FIX = resolve(import.meta.dirname, '../..', '../shared/fixtures/pypinksign')
 const ITERATIONS = 100_000
-
-/**
- * Runs the two alternately (so a burst of load on a shared machine hits both alike) and
- * returns each one's median wall time in ms.
- */
-async function alternate(runs: number, ours: () => Promise<unknown>, reference: () => Promise<unknown>): Promise<{ ours: number; reference: number }> {
-  await ours()
-  await reference()
-  const a: number[] = []
-  const b: number[] = []
-  for (let i = 0; i < runs; i++) {
-    let s = performance.now()
-    await ours()
-    a.push(performance.now() - s)
-    s = performance.now()
-    await reference()
-    b.push(performance.now() - s)
-  }
-  const median = (t: number[]): number => t.sort((x, y) => x - y)[Math.floor(t.length / 2)]!
-  return { ours: median(a), reference: median(b) }
-}
 
 const suite: BenchSuite = async () => {
   const dir = mkdtempSync(join(tmpdir(), 'bench-pfx-'))
@@ -54,29 +32,27 @@ const suite: BenchSuite = async () => {
     // iterations (OpenSSL 3's -iter sets the MAC count too; -maciter is kept for older habits).
     const ourOut = join(dir, 'ours.pfx')
     const refOut = join(dir, 'openssl.pfx')
-    const exportTimes = await alternate(
+    const exportTimes = await paired(
       5,
-      async () => writeFile(ourOut, await writePfx({ certDer, pkcs8 }, password, 'modern', { iterations: ITERATIONS })),
-      () => run('openssl', ['pkcs12', '-export', '-in', pem, '-out', refOut, '-passout', `file:${pwFile}`, '-iter', String(ITERATIONS), '-maciter']),
+      wallMs(async () => writeFile(ourOut, await writePfx({ certDer, pkcs8 }, password, 'modern', { iterations: ITERATIONS }))),
+      wallMs(() => run('openssl', ['pkcs12', '-export', '-in', pem, '-out', refOut, '-passout', `file:${pwFile}`, '-iter', String(ITERATIONS), '-maciter'])),
     )
-    rows.push(timeRow('PFX export, modern, 100,000 iterations (vs openssl pkcs12 -export -iter 100000 -maciter, process start included)', exportTimes.ours, exportTimes.reference, 1.3))
+    rows.push(pairedTimeRow('PFX export, modern, 100,000 iterations (vs openssl pkcs12 -export -iter 100000 -maciter, process start included)', exportTimes, 1.3))
 
     // (2) Opening a key: our scheme A reader on the fixture signPri.key plus the key parse, against
     // OpenSSL decrypting the same PKCS#8 as PBES2 (PBKDF2-HMAC-SHA1, 2048 iterations, SEED-CBC).
     const keyFile = new Uint8Array(readFileSync(join(FIX, 'signPri.key')))
     const pbes2File = join(dir, 'pbes2-seed.key')
     writeFileSync(pbes2File, encryptSignPri(pkcs8, password, { scheme: 'C', iterations: 2048 }))
-    const openTimes = await alternate(
+    const openTimes = await paired(
       15,
-      async () => {
+      wallMs(() => {
         const { pkcs8: opened } = decryptSignPri(keyFile, password)
         createPrivateKey({ key: Buffer.from(opened), format: 'der', type: 'pkcs8' })
-      },
-      () => run('openssl', ['pkcs8', '-inform', 'DER', '-in', pbes2File, '-passin', `file:${pwFile}`, '-provider', 'legacy', '-provider', 'default', '-out', '/dev/null']),
+      }),
+      wallMs(() => run('openssl', ['pkcs8', '-inform', 'DER', '-in', pbes2File, '-passin', `file:${pwFile}`, '-provider', 'legacy', '-provider', 'default', '-out', '/dev/null'])),
     )
-    rows.push(
-      timeRow('open signPri.key (scheme A, SEED) + parse key (vs openssl pkcs8 -d of the same key as PBES2/SEED-CBC, process start included)', openTimes.ours, openTimes.reference, 1.3),
-    )
+    rows.push(pairedTimeRow('open signPri.key (scheme A, SEED) + parse key (vs openssl pkcs8 -d of the same key as PBES2/SEED-CBC, process start included)', openTimes, 1.3))
     return rows
   } finally {
     rmSync(dir, { recursive: true, force: true })

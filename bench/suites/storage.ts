@@ -2,17 +2,17 @@ import { execFile } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { performance } from 'node:perf_hooks'
 import { promisify } from 'node:util'
 import { parseCertificate } from '../../core/certs/parse'
 import { copyCerts } from '../../core/storage/batch'
 import { fixture } from '../../core/storage/testkit'
 import type { BenchResult, BenchSuite } from '../types'
-import { timeRow } from '../util'
+import { paired, pairedTimeRow, timeRow, wallMs } from '../util'
 
 const run = promisify(execFile)
 const COUNT = Number(process.env.BENCH_STORAGE_COUNT ?? 1000)
-// Three rounds, medians: on a shared disk one round can be several times slower than the next.
+// Three rounds, judged on the median per-round ratio: on a shared disk one round can be several
+// times slower than the next, and cp's `sync -f` flushes whatever else the disk has dirty.
 const ROUNDS = Number(process.env.BENCH_STORAGE_ROUNDS ?? 3)
 
 /**
@@ -59,38 +59,39 @@ const suite: BenchSuite = async () => {
     const src = join(dir, 'src', 'NPKI')
     const folders = plant(src)
     const password = fixture().password
-    const times = { ours: [] as number[], oursChecked: [] as number[], cp: [] as number[] }
-    const started = performance.now()
-    // Past 20 s (a busy shared disk), fewer rounds: the suite stays under a minute.
-    for (let r = 0; r < ROUNDS && (r === 0 || performance.now() - started < 20_000); r++) {
-      // Unmeasured: the planting or the last round's removals must not land in cp's sync.
-      await run('sync', ['-f', dir])
-      // Alternate so that load on a shared machine hits both alike.
-      let s = performance.now()
-      await cpReference(src, join(dir, `cp${r}`))
-      times.cp.push(performance.now() - s)
-      s = performance.now()
-      // No `sync -f` after ours: copyCerts returns only once every folder is on disk (one
-      // syncfs before the renames, one fsync of each parent folder after them).
-      await copyAll(folders, join(dir, `ours${r}`, 'NPKI'))
-      times.ours.push(performance.now() - s)
-      const copied = readdirSync(join(dir, `ours${r}`, 'NPKI', 'yessign', 'USER')).length
-      if (copied !== COUNT) throw new Error(`copied ${copied} of ${COUNT} folders`)
-      // Once: the key derivations take seconds and have no target.
-      if (r === 0) {
-        await run('sync', ['-f', dir])
-        s = performance.now()
-        await copyAll(folders, join(dir, `checked${r}`, 'NPKI'), password)
-        times.oursChecked.push(performance.now() - s)
-      }
-      for (const d of [`cp${r}`, `ours${r}`, `checked${r}`]) rmSync(join(dir, d), { recursive: true, force: true })
-    }
-    const median = (t: number[]): number => [...t].sort((a, b) => a - b)[Math.floor(t.length / 2)]!
+    let n = 0
+    const copy = await paired(
+      ROUNDS,
+      wallMs(async () => {
+        // No `sync -f` after ours: copyCerts returns only once every folder is on disk (one
+        // syncfs before the renames, one fsync of each parent folder after them).
+        const to = join(dir, 'out', `ours${n++}`, 'NPKI')
+        await copyAll(folders, to)
+        const copied = readdirSync(join(to, 'yessign', 'USER')).length
+        if (copied !== COUNT) throw new Error(`copied ${copied} of ${COUNT} folders`)
+      }),
+      wallMs(() => cpReference(src, join(dir, 'out', `cp${n++}`))),
+      {
+        warmup: false,
+        // Unmeasured, before each copy: the last copy is removed and the planting or the
+        // removal flushed, so neither lands in the next measurement (cp's sync above all).
+        before: async () => {
+          rmSync(join(dir, 'out'), { recursive: true, force: true })
+          mkdirSync(join(dir, 'out'))
+          await run('sync', ['-f', dir])
+        },
+        // Past 20 s (a busy shared disk), fewer rounds: the suite stays under a minute.
+        budgetMs: 20_000,
+      },
+    )
+    // Once: the key derivations take seconds and have no target.
+    await run('sync', ['-f', dir])
+    const checkedMs = await wallMs(() => copyAll(folders, join(dir, 'checked', 'NPKI'), password))()
     const results: BenchResult[] = [
-      timeRow(`copy ${COUNT} certificate folders (batched, atomic, durable: syncfs + dir fsync) vs cp -r + sync -f`, median(times.ours), median(times.cp), 2),
+      pairedTimeRow(`copy ${COUNT} certificate folders (batched, atomic, durable: syncfs + dir fsync) vs cp -r + sync -f`, copy, 2),
       // Informational (no target): the same copy re-checking each certificate password, as the
       // app does; the key derivation and RSA parse dominate, not the file system.
-      { ...timeRow(`copy ${COUNT} folders with password re-check vs cp -r + sync -f`, median(times.oursChecked), median(times.cp), 1), target: 'informational', met: undefined },
+      { ...timeRow(`copy ${COUNT} folders with password re-check vs cp -r + sync -f`, checkedMs, copy.reference, 1), target: 'informational', met: undefined },
     ]
     return results
   } finally {
