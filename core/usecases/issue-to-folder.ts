@@ -52,13 +52,15 @@ export async function issueToFolder(input: IssueToFolderInput, ports: EnrollPort
   const { password, root, purpose } = input
   requireNewPassword(password)
   const progress = ports.progress
-  const codes = await input.codes()
-  ports.signal?.throwIfAborted()
   progress?.('keygen', 0.1)
   const key = await (ports.generateKey ?? (() => generateRsaKey(2048)))()
   ports.signal?.throwIfAborted()
   const randomNum = newRandomNum()
   progress?.('request', 0.4)
+  // The codes (and the fee) are the request stage's, as on a token: a refusal such as a short
+  // balance leaves key generation finished and the request as the stage that failed.
+  const codes = await input.codes()
+  ports.signal?.throwIfAborted()
   const pkcs8 = buildPkcs8WithRandomNum(key.privateKey, randomNum)
   let folder = ''
   let trashedId: string | undefined

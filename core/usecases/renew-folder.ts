@@ -52,13 +52,14 @@ export async function renewFolder(input: RenewFolderInput, ports: EnrollPorts): 
   const old = openSignKey(certDer, keyFile, password)
   const oldFacts = parseCertificate(certDer)
   if (oldFacts.notAfter.getTime() <= Date.now()) throw new CertError('CONFLICT', 'an expired certificate cannot be renewed; use reissue', { reason: 'expired' })
-  await input.authorize?.(oldFacts.serialHex)
-  ports.signal?.throwIfAborted()
   progress?.('keygen', 0.1)
   const key = await (ports.generateKey ?? (() => generateRsaKey(2048)))()
   ports.signal?.throwIfAborted()
   const randomNum = old.randomNum ?? newRandomNum()
   progress?.('request', 0.4)
+  // The center's authorization (window, owner) belongs to the request stage, as for issuing.
+  await input.authorize?.(oldFacts.serialHex)
+  ports.signal?.throwIfAborted()
   const pkcs8 = buildPkcs8WithRandomNum(key.privateKey, randomNum)
   let trashId: string | undefined
   const beforeConfirm = async (newCertDer: Uint8Array): Promise<void> => {

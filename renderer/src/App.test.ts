@@ -162,6 +162,11 @@ describe('the certificate list screen', () => {
     await w.get('[data-testid="center-url"]').setValue('https://ca.example.test')
     await w.findAll('form')[1]!.trigger('submit')
     await flushPromises()
+    // A new center address is saved only after the confirmation that says what goes there.
+    expect(fake.settings.centerUrl).toBe('')
+    expect(w.get('[data-testid="center-confirm"]').text()).toContain('https://ca.example.test')
+    await w.get('[data-testid="center-confirm-yes"]').trigger('click')
+    await flushPromises()
     expect(fake.settings.centerUrl).toBe('https://ca.example.test')
     w.unmount()
   })

@@ -106,14 +106,15 @@ test.describe('certificate list', () => {
     await screen(page, 'details-identity')
   })
 
-  test('an expired certificate points to a new issue', async ({ openApp }) => {
+  // An expired certificate is replaced by 재발급 (issue 16: 만료 → 재발급, as in the bank's flow).
+  test('an expired certificate points to a reissue', async ({ openApp }) => {
     const page = await openApp()
     await fixtureRow(page).click()
     const next = page.getByRole('dialog').getByTestId('details-next')
     await expect(next).toContainText('만료된 인증서는 갱신할 수 없습니다')
-    await next.getByRole('button', { name: '발급하기' }).click()
+    await next.getByRole('button', { name: '재발급하기' }).click()
     await expect(page.getByRole('dialog')).toHaveCount(0)
-    await expect(page.getByTestId('nav-issue')).toHaveAttribute('aria-current', 'page')
+    await expect(page.getByTestId('nav-reissue')).toHaveAttribute('aria-current', 'page')
   })
 
   test('arrow keys move the selection', async ({ openApp }) => {
@@ -221,6 +222,7 @@ test.describe('certificate list', () => {
     await screen(page, 'settings-not-npki')
     await page.getByTestId('center-url').fill('http://center.example.com')
     await page.getByTestId('save-center').click()
+    await page.getByTestId('center-confirm-yes').click()
     await expect(page.getByTestId('center-error')).toHaveText('인증센터 주소는 https://로 시작해야 합니다. http://는 이 컴퓨터의 주소(localhost, 127.0.0.1)에만 쓸 수 있습니다.')
     await expect(page.getByTestId('root-error')).toHaveCount(0)
     await expect(page.getByTestId('center-url')).toHaveAttribute('aria-invalid', 'true')

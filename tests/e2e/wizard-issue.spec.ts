@@ -1,3 +1,4 @@
+import { maskAccount } from '../../renderer/src/lib/format'
 import { PASSWORD, addCustomer, codeFrom, answerCard, certFolders, checkpoint, expect, fillIdentity, longTasks, next, openApp, otpNow, test, verifyPhone, watchLongTasks, walkIssueToLocation, walkIssueToType, walkToMedium } from './helpers/wizard-host'
 
 // Each password rule with a password that breaks only it, and the sentence the user sees.
@@ -109,7 +110,9 @@ test.describe('issue wizard', () => {
     await walkIssueToType(page, customer)
     await page.getByTestId('type-general').check()
     await page.getByTestId('fee-agree').check()
-    await expect(page.getByTestId('fee-agree').locator('xpath=..')).toContainText(`4,400원이 계좌 ${customer.account}에서 출금`)
+    // The account is named masked (110-***-**6789), as banks show it after entry.
+    await expect(page.getByTestId('fee-agree').locator('xpath=..')).toContainText(`4,400원이 계좌 ${maskAccount(customer.account)}에서 출금`)
+    await expect(page.getByTestId('fee-agree').locator('xpath=..')).not.toContainText(customer.account)
     await next(page)
     await next(page)
     await page.getByTestId('new-password').fill(PASSWORD)

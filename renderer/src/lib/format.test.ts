@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { baseName, formatDate, formatFingerprint, groupHex } from './format'
+import { baseName, formatDate, formatFingerprint, groupHex, maskAccount, osName } from './format'
 
 describe('format', () => {
   it('formats dates as YYYY-MM-DD in local time', () => {
@@ -21,5 +21,25 @@ describe('format', () => {
   it('takes the last path segment on both separators', () => {
     expect(baseName('/a/b/cn=x,o=y/')).toBe('cn=x,o=y')
     expect(baseName('C:\\NPKI\\yessign\\USER\\cn=z')).toBe('cn=z')
+  })
+})
+
+describe('maskAccount', () => {
+  it('keeps the first three and the last four digits', () => {
+    expect(maskAccount('110123456789')).toBe('110-***-**6789')
+    expect(maskAccount('1101234567')).toBe('110-***-4567')
+    expect(maskAccount('11012345678901')).toBe('110-***-****8901')
+    expect(maskAccount('110-123-456789')).toBe('110-***-**6789')
+  })
+  it('masks a short number entirely', () => {
+    expect(maskAccount('1234')).toBe('****')
+  })
+})
+
+describe('osName', () => {
+  it('names the operating system properly', () => {
+    expect(osName('linux')).toBe('Linux')
+    expect(osName('darwin')).toBe('macOS')
+    expect(osName('win32')).toBe('Windows')
   })
 })

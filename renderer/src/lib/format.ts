@@ -33,3 +33,21 @@ export function baseName(path: string): string {
   const parts = path.split(/[\\/]+/).filter(Boolean)
   return parts[parts.length - 1] ?? path
 }
+
+/**
+ * An account number as banks show it after entry: the bank's first three digits and the last
+ * four, the rest masked, grouped 3-3-rest: `110123456789` → `110-***-**6789`.
+ */
+export function maskAccount(account: string): string {
+  const d = account.replace(/\D/g, '')
+  if (d.length < 8) return '*'.repeat(d.length)
+  const masked = d.slice(0, 3) + '*'.repeat(d.length - 7) + d.slice(-4)
+  return `${masked.slice(0, 3)}-${masked.slice(3, 6)}-${masked.slice(6)}`
+}
+
+const OS_NAMES: Record<string, string> = { linux: 'Linux', darwin: 'macOS', win32: 'Windows', freebsd: 'FreeBSD', openbsd: 'OpenBSD' }
+
+/** The operating system by its proper name, not Node's platform id (`linux` → `Linux`). */
+export function osName(platform: string): string {
+  return OS_NAMES[platform] ?? platform
+}

@@ -91,6 +91,8 @@ export const useWizardStore = defineStore('wizard', () => {
   const opId = ref('')
   const running = ref(false)
   const stage = ref<Stage | 'done' | ''>('')
+  /** The stage a failed run stopped at: the stages before it stay ✓, it shows ✗ 실패. */
+  const failedAt = ref<Stage | ''>('')
   const result = ref<EnrollResult | null>(null)
   const registered = ref<RegisterResult | null>(null)
   let stopEvents: (() => void) | undefined
@@ -170,11 +172,12 @@ export const useWizardStore = defineStore('wizard', () => {
     }
   })
 
-  function start(f: Flow, certId?: string): void {
+  function start(f: Flow, certId?: string, reason?: 'expired'): void {
     if (running.value) return
     reset()
     flow.value = f
     if (certId) data.certId = certId
+    if (f === 'reissue' && reason) data.reason = reason
   }
 
   function reset(): void {
@@ -189,6 +192,7 @@ export const useWizardStore = defineStore('wizard', () => {
     opId.value = ''
     running.value = false
     stage.value = ''
+    failedAt.value = ''
     result.value = null
     registered.value = null
   }
@@ -211,6 +215,9 @@ export const useWizardStore = defineStore('wizard', () => {
     if (i >= 0 && !running.value) {
       stepIndex.value = i
       error.value = null
+      // The fix of a failure leads back to an earlier step; the next run starts afresh.
+      stage.value = ''
+      failedAt.value = ''
     }
   }
 
@@ -251,6 +258,8 @@ export const useWizardStore = defineStore('wizard', () => {
   function back(): void {
     if (running.value || stepIndex.value === 0 || step.value === 'done') return
     error.value = null
+    stage.value = ''
+    failedAt.value = ''
     stepIndex.value -= 1
   }
 
@@ -347,6 +356,7 @@ export const useWizardStore = defineStore('wizard', () => {
     opId.value = id
     running.value = true
     error.value = null
+    failedAt.value = ''
     stage.value = flow.value === 'register' ? 'register' : 'keygen'
     listen(id)
     const f = flow.value
@@ -368,7 +378,8 @@ export const useWizardStore = defineStore('wizard', () => {
     } catch (e) {
       if (opId.value === id) {
         error.value = toApiError(e)
-        stage.value = ''
+        // The progress stays: what finished keeps its ✓, the stage it stopped at is marked failed.
+        failedAt.value = stage.value === 'done' ? '' : stage.value
         // The token refused (PIN changed, removed): its PIN is asked again on the way back.
         if (error.value.code === 'TOKEN') {
           data.tokenPinOk = false
@@ -414,6 +425,7 @@ export const useWizardStore = defineStore('wizard', () => {
     opId,
     running,
     stage,
+    failedAt,
     result,
     registered,
     needsPhone,
