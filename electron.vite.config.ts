@@ -45,6 +45,8 @@ export default defineConfig({
     plugins: [vue(), woff2Only()],
     build: {
       outDir: resolve(import.meta.dirname, 'out/renderer'),
+      // electron-vite leaves bundles unminified; the renderer's size is what the window waits for.
+      minify: true,
       // Fonts stay files: the CSP allows fonts from 'self' only, never data: URLs.
       assetsInlineLimit: (file: string) => (/\.woff2?$/.test(file) ? false : undefined),
       rollupOptions: {

@@ -1,12 +1,20 @@
 import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia } from 'pinia'
-import { beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { setApi } from './api/client'
 import App from './App.vue'
 import { i18n, setLocale } from './i18n/index'
 import { FakeApi, details, summary } from './testing/fake-api'
 
 let fake: FakeApi
+
+/** Screens other than the list load on demand: waits until `selector` is rendered. */
+async function loaded(w: Awaited<ReturnType<typeof mountApp>>, selector: string) {
+  await vi.waitFor(async () => {
+    await flushPromises()
+    if (!w.find(selector).exists()) throw new Error(`${selector} not rendered yet`)
+  })
+}
 
 async function mountApp() {
   const w = mount(App, { global: { plugins: [createPinia(), i18n] }, attachTo: document.body })
@@ -145,14 +153,17 @@ describe('the certificate list screen', () => {
   it('opens phone copy, the wizards and the settings screen', async () => {
     const w = await mountApp()
     await w.get('[data-testid="nav-phone"]').trigger('click')
+    await loaded(w, '[data-testid="phone-copy"]')
     expect(w.find('[data-testid="phone-copy"]').exists()).toBe(true)
     expect(w.get('[data-testid="nav-phone"]').attributes('aria-current')).toBe('page')
     // The certificate wizards are real screens now (tested end to end in tests/e2e/wizard-*).
     for (const v of ['issue', 'reissue', 'renew', 'register'] as const) {
       await w.get(`[data-testid="nav-${v}"]`).trigger('click')
+      await loaded(w, `[data-testid="wizard-${v}"]`)
       expect(w.find(`[data-testid="wizard-${v}"]`).exists()).toBe(true)
     }
     await w.get('[data-testid="nav-settings"]').trigger('click')
+    await loaded(w, '[data-testid="app-version"]')
     expect(w.get('[data-testid="app-version"]').text()).toBe('9.9.9')
     await w.get('[data-testid="new-root"]').setValue('/mnt/NPKI')
     await w.get('form').trigger('submit')

@@ -1,4 +1,3 @@
-import './zod-jitless'
 import { createPinia } from 'pinia'
 import { createApp } from 'vue'
 import App from './App.vue'

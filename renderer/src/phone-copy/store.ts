@@ -1,3 +1,4 @@
+import '../zod-jitless'
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import type { ResponseOf } from '../../../shared/contract/index'
