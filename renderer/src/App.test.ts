@@ -13,7 +13,8 @@ async function loaded(w: Awaited<ReturnType<typeof mountApp>>, selector: string)
   await vi.waitFor(async () => {
     await flushPromises()
     if (!w.find(selector).exists()) throw new Error(`${selector} not rendered yet`)
-  })
+    // The first import of a screen is compiled on the fly here, which takes seconds on a busy machine.
+  }, { timeout: 15_000, interval: 50 })
 }
 
 async function mountApp() {
