@@ -40,7 +40,14 @@ export async function startCenter(opts: StartCenterOptions): Promise<RunningCent
   const db = await openCenterDb(dataDir, { dbUrl, autoCheckpoint: walCheckpoints !== 'primary' })
   try {
     const ca = await Ca.open(db, dataDir, config)
-    const ra = new Ra(db, { outboxDir: dataDir, keyDir: dataDir, ...raOptions, fees: config.feesKrw, renewalWindowDays: config.renewalWindowDays })
+    const ra = new Ra(db, {
+      outboxDir: dataDir,
+      keyDir: dataDir,
+      ...raOptions,
+      fees: config.feesKrw,
+      renewalWindowDays: config.renewalWindowDays,
+      renewalCheck: () => (config.renewalRequiresRa ? 'ra' : 'signature'),
+    })
     const cmp = new CmpService(db, ca, ra, config)
     const server = createCenterServer({ config, ca, cmp, ra, embeddedSecret: embedded?.secret })
     // Idle keep-alive sockets must not hold close() open.

@@ -17,7 +17,24 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8')
 }
 
+let stdinLines: AsyncIterator<string> | undefined
+
+/** One line of standard input; the reader stays open across questions and ends with the input. */
+async function readLine(): Promise<string> {
+  if (!stdinLines) {
+    const { createInterface } = await import('node:readline')
+    stdinLines = createInterface({ input: process.stdin, crlfDelay: Infinity })[Symbol.asyncIterator]()
+  }
+  const next = await stdinLines.next()
+  if (next.done) throw new UsageError('standard input ended before the answer was given')
+  return next.value
+}
+
 export const processIO: CliIO = {
+  async ask(question) {
+    process.stderr.write(question.endsWith(' ') ? question : question + ' ')
+    return (await readLine()).trim()
+  },
   out: (t) => process.stdout.write(t.endsWith('\n') ? t : t + '\n'),
   err: (t) => process.stderr.write(t.endsWith('\n') ? t : t + '\n'),
   async readSecret(p) {

@@ -6,6 +6,12 @@ export interface CliIO {
   err(text: string): void
   /** Reads a secret from a file path, or standard input for '-'. Trailing CR/LF is dropped. */
   readSecret(pathOrDash: string): Promise<string>
+  /**
+   * Asks one question on standard error and reads the answer, one line, from standard input
+   * (the RA's SMS code and security-card answer during `certmgr renew`). Absent where no
+   * terminal conversation is possible.
+   */
+  ask?(question: string): Promise<string>
 }
 
 export interface ParsedArgs {

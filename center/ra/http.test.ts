@@ -99,7 +99,7 @@ describe('RA HTTP API', () => {
   it('answers /ra/info and leaves other paths to the caller', async () => {
     const info = await call('GET', '/ra/info')
     expect(info.status).toBe(200)
-    expect(info.json).toEqual({ name: 'CertMgr 인증센터', fees: { limited: 0, general: 4400 }, renewalWindowDays: 30, media: ['card', 'otp'] })
+    expect(info.json).toEqual({ name: 'CertMgr 인증센터', fees: { limited: 0, general: 4400 }, renewalWindowDays: 30, renewalCheck: 'ra', media: ['card', 'otp'] })
     expect((await call('GET', '/.well-known/cmp')).status).toBe(418)
     const missing = await call('GET', '/ra/nothing')
     expect(missing.status).toBe(404)

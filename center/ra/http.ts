@@ -96,7 +96,7 @@ function base64Field(body: Record<string, unknown>, name: string): Uint8Array {
 /**
  * The RA's JSON API under /ra/. Returns false for other paths so the caller can route them.
  *
- *   GET  /ra/info                              { name, fees: {limited, general}, renewalWindowDays, media }
+ *   GET  /ra/info                              { name, fees: {limited, general}, renewalWindowDays, renewalCheck, media }
  *   GET  /ra/outbox[?limit=N]                  { messages: [{ id, at, to, channel, text }] }   (embedded center, with its secret)
  *   POST /ra/customers                         {name, idn, phone, account?, medium?} -> { customerId, account, medium, card?: {serial, slots}, otpUri? }   (embedded center, with its secret)
  *   POST /ra/sessions                          {name, idn, account, purpose, serialHex?} -> { sessionId, medium }

@@ -97,6 +97,10 @@ export class RaContext {
   readonly fees: RaFees
   readonly codeTtlSeconds: number
   readonly renewalWindowDays: number
+  /** 'ra' when a kur also needs the RA's 갱신 checks, 'signature' when the current key is enough. */
+  renewalCheck(): 'ra' | 'signature' {
+    return this.opts.renewalCheck?.() ?? 'ra'
+  }
   readonly startingBalanceKrw: number
   readonly now: () => Date
   readonly messenger: Messenger

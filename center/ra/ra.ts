@@ -173,7 +173,7 @@ export class Ra {
     return readOutbox(this.ctx.db, limit)
   }
 
-  info(): { name: string; fees: RaFees; renewalWindowDays: number; media: Medium[] } {
-    return { name: this.ctx.name, fees: { ...this.ctx.fees }, renewalWindowDays: this.ctx.renewalWindowDays, media: ['card', 'otp'] }
+  info(): { name: string; fees: RaFees; renewalWindowDays: number; renewalCheck: 'ra' | 'signature'; media: Medium[] } {
+    return { name: this.ctx.name, fees: { ...this.ctx.fees }, renewalWindowDays: this.ctx.renewalWindowDays, renewalCheck: this.ctx.renewalCheck(), media: ['card', 'otp'] }
   }
 }

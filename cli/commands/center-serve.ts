@@ -30,7 +30,7 @@ function untilSignal(): Promise<string> {
 export const centerServeCommands: Command[] = [
   {
     name: 'center serve',
-    usage: 'center serve --data DIR [--db postgres://…] [--host H] [--allowed-hosts NAME,...] [--port N] [--validity-days N] [--renewal-window-days N] [--workers N]',
+    usage: 'center serve --data DIR [--db postgres://…] [--host H] [--allowed-hosts NAME,...] [--port N] [--validity-days N] [--renewal-window-days N] [--renewal-check ra|signature] [--workers N]',
     summary: 'Run the certification center (CMP CA + RA) until interrupted',
     options: {
       ...centerStoreOptions,
@@ -39,6 +39,7 @@ export const centerServeCommands: Command[] = [
       port: { type: 'string' },
       'validity-days': { type: 'string' },
       'renewal-window-days': { type: 'string' },
+      'renewal-check': { type: 'string' },
       workers: { type: 'string' },
     },
     async run(args, io) {
@@ -56,7 +57,14 @@ export const centerServeCommands: Command[] = [
       const validityDays = intOption(args, 'validity-days', 1, 3650)
       const renewalWindowDays = intOption(args, 'renewal-window-days', 0, 365)
       const workers = intOption(args, 'workers', 1, 64) ?? 1
-      const center = workers > 1 ? await startCenterCluster({ dataDir, dbUrl, host, allowedHosts, port, validityDays, renewalWindowDays, workers }) : await startCenter({ dataDir, dbUrl, host, allowedHosts, port, validityDays, renewalWindowDays })
+      // 'ra': a kur also needs the RA's 갱신 checks (account, security medium, phone), as a
+      // Korean bank's center asks; 'signature': the current key inside the window is enough,
+      // as standard CMP CAs do (so `openssl cmp -cmd kur` works).
+      const check = optionalString(args, 'renewal-check') ?? 'ra'
+      if (check !== 'ra' && check !== 'signature') throw new UsageError('--renewal-check must be ra or signature')
+      const renewalRequiresRa = check === 'ra'
+      const spec = { dataDir, dbUrl, host, allowedHosts, port, validityDays, renewalWindowDays, renewalRequiresRa }
+      const center = workers > 1 ? await startCenterCluster({ ...spec, workers }) : await startCenter(spec)
       io.out(workers > 1 ? `listening on ${center.url} (${workers} processes)` : `listening on ${center.url}`)
       await untilSignal()
       await center.close()

@@ -9,6 +9,7 @@ import { tempDir } from '../../tests/helpers/fixtures'
 import { main } from '../certmgr'
 import type { CliIO } from '../command'
 import { createEnrollCommands } from './enroll'
+import { expectedCardResponse } from '../../center/ra/card'
 
 // The CLI's enrollment commands against a real center (SQLite, RA, CA, CMP): the same
 // guarantees as the wizard, because both call the use-cases in core/usecases.
@@ -141,5 +142,47 @@ describe('certmgr issue / reissue / renew: stored before certConf', () => {
     const certs = await certsAtCenter()
     expect(certs.filter((c) => c.status === 'active').map((c) => c.serial)).toEqual([newSerial])
     expect(certs.find((c) => c.serial === serial)!.status).toBe('revoked')
+  })
+})
+
+describe('certmgr renew against a center that asks for the RA\'s 갱신 checks (--renewal-check ra)', () => {
+  it('a kur without the checks is refused; certmgr renew then runs them on the terminal (nobody to answer: exit 2) and renews', async () => {
+    const data = join(work, 'data-ra')
+    const codes = await center.ra.createEnrollmentCodes(customerId, 'limited', 'issue')
+    const ok = cli()
+    expect(
+      await main(['issue', '--center', center.url, '--reference', codes.reference, '--auth-code-file', secret('code-ra', codes.authCode), '--root', join(work, 'NPKI-ra'), '--password-file', secret('pw-ra', PASSWORD), '--data', data], ok, commands),
+    ).toBe(0)
+    const folder = ok.outText.match(/saved in (.+)/)![1]!
+    const serial = parseCertificate(readFileSync(join(folder, 'signCert.der'))).serialHex
+    center.config.renewalRequiresRa = true
+    try {
+      const card = await center.ra.securityCard(customerId)
+      const asked: string[] = []
+      const io: ReturnType<typeof cli> = cli()
+      io.ask = async (q: string) => {
+          asked.push(q)
+          if (q.startsWith('인증번호')) return (await center.ra.outbox(1))[0]!.text.match(/\d{6}/)![0]
+          const slots = q.match(/no\. (\d+)/g)!.map((m) => Number(m.slice(4))) as [number, number]
+          return expectedCardResponse(card, slots)
+      }
+      const args = ['renew', folder, '--center', center.url, '--password-file', secret('pw-ra2', PASSWORD), '--data', data, '--name', '홍길동', '--idn-file', secret('idn', '900101-1234568'), '--account-file', secret('acct', (await center.ra.accounts(customerId))[0]!.number)]
+      // No terminal to answer on: the checks cannot run, and the refused kur is where it ends.
+      const silent = cli()
+      expect(await main(args, silent, commands)).toBe(2)
+      expect(silent.errText).toMatch(/standard input/)
+      expect(await main(args, io, commands)).toBe(0)
+      expect(io.errText).toBe('')
+      expect(asked).toHaveLength(2)
+      expect(asked[0]).toMatch(/^인증번호 \(SMS code sent to /)
+      expect(asked[1]).toMatch(/^보안카드 \(security card\)/)
+      expect(io.outText).toContain('renewed:')
+      const renewed = parseCertificate(readFileSync(join(folder, 'signCert.der')))
+      expect(renewed.serialHex).not.toBe(serial)
+      expect((await center.ca.certBySerial(renewed.serialHex))?.status).toBe('active')
+      expect((await center.ca.certBySerial(serial))?.status).toBe('revoked')
+    } finally {
+      center.config.renewalRequiresRa = false
+    }
   })
 })

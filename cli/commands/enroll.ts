@@ -11,8 +11,10 @@ import { Trash } from '../../core/storage/trash'
 import { issueToFolder } from '../../core/usecases/issue-to-folder'
 import { issueToToken } from '../../core/usecases/issue-to-token'
 import { renewFolder } from '../../core/usecases/renew-folder'
+import { renewOnToken } from '../../core/usecases/renew-token'
 import { revokeCertificate } from '../../core/usecases/revoke-certificate'
 import { defaultDataDir } from '../../core/settings/paths'
+import { centerWantsRaChecks, RENEWAL_CHECK_OPTIONS, runRenewalChecks } from './renewal-checks'
 import { optionalString, requirePositional, requireString, UsageError, type CliIO, type Command, type ParsedArgs, oneStdinAtMost } from '../command'
 
 /** What the commands need from outside; tests replace key generation so a mock CA's fixed certificate fits. */
@@ -164,15 +166,58 @@ async function issueToTokenCommand(args: ParsedArgs, io: CliIO, o: { center: str
 function renewCommand(deps: EnrollDeps): Command {
   return {
     name: 'renew',
-    usage: 'renew PATH --center URL --password-file P [--data DIR] [--ca-cert F] [--cmp-version 2|3]',
-    summary: 'Renew a certificate (갱신) with a new key; the new one replaces it in the same folder once stored (the old one goes to the trash)',
-    options: { ...CENTER_OPTIONS, 'password-file': { type: 'string' }, data: { type: 'string' } },
+    usage:
+      'renew (PATH --password-file P | --token LABEL [--slot ID] [--module M] [--id HEX] --pin-file F) --center URL [--name NAME] [--idn-file F] [--account-file F] [--data DIR] [--ca-cert F] [--cmp-version 2|3]',
+    summary:
+      'Renew a certificate (갱신) with a new key, in its folder or on its token, replacing the old one only once the new one is stored; runs the center\'s 갱신 checks (SMS code, security card or OTP) on the terminal when it asks for them',
+    options: {
+      ...CENTER_OPTIONS,
+      'password-file': { type: 'string' },
+      data: { type: 'string' },
+      token: { type: 'string' },
+      slot: { type: 'string' },
+      module: { type: 'string' },
+      id: { type: 'string' },
+      'pin-file': { type: 'string' },
+      ...RENEWAL_CHECK_OPTIONS,
+    },
     async run(args, io) {
-      const folder = await certFolder(args)
       const center = requireString(args, 'center')
-      const password = await io.readSecret(requireString(args, 'password-file'))
-      await readFolder(folder)
-      const r = await renewFolder({ folder, password }, { center: { ...(await settings(args)), url: center }, trash: trashOf(args), generateKey: deps.generateKey })
+      const onToken = optionalString(args, 'token') !== undefined || optionalString(args, 'slot') !== undefined
+      const secretFile = onToken ? requireString(args, 'pin-file') : requireString(args, 'password-file')
+      oneStdinAtMost({ [onToken ? '--pin-file' : '--password-file']: secretFile, '--idn-file': optionalString(args, 'idn-file'), '--account-file': optionalString(args, 'account-file') })
+      const folder = onToken ? undefined : await certFolder(args)
+      if (folder) await readFolder(folder)
+      const secret = await io.readSecret(secretFile)
+      const cmp = { ...(await settings(args)), url: center }
+      // The kur goes out as any CMP client sends it. Only when the center refuses it as not
+      // authorized and its RA says it wants the 갱신 checks are they run, then the kur again:
+      // a standard CMP CA never sees a request that is not CMP.
+      const attempt = async <T>(run: (authorize?: (serialHex: string) => Promise<void>) => Promise<T>): Promise<T> => {
+        try {
+          return await run()
+        } catch (err) {
+          if (!(err instanceof CertError) || err.params?.failInfo !== 'notAuthorized' || !(await centerWantsRaChecks(center))) throw err
+          // The checks' answers are read from standard input, which a secret file cannot then be.
+          if ([secretFile, optionalString(args, 'idn-file'), optionalString(args, 'account-file')].includes('-')) {
+            throw new UsageError('this center asks for its renewal checks on standard input; give the secrets as files')
+          }
+          return run((serialHex) => runRenewalChecks(center, args, io, serialHex))
+        }
+      }
+      if (onToken) {
+        const { ref, guard } = tokenArgs(args)
+        let r: Awaited<ReturnType<typeof renewOnToken>>
+        try {
+          r = await attempt((authorize) => renewOnToken({ token: ref, pin: secret, session: { guard }, idHex: optionalString(args, 'id'), authorize }, { center: cmp }))
+        } catch (err) {
+          return pinFailure(err, io, 'renew')
+        }
+        io.out(`renewed: ${r.facts.subjectDn} (serial ${r.facts.serialHex}, valid until ${r.facts.notAfter.toISOString().slice(0, 10)})`)
+        io.out(`stored on the token with id ${r.idHex} (the old certificate ${r.oldIdHex} was removed)`)
+        return 0
+      }
+      const r = await attempt((authorize) => renewFolder({ folder: folder!, password: secret, authorize }, { center: cmp, trash: trashOf(args), generateKey: deps.generateKey }))
       io.out(`renewed: ${r.facts.subjectDn} (serial ${r.facts.serialHex}, valid until ${r.facts.notAfter.toISOString().slice(0, 10)})`)
       return 0
     },

@@ -119,8 +119,10 @@ export interface IssueResult {
 export interface RenewOptions extends CmpSettings {
   url: string
   oldCertDer: Uint8Array
-  oldKey: KeyObject
-  newKey: KeyObject
+  /** The current key: in memory, or on a security token (it signs the kur's protection). */
+  oldKey: KeyObject | ExternalKey
+  /** The new key: in memory, or generated on a security token (it signs the POPO). */
+  newKey: KeyObject | ExternalKey
   randomNum?: Uint8Array
   implicitConfirm?: boolean
 }
@@ -534,12 +536,23 @@ export async function issue(o: IssueOptions): Promise<IssueResult> {
   return { certDer, caCerts: caCertsOf(res) }
 }
 
+function isExternal(k: KeyObject | ExternalKey): k is ExternalKey {
+  return 'sign' in k && typeof (k as ExternalKey).sign === 'function'
+}
+
+/** The SPKI, signer and signature algorithm of a key in memory or on a token. */
+function keyParts(k: KeyObject | ExternalKey): { spki: Uint8Array; signer: Signer; algorithm: AlgorithmIdentifier } {
+  if (isExternal(k)) return popoKey({ key: k })
+  return { spki: spkiDer(publicOf(k)), signer: signerFor(k), algorithm: signatureAlgorithm(k) }
+}
+
 /** 갱신: kur signed with the old key and certificate (control oldCertID) → kup → certConf → pkiConf. */
 export async function renew(o: RenewOptions): Promise<IssueResult> {
   const old = parseCertificateDer(o.oldCertDer)
   const subject = old.tbsCertificate.subject
-  const alg = signatureAlgorithm(o.oldKey)
-  const oldSigner = signerFor(o.oldKey)
+  const oldParts = keyParts(o.oldKey)
+  const alg = oldParts.algorithm
+  const oldSigner = oldParts.signer
   const tx = newTransaction({
     url: resolveCmpUrl(o.url),
     settings: o,
@@ -550,14 +563,14 @@ export async function renew(o: RenewOptions): Promise<IssueResult> {
     verify: signatureVerifier(o, o.oldCertDer),
   })
   const certReqId = 0
-  const newPublic = publicOf(o.newKey)
-  const req = buildCertRequest({ certReqId, publicKey: spkiDer(newPublic), subject, issuer: old.tbsCertificate.issuer, oldCert: o.oldCertDer })
-  const crm = await buildCertReqMsg(req, signerFor(o.newKey), { algorithm: signatureAlgorithm(o.newKey), randomNum: o.randomNum })
+  const newParts = keyParts(o.newKey)
+  const req = buildCertRequest({ certReqId, publicKey: newParts.spki, subject, issuer: old.tbsCertificate.issuer, oldCert: o.oldCertDer })
+  const crm = await buildCertReqMsg(req, newParts.signer, { algorithm: newParts.algorithm, randomNum: o.randomNum })
   o.onProgress?.('request', 0.2)
   const first = await exchange(tx, buildKurBody([crm]), { implicitConfirm: o.implicitConfirm })
   expectBody(first, 'kup', 'error')
   const { res, resp } = await finalResponse(tx, first, certReqId)
-  const certDer = acceptCert(resp, spkiDer(newPublic), 'the certification center refused the renewal')
+  const certDer = acceptCert(resp, newParts.spki, 'the certification center refused the renewal')
   await confirm(tx, res, certDer, certReqId, !!o.implicitConfirm)
   o.onProgress?.('done', 1)
   return { certDer, caCerts: caCertsOf(res) }

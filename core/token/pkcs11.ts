@@ -758,3 +758,19 @@ export function tokenRandomNum(ref: TokenRef, pin: string, idHex: string, opts: 
     opts,
   )
 }
+
+/** The DER of the certificate with this CKA_ID (a renewal signs with its key and names it in the kur). */
+export function readTokenCert(ref: TokenRef, pin: string, idHex: string, opts: SessionOptions = {}): Promise<Uint8Array> {
+  if (!/^([0-9a-f]{2})+$/i.test(idHex)) throw new CertError('BAD_REQUEST', 'the key id must be hex')
+  return withTokenSession(
+    ref,
+    pin,
+    (p, s) => {
+      const [h] = findObjects(p, s, [{ type: C.CKA_CLASS, value: C.CKO_CERTIFICATE }, { type: C.CKA_ID, value: Buffer.from(idHex, 'hex') }])
+      const v = h && attr(p, s, h, C.CKA_VALUE)
+      if (!v) throw new CertError('NOT_FOUND', 'no certificate with this id on the token')
+      return new Uint8Array(v)
+    },
+    opts,
+  )
+}

@@ -1,0 +1,82 @@
+import { X509Certificate } from 'node:crypto'
+import { CertError } from '../../shared/errors'
+import { parseCertificate, type CertFacts } from '../certs/parse'
+import { renew, type ExternalKey } from '../enroll/cmp-client'
+import { PENDING_KEY_LABEL } from '../enroll/token-issue'
+import { deleteFromToken, generateTokenKey, listTokenCerts, readTokenCert, signWithToken, storeCertOnToken, tokenRandomNum, type SessionOptions, type TokenRef } from '../token/pkcs11'
+import { cmpStage, type EnrollPorts } from './ports'
+
+export interface RenewTokenInput {
+  token: TokenRef
+  pin: string
+  session?: SessionOptions
+  /** CKA_ID of the certificate to renew; may be left out when the token holds exactly one certificate with its key. */
+  idHex?: string
+  /** The RA's consent to this renewal, when the center asks for one. */
+  authorize?: (serialHex: string) => Promise<void>
+}
+
+export interface RenewedToken {
+  idHex: string
+  oldIdHex: string
+  certDer: Uint8Array
+  facts: CertFacts
+}
+
+function tokenKey(t: RenewTokenInput, idHex: string, spkiDer: Uint8Array): ExternalKey {
+  return { publicKeySpki: spkiDer, algorithm: 'rsa-sha256', sign: (data) => signWithToken(t.token, t.pin, idHex, data, t.session) }
+}
+
+/**
+ * 갱신 of a certificate on a security token: a new key pair is generated on the token, the kur
+ * is protected by a signature of the old token key (and the POPO signed by the new one), and
+ * the new certificate with the randomNum is stored beside the new key before certConf (a
+ * failed store is a rejection). The old certificate, key pair and randomNum are removed only
+ * once the center confirmed; until then any failure removes the new key pair again, so the
+ * token is left as it was.
+ */
+export async function renewOnToken(t: RenewTokenInput, ports: Omit<EnrollPorts, 'generateKey' | 'trash'>): Promise<RenewedToken> {
+  const progress = ports.progress
+  const certs = (await listTokenCerts(t.token, t.pin, t.session)).filter((c) => c.hasPrivateKey)
+  const chosen = t.idHex !== undefined ? certs.find((c) => c.idHex === t.idHex!.toLowerCase()) : certs.length === 1 ? certs[0] : undefined
+  if (!chosen) {
+    throw t.idHex !== undefined || certs.length === 0
+      ? new CertError('NOT_FOUND', 'no certificate with its key was found on the token', { reason: 'token-cert' })
+      : new CertError('BAD_REQUEST', 'the token holds several certificates; name one by its id', { reason: 'token-cert-ambiguous' })
+  }
+  const oldIdHex = chosen.idHex
+  const oldCertDer = await readTokenCert(t.token, t.pin, oldIdHex, t.session)
+  const oldFacts = parseCertificate(oldCertDer)
+  if (oldFacts.notAfter.getTime() <= Date.now()) throw new CertError('CONFLICT', 'an expired certificate cannot be renewed; use reissue', { reason: 'expired' })
+  const randomNum = await tokenRandomNum(t.token, t.pin, oldIdHex, t.session)
+  await t.authorize?.(oldFacts.serialHex)
+  ports.signal?.throwIfAborted()
+  progress?.('keygen', 0.1)
+  const oldSpki = new Uint8Array(new X509Certificate(Buffer.from(oldCertDer)).publicKey.export({ type: 'spki', format: 'der' }))
+  const fresh = await generateTokenKey(t.token, t.pin, { label: PENDING_KEY_LABEL }, t.session)
+  let confirmed = false
+  try {
+    ports.signal?.throwIfAborted()
+    progress?.('request', 0.4)
+    const r = await renew({
+      ...ports.center,
+      oldCertDer,
+      oldKey: tokenKey(t, oldIdHex, oldSpki),
+      newKey: tokenKey(t, fresh.idHex, fresh.spkiDer),
+      randomNum,
+      signal: ports.signal,
+      onProgress: cmpStage(progress),
+      beforeConfirm: async (certDer) => {
+        progress?.('save', 0.6)
+        await storeCertOnToken(t.token, t.pin, { certDer, idHex: fresh.idHex, randomNum }, t.session)
+      },
+    })
+    confirmed = true
+    // Only now is the old certificate superseded at the center: its objects may go.
+    await deleteFromToken(t.token, t.pin, oldIdHex, t.session).catch(() => undefined)
+    progress?.('done', 1)
+    return { idHex: fresh.idHex, oldIdHex, certDer: r.certDer, facts: parseCertificate(r.certDer) }
+  } finally {
+    if (!confirmed) await deleteFromToken(t.token, t.pin, fresh.idHex, t.session).catch(() => undefined)
+  }
+}
