@@ -6,8 +6,8 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openSignKey } from '../../core/formats/signpri'
 import { readCertFiles } from '../../core/storage/folder'
-import { transfer } from '../../core/storage/transfer'
-import { listTokenCerts, signWithToken, type TokenRef } from '../../core/token/pkcs11'
+import { copyCert } from '../../core/storage/operations'
+import { importToToken, listTokenCerts, signWithToken, type TokenRef } from '../../core/token/pkcs11'
 import { addPinkCert, PINK, PINK_PASSWORD } from '../helpers/fixtures'
 
 // The storage issue's promise, end to end: a certificate copied PC → USB root → security token
@@ -36,15 +36,17 @@ describe('PC → USB → token and back', () => {
     const original = await readCertFiles(pcFolder)
 
     // PC → the NPKI root of a USB drive (a folder standing in for its mount point).
-    const usb = await transfer({ kind: 'folder', path: pcFolder }, { kind: 'root', path: join(dir, 'usb', 'NPKI') }, { password: PINK_PASSWORD })
-    const onUsb = await readCertFiles(usb.path!)
+    const usb = await copyCert(pcFolder, { toRoot: join(dir, 'usb', 'NPKI'), password: PINK_PASSWORD })
+    const onUsb = await readCertFiles(usb.path)
     expect(Object.keys(onUsb).sort()).toEqual(Object.keys(original).sort())
     for (const name of Object.keys(original)) expect(Buffer.compare(onUsb[name]!, original[name]!)).toBe(0)
     expect(openSignKey(onUsb['signCert.der']!, onUsb['signPri.key']!, PINK_PASSWORD).randomNum).toBeDefined()
 
-    // USB → token: the certificate as it was, the key non-extractable behind the PIN.
+    // USB → token, as the storage handler and the CLI do it: the certificate as it was, the key
+    // non-extractable behind the PIN.
     const ref: TokenRef = { module: MODULE, label: LABEL }
-    const onToken = await transfer({ kind: 'folder', path: usb.path! }, { kind: 'token', ref, pin: PIN }, { password: PINK_PASSWORD })
+    const opened = openSignKey(onUsb['signCert.der']!, onUsb['signPri.key']!, PINK_PASSWORD)
+    const onToken = await importToToken(ref, PIN, { certDer: onUsb['signCert.der']!, pkcs8: opened.pkcs8 })
     const listed = await listTokenCerts(ref, PIN)
     expect(listed).toEqual([expect.objectContaining({ idHex: onToken.idHex, serialHex: '459c75', hasPrivateKey: true })])
     const out = join(dir, 'from-token.der')
@@ -56,9 +58,13 @@ describe('PC → USB → token and back', () => {
     expect(verify('sha256', data, new X509Certificate(readFileSync(join(PINK, 'signCert.der'))).publicKey, sig)).toBe(true)
 
     // Back: the token never gives its key away; the USB copy comes back to a fresh PC root intact.
-    await expect(transfer({ kind: 'token', ref, pin: PIN }, { kind: 'root', path: join(dir, 'pc2', 'NPKI') })).rejects.toMatchObject({ code: 'TOKEN', params: { reason: 'non-extractable' } })
-    const back = await transfer({ kind: 'folder', path: usb.path! }, { kind: 'root', path: join(dir, 'pc2', 'NPKI') }, { password: PINK_PASSWORD })
-    const returned = await readCertFiles(back.path!)
+    // (pkcs11-tool prints "extractable" among a key's access flags when it may leave the token.)
+    const keys = spawnSync('pkcs11-tool', ['--module', MODULE, '--token-label', LABEL, '--login', '--pin', PIN, '--list-objects', '--type', 'privkey'], { env: process.env, encoding: 'utf8' })
+    const access = /Access:\s*(.*)/.exec(keys.stdout)?.[1] ?? ''
+    expect(access).toContain('sensitive')
+    expect(access.replace('never extractable', '')).not.toContain('extractable')
+    const back = await copyCert(usb.path, { toRoot: join(dir, 'pc2', 'NPKI'), password: PINK_PASSWORD })
+    const returned = await readCertFiles(back.path)
     for (const name of Object.keys(original)) expect(Buffer.compare(returned[name]!, original[name]!)).toBe(0)
     expect(() => openSignKey(returned['signCert.der']!, returned['signPri.key']!, PINK_PASSWORD)).not.toThrow()
   })
