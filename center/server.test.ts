@@ -9,6 +9,7 @@ import { hostAllowed } from './server'
 import { caMigrations } from './ca/migrations'
 import { openCenterDb } from './db'
 import { raMigrations } from './ra/migrations'
+import { freshStore, type TestStore } from '../tests/helpers/postgres'
 
 const SECRET = 'center-http-test-secret'
 
@@ -29,13 +30,16 @@ function getWithHost(url: string, host: string, headers: Record<string, string> 
 describe('center HTTP server', () => {
   let dir: string
   let center: RunningCenter
+  let store: TestStore
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'center-http-'))
-    center = await startCenter({ dataDir: dir, maxMessageBytes: 4096, embedded: { secret: SECRET } })
+    store = await freshStore()
+    center = await startCenter({ dataDir: dir, dbUrl: store.dbUrl, maxMessageBytes: 4096, embedded: { secret: SECRET } })
   })
   afterAll(async () => {
     await center.close()
+    await store.drop()
     rmSync(dir, { recursive: true, force: true })
   })
 
@@ -74,14 +78,14 @@ describe('center HTTP server', () => {
   })
 
   it('records the applied migrations once, also when the database is opened again', async () => {
-    const db = await openCenterDb(dir)
+    const db = await openCenterDb(dir, { dbUrl: store.dbUrl })
     try {
       const rows = await db.execute('SELECT module, count(*) AS n FROM schema_migrations GROUP BY module ORDER BY module')
       expect(rows.rows.map((r) => [String(r.module), Number(r.n)])).toEqual([
         ['ca', caMigrations.length],
         ['ra', raMigrations.length],
       ])
-      expect(String((await db.execute('PRAGMA journal_mode')).rows[0]?.[0])).toBe('wal')
+      if (store.name === 'sqlite') expect(String((await db.execute('PRAGMA journal_mode')).rows[0]?.[0])).toBe('wal')
     } finally {
       db.close()
     }

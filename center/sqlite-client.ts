@@ -70,7 +70,9 @@ export function openLocalClient(path: string, opts: { busyTimeoutMs: number }): 
         return work()
       } catch (err) {
         // Inside an open transaction the statement cannot simply run again; the caller decides.
-        if ((err as { code?: unknown }).code !== 'SQLITE_BUSY' || db.inTransaction || Date.now() >= deadline) throw err
+        // SQLITE_BUSY and its extended codes (SQLITE_BUSY_RECOVERY while another process recovers
+        // the WAL on opening, SQLITE_BUSY_SNAPSHOT) all mean "try again shortly".
+        if (!String((err as { code?: unknown }).code).startsWith('SQLITE_BUSY') || db.inTransaction || Date.now() >= deadline) throw err
       }
       await new Promise((r) => setTimeout(r, wait))
     }

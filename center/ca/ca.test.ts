@@ -11,6 +11,7 @@ import { openCenterDb } from '../db'
 import { resolveConfig } from '../config'
 import { Ca, nameDer, subjectKeyIdentifierDer } from './ca'
 import { u8 } from '../../shared/der/bytes'
+import { freshStore, type TestStore } from '../../tests/helpers/postgres'
 
 const pem = (der: Uint8Array, label: string) =>
   `-----BEGIN ${label}-----\n${Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END ${label}-----\n`
@@ -21,14 +22,18 @@ describe('Ca', () => {
   let ca: Ca
   const customer = { name: '홍길동', idn: '8001011234567', bankCode: 'TESTBANK' }
 
+  let store: TestStore
+
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'center-ca-'))
-    db = await openCenterDb(dir)
+    store = await freshStore()
+    db = await openCenterDb(dir, { dbUrl: store.dbUrl })
     ca = await Ca.open(db, dir, resolveConfig())
     writeFileSync(join(dir, 'ca.pem'), pem(ca.caCertDer(), 'CERTIFICATE'))
   })
-  afterAll(() => {
+  afterAll(async () => {
     db.close()
+    await store.drop()
     rmSync(dir, { recursive: true, force: true })
   })
 

@@ -13,6 +13,7 @@ import { Ca } from '../ca/ca'
 import { resolveConfig } from '../config'
 import { openCenterDb } from '../db'
 import { buildResponse, certRepBodyDer } from './response'
+import { freshStore, type TestStore } from '../../tests/helpers/postgres'
 
 const FIXTURES = resolve(import.meta.dirname, '../..', '../shared/fixtures/cmp')
 
@@ -31,13 +32,16 @@ describe('buildResponse', () => {
   let dir: string
   let db: Client
   let ca: Ca
+  let store: TestStore
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'center-rsp-'))
-    db = await openCenterDb(dir)
+    store = await freshStore()
+    db = await openCenterDb(dir, { dbUrl: store.dbUrl })
     ca = await Ca.open(db, dir, resolveConfig())
   })
-  afterAll(() => {
+  afterAll(async () => {
     db.close()
+    await store.drop()
     rmSync(dir, { recursive: true, force: true })
   })
 

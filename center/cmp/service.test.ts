@@ -15,6 +15,7 @@ import { Ra } from '../ra/ra'
 import type { RaPort } from './ra-port'
 import { CmpService } from './service'
 import { buildCertConfMessage, buildIrMessage, parseResponse } from './test-client'
+import { freshStore, type TestStore } from '../../tests/helpers/postgres'
 
 const FIXTURES = resolve(import.meta.dirname, '../..', '../shared/fixtures/cmp')
 
@@ -36,17 +37,20 @@ describe('CmpService', () => {
   let ca: Ca
   let ra: Ra
   let cmp: CmpService
+  let store: TestStore
   const config = resolveConfig({ renewalRequiresRa: false })
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'center-cmp-'))
-    db = await openCenterDb(dir)
+    store = await freshStore()
+    db = await openCenterDb(dir, { dbUrl: store.dbUrl })
     ca = await Ca.open(db, dir, config)
-    ra = new Ra(db, { outboxDir: dir, fees: config.feesKrw })
+    ra = new Ra(db, { outboxDir: dir, keyDir: dir, fees: config.feesKrw })
     cmp = new CmpService(db, ca, ra, config)
   })
-  afterAll(() => {
+  afterAll(async () => {
     db.close()
+    await store.drop()
     rmSync(dir, { recursive: true, force: true })
   })
 

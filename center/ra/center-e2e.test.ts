@@ -6,6 +6,7 @@ import { X509Certificate } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EMBEDDED_SECRET_HEADER } from '../../shared/embedded-center'
 import { startCenter, type RunningCenter } from '../center'
+import { freshStore, type TestStore } from '../../tests/helpers/postgres'
 
 /**
  * The RA inside the real center: the wizard's HTTP calls hand out codes that `openssl cmp`
@@ -41,13 +42,17 @@ async function verified(c: { idn: string; account: string; card: { slots: string
   return sid
 }
 
+let store: TestStore
+
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ra-e2e-'))
-  center = await startCenter({ dataDir: join(dir, 'center'), port: 0, host: '127.0.0.1', embedded: { secret: SECRET } })
+  store = await freshStore()
+  center = await startCenter({ dataDir: join(dir, 'center'), dbUrl: store.dbUrl, port: 0, host: '127.0.0.1', embedded: { secret: SECRET } })
 })
 
 afterAll(async () => {
   await center?.close()
+  await store?.drop()
   rmSync(dir, { recursive: true, force: true })
 })
 

@@ -12,6 +12,7 @@ import { EMBEDDED_SECRET_HEADER } from '../../shared/embedded-center'
 import { handleRaRequest, type RaHttpContext } from './http'
 import { Ra } from './ra'
 import { FakeCa, opensslCert } from './testing'
+import { freshStore, type TestStore } from '../../tests/helpers/postgres'
 
 let dir: string
 let db: Client
@@ -66,10 +67,13 @@ async function verifiedSession(c: { account: string; idn: string; card?: { slots
   return sid
 }
 
+let store: TestStore
+
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ra-http-'))
-  db = await openCenterDb(dir)
-  ra = new Ra(db, { outboxDir: dir })
+  store = await freshStore()
+  db = await openCenterDb(dir, { dbUrl: store.dbUrl })
+  ra = new Ra(db, { outboxDir: dir, keyDir: dir })
   ca = ctx.ca as FakeCa
   server = createServer((req, res) => {
     handleRaRequest(req, res, ra, ctx).then(
@@ -92,6 +96,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise<void>((r) => server.close(() => r()))
   db.close()
+  await store.drop()
   rmSync(dir, { recursive: true, force: true })
 })
 

@@ -11,6 +11,7 @@ import { expectedCardResponse, type SecurityCard } from './card'
 import { Ra, type CreatedCustomer } from './ra'
 import { FakeCa, opensslCert } from './testing'
 import { base32Decode, totp } from './totp'
+import { freshStore, type TestStore } from '../../tests/helpers/postgres'
 
 const IDN = '9001011234567'
 const ACCOUNT = '110123456789'
@@ -64,17 +65,36 @@ async function verifiedSession(c: CreatedCustomer, purpose: 'issue' | 'reissue' 
   return sessionId
 }
 
+let store: TestStore
+
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ra-test-'))
-  db = await openCenterDb(dir)
+  store = await freshStore()
+  db = await openCenterDb(dir, { dbUrl: store.dbUrl })
   clock = new Date('2026-03-01T00:00:00Z')
-  ra = new Ra(db, { now: () => clock, outboxDir: dir, codeTtlSeconds: 600 })
+  ra = new Ra(db, { now: () => clock, outboxDir: dir, keyDir: dir, codeTtlSeconds: 600 })
 })
 
-afterEach(() => {
+afterEach(async () => {
   db.close()
+  await store.drop()
   rmSync(dir, { recursive: true, force: true })
 })
+
+/** Every byte the store holds: the SQLite files, or on PostgreSQL every row of every table as text. */
+async function storedBytes(): Promise<Buffer> {
+  if (store.name === 'sqlite') {
+    const files = readdirSync(dir).filter((f) => f.startsWith('center.db'))
+    return Buffer.concat(files.map((f) => readFileSync(join(dir, f))))
+  }
+  const tables = await db.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
+  const dumps: string[] = []
+  for (const t of tables.rows) {
+    const rows = await db.execute(`SELECT * FROM ${String(t.table_name)}`)
+    dumps.push(JSON.stringify(rows.rows.map((r) => Array.from(r as ArrayLike<unknown>, (v) => (v instanceof ArrayBuffer ? Buffer.from(v).toString('latin1') : v)))))
+  }
+  return Buffer.from(dumps.join('\n'))
+}
 
 describe('customers', () => {
   it('creates a customer with a card, an account and the starting balance', async () => {
@@ -98,16 +118,16 @@ describe('customers', () => {
   it('never stores the resident number, card or OTP seed in clear, nor writes them to the audit', async () => {
     const c = await addCustomer('otp')
     const card = await ra.createCustomer({ name: '김철수', idn: '8505052345678', phone: '01099998888', medium: 'card' })
+    const bytes = await storedBytes()
+    expect(bytes.length).toBeGreaterThan(1000)
     db.close()
-    const files = readdirSync(dir).filter((f) => f.startsWith('center.db'))
-    const bytes = Buffer.concat(files.map((f) => readFileSync(join(dir, f))))
     expect(bytes.includes(Buffer.from(IDN))).toBe(false)
     expect(bytes.includes(Buffer.from('8505052345678'))).toBe(false)
     expect(bytes.includes(Buffer.from(new URL(c.otpUri!).searchParams.get('secret')!))).toBe(false)
     expect(bytes.includes(Buffer.from(card.card!.slots.slice(0, 6).join('","')))).toBe(false)
     expect(readdirSync(dir)).toContain('ra-secret.key')
-    db = await openCenterDb(dir)
-    ra = new Ra(db, { now: () => clock })
+    db = await openCenterDb(dir, { dbUrl: store.dbUrl })
+    ra = new Ra(db, { now: () => clock, keyDir: store.dbUrl ? dir : undefined })
     expect((await ra.getCustomer(c.customerId))?.idn).toBe(IDN)
   })
 })

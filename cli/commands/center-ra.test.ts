@@ -8,6 +8,7 @@ import type { CliIO } from '../command'
 import { openCenterDb } from '../../center/db'
 import { Ra } from '../../center/ra/ra'
 import { base32Decode } from '../../center/ra/totp'
+import { freshStore, type TestStore } from '../../tests/helpers/postgres'
 
 const REPO = resolve(import.meta.dirname, '../..')
 
@@ -32,18 +33,25 @@ async function inProcess(args: string[]): Promise<{ code: number; out: string; e
 
 let dir: string
 let data: string
+let store: TestStore
+/** --db for the PostgreSQL run; nothing for SQLite (center.db under --data). */
+const db = (): string[] => (store.dbUrl ? ['--db', store.dbUrl] : [])
 
-beforeAll(() => {
+beforeAll(async () => {
+  store = await freshStore()
   dir = mkdtempSync(join(tmpdir(), 'ra-cli-'))
   data = join(dir, 'center')
   writeFileSync(join(dir, 'idn.txt'), '900101-1234567\n')
 })
 
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
+afterAll(async () => {
+  await store.drop()
+  rmSync(dir, { recursive: true, force: true })
+})
 
 describe('certmgr center (operator CLI)', () => {
   it('adds a customer, hands over codes and prints the card (spawned processes)', async () => {
-    const add = await certmgr(['center', 'customer', 'add', '--data', data, '--name', '홍길동', '--idn-file', join(dir, 'idn.txt'), '--phone', '010-1234-5678', '--account', '110-123-456789', '--json'])
+    const add = await certmgr(['center', 'customer', 'add', '--data', data, ...db(), '--name', '홍길동', '--idn-file', join(dir, 'idn.txt'), '--phone', '010-1234-5678', '--account', '110-123-456789', '--json'])
     expect(add.stderr).toBe('')
     expect(add.code).toBe(0)
     const { id, account } = JSON.parse(add.stdout) as { id: string; account: string }
@@ -51,8 +59,8 @@ describe('certmgr center (operator CLI)', () => {
     expect(account).toBe('110123456789')
 
     const [codes, card] = await Promise.all([
-      certmgr(['center', 'codes', '--data', data, '--customer', id, '--type', 'general', '--json']),
-      certmgr(['center', 'card', '--data', data, '--customer', id]),
+      certmgr(['center', 'codes', '--data', data, ...db(), '--customer', id, '--type', 'general', '--json']),
+      certmgr(['center', 'card', '--data', data, ...db(), '--customer', id]),
     ])
     expect(codes.code).toBe(0)
     const { reference, authCode } = JSON.parse(codes.stdout) as { reference: string; authCode: string }
@@ -61,53 +69,53 @@ describe('certmgr center (operator CLI)', () => {
     expect(card.stdout).toContain('보안카드')
     expect(card.stdout.match(/\| \d{2} {2}\d{4} /g)).toHaveLength(30)
 
-    const db = await openCenterDb(data)
+    const conn = await openCenterDb(data, { dbUrl: store.dbUrl })
     try {
-      const ra = new Ra(db)
+      const ra = new Ra(conn, { keyDir: data })
       expect(await ra.lookupEnrollment(reference)).toMatchObject({ authCode, customerId: id, certType: 'general', purpose: 'issue' })
       expect((await ra.getCustomer(id))?.idn).toBe('9001011234567')
     } finally {
-      db.close()
+      conn.close()
     }
   })
 
   it('reads the resident number from standard input and enrols OTP', async () => {
-    const add = await certmgr(['center', 'customer', 'add', '--data', data, '--name', '김철수', '--idn-file', '-', '--phone', '01055556666', '--medium', 'otp', '--balance', '0', '--json'], '8001012345678\n')
+    const add = await certmgr(['center', 'customer', 'add', '--data', data, ...db(), '--name', '김철수', '--idn-file', '-', '--phone', '01055556666', '--medium', 'otp', '--balance', '0', '--json'], '8001012345678\n')
     expect(add.code).toBe(0)
     const { id } = JSON.parse(add.stdout) as { id: string }
-    const otp = await inProcess(['center', 'otp', '--data', data, '--customer', id])
+    const otp = await inProcess(['center', 'otp', '--data', data, ...db(), '--customer', id])
     expect(otp.code).toBe(0)
     const uri = otp.out.split('\n')[0] ?? ''
     expect(uri).toMatch(/^otpauth:\/\/totp\//)
     expect(base32Decode(new URL(uri).searchParams.get('secret') ?? '')).toHaveLength(20)
     // A QR code follows the URI.
     expect(otp.out.split('\n').length).toBeGreaterThan(10)
-    const card = await inProcess(['center', 'card', '--data', data, '--customer', id])
+    const card = await inProcess(['center', 'card', '--data', data, ...db(), '--customer', id])
     expect(card.code).toBe(2)
     expect(card.err).toMatch(/uses an OTP device/)
   })
 
   it('shows the outbox as JSON and refuses bad usage with exit 2 and one line', async () => {
-    const db = await openCenterDb(data)
+    const conn = await openCenterDb(data, { dbUrl: store.dbUrl })
     try {
-      const ra = new Ra(db, { outboxDir: data })
-      const { id } = (await db.execute('SELECT id FROM ra_customers ORDER BY created_at LIMIT 1')).rows[0] as unknown as { id: string }
+      const ra = new Ra(conn, { outboxDir: data, keyDir: data })
+      const { id } = (await conn.execute('SELECT id FROM ra_customers ORDER BY created_at LIMIT 1')).rows[0] as unknown as { id: string }
       const c = await ra.getCustomer(id)
       const s = await ra.openSession({ name: c!.name, idn: c!.idn, account: (await ra.accounts(id))[0]!.number, purpose: 'issue' })
       await ra.sendPhoneCode(s.sessionId, 'sms')
     } finally {
-      db.close()
+      conn.close()
     }
-    const outbox = await inProcess(['center', 'outbox', '--data', data, '--json'])
+    const outbox = await inProcess(['center', 'outbox', '--data', data, ...db(), '--json'])
     expect(outbox.code).toBe(0)
     const messages = JSON.parse(outbox.out) as { to: string; channel: string; text: string }[]
     expect(messages[0]).toMatchObject({ to: '01012345678', channel: 'sms', text: expect.stringMatching(/인증번호 \d{6}/) })
 
-    const badType = await certmgr(['center', 'codes', '--data', data, '--customer', 'C000000000', '--type', 'gold'])
+    const badType = await certmgr(['center', 'codes', '--data', data, ...db(), '--customer', 'C000000000', '--type', 'gold'])
     expect(badType.code).toBe(2)
     expect(badType.stderr.trim().split('\n')).toHaveLength(1)
     expect(badType.stderr).toMatch(/--type must be one of/)
-    const unknown = await inProcess(['center', 'codes', '--data', data, '--customer', 'C000000000', '--type', 'limited'])
+    const unknown = await inProcess(['center', 'codes', '--data', data, ...db(), '--customer', 'C000000000', '--type', 'limited'])
     expect(unknown.code).toBe(2)
     expect(unknown.err).toMatch(/no such customer/)
   })

@@ -11,6 +11,7 @@ export interface CommandGroup {
 // (index.test.ts checks that the names here are exactly those the files define).
 export const commandGroups: CommandGroup[] = [
   { names: ['center serve'], load: async () => (await import('./center-serve')).centerServeCommands },
+  { names: ['center backup', 'center restore'], load: async () => (await import('./center-backup')).centerBackupCommands },
   { names: ['list', 'show'], load: async () => (await import('./certs')).certsCommands },
   { names: ['issue', 'reissue', 'renew', 'revoke'], load: async () => (await import('./enroll')).enrollCommands },
   {

@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCenter, type RunningCenter } from '../../center/center'
+import { freshStore, type TestStore } from '../helpers/postgres'
 
 const run = promisify(execFile)
 const OPENSSL = '/usr/bin/openssl'
@@ -31,10 +32,12 @@ describe('center with openssl cmp as the client', () => {
   let center: RunningCenter
   let customerId: string
   const name = '김철수'
+  let store: TestStore
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'center-openssl-'))
-    center = await startCenter({ dataDir: join(dir, 'data'), validityDays: VALIDITY_DAYS, renewalRequiresRa: false })
+    store = await freshStore()
+    center = await startCenter({ dataDir: join(dir, 'data'), dbUrl: store.dbUrl, validityDays: VALIDITY_DAYS, renewalRequiresRa: false })
     const caDer = new Uint8Array(await (await fetch(`${center.url}/ca.crt`)).arrayBuffer())
     writeFileSync(join(dir, 'ca.pem'), new X509Certificate(caDer).toString())
     customerId = (await center.ra.createCustomer({ name, idn: '9001011234567', phone: '01055554444', balanceKrw: 10_000 })).customerId
@@ -43,6 +46,7 @@ describe('center with openssl cmp as the client', () => {
 
   afterAll(async () => {
     await center?.close()
+    await store?.drop()
     rmSync(dir, { recursive: true, force: true })
   })
 
