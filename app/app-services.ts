@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { CertError } from '../shared/errors'
 import type { HandlerContext } from './handler'
 import { contract } from '../shared/contract/index'
@@ -15,13 +15,13 @@ import { Trash } from '../core/storage/trash'
 import { PinGuard } from '../core/token/pins'
 import { createWizardHandlers } from './wizard/handlers'
 import { keysHandlers } from './keys/handlers'
-import { pfxHandlers } from './pfx/handlers'
+import { createPfxHandlers } from './pfx/handlers'
 import { createStorageHandlers } from './storage/handlers'
-import { transferHandlers } from './transfer/handlers'
-import { DriveWatcher, driveNpkiRoot } from '../core/drives/index'
+import { createTransferHandlers } from './transfer/handlers'
+import { DriveWatcher } from '../core/drives/index'
 import type { DriveVolume } from '../core/drives/types'
 import { NpkiWatcher } from '../core/storage/watch'
-import { npkiRoots } from '../core/certs/roots'
+import { RootPolicy } from '../core/roots/root-policy'
 
 export interface AppServices {
   dispatch: Dispatch
@@ -73,17 +73,18 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
 
   // Drives: USB events trigger rescans where the usb module works, with polling as a fallback.
   const drives = new DriveWatcher(opts.driveList ? { list: opts.driveList, usbEvents: null } : {})
-  const driveRoots = () => drives.current().map((v) => ({ path: driveNpkiRoot(v), label: v.label ?? v.mountPoint }))
+  // The one answer to which folders are roots, which take writes and what is followed; every handler gets it.
+  const roots = new RootPolicy({ extraRoots: async () => (await settings.get()).extraRoots, drives: () => drives.current() })
   let npkiWatcher: NpkiWatcher | undefined
   await drives.start()
   if (opts.watch !== false) {
     drives.on('change', () => emit({ type: 'certs-changed' }))
-    npkiWatcher = new NpkiWatcher({ roots: async () => npkiRoots({ extra: (await settings.get()).extraRoots, drives: driveRoots() }).map((r) => r.path) })
+    npkiWatcher = new NpkiWatcher({ roots: async () => (await roots.roots()).map((r) => r.path) })
     npkiWatcher.on('certs-changed', () => emit({ type: 'certs-changed' }))
     await npkiWatcher.start()
   }
 
-  const certsHandlers = createCertsHandlers({ settings, version: opts.version, host: opts.host, center, driveRoots })
+  const certsHandlers = createCertsHandlers({ settings, version: opts.version, host: opts.host, center, roots })
   let reminders: ReminderScheduler | undefined
   if (opts.reminders !== false) {
     reminders = new ReminderScheduler(
@@ -101,9 +102,12 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
   const trash = new Trash(opts.dataDir)
   /** A root the renderer names must be one main knows: the NPKI folders, settings' and drives'. */
   async function requireKnownRoot(root: string): Promise<void> {
-    const known = [...npkiRoots({ extra: (await settings.get()).extraRoots }), ...driveRoots()].map((r) => resolve(r.path))
-    if (!known.includes(resolve(root))) throw new CertError('FORBIDDEN', 'that folder is not one of the NPKI folders')
+    await roots.requireRoot(root).catch(() => {
+      throw new CertError('FORBIDDEN', 'that folder is not one of the NPKI folders')
+    })
   }
+  const pfxHandlers = createPfxHandlers({ roots })
+  const transferHandlers = createTransferHandlers({ roots })
   const handlers = {
     ...certsHandlers,
     'reminders.list': async () => ({ reminders: (reminders?.latest ?? []).map((r) => ({ certId: r.certId, daysLeft: r.daysLeft, milestone: r.milestone })) }),
@@ -113,10 +117,7 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
       // The same failure count as the 보안토큰 tab and the CLI: a PIN locks after 5 wrong tries wherever they were typed.
       pinGuard: new PinGuard(join(opts.dataDir, 'token-pin-failures.json')),
       // Saving is allowed only into roots main knows: the NPKI folders, settings' and the drives'.
-      allowedRoots: async () => ({
-        pc: npkiRoots({ extra: (await settings.get()).extraRoots }).map((r) => r.path),
-        usb: driveRoots().map((r) => r.path),
-      }),
+      roots,
     }),
     ...keysHandlers,
     ...pfxHandlers,
@@ -132,7 +133,7 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
       ctx.emit({ type: 'certs-changed' })
       return r
     },
-    ...createStorageHandlers({ dataDir: opts.dataDir, trash, extraRoots: async () => (await settings.get()).extraRoots, drives: async () => drives.current() }),
+    ...createStorageHandlers({ dataDir: opts.dataDir, trash, roots }),
     ...transferHandlers,
     'transfer.saveReceived': async (req: Parameters<typeof transferHandlers['transfer.saveReceived']>[0], ctx: HandlerContext) => {
       if (req.root !== undefined) await requireKnownRoot(req.root)

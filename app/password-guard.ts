@@ -153,8 +153,9 @@ const byCert = (r: Req): string | undefined => {
 
 /**
  * Which count a password call belongs to, by call name. The key is the certificate's id where
- * the request names one (ids map one-to-one to folders, so a caller cannot rename a certificate
- * to get fresh tries). A PFX file or what a phone sent has no id: those share one count per call,
+ * the request names one. Ids follow the real folder (device, inode and resolved path; see
+ * core/certs/identity.ts), not the path string, so neither renaming a certificate nor reaching
+ * its folder through a second path (an extra root that links to an OS root) gets fresh tries. A PFX file or what a phone sent has no id: those share one count per call,
  * since a path or a session id is something the caller could vary at will.
  * Every call that hands a key to someone (PFX export, phone copy in either format, copy or move
  * to another place) carries the certificate password and is counted here.

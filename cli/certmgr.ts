@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { CertError, toErrorInfo } from '../shared/errors'
-import { UsageError, type CliIO, type Command } from './command'
+import { UsageError, cliContext, type CliContext, type CliIO, type Command } from './command'
 import { commandGroups, loadAllCommands } from './commands/index'
 import pkg from '../package.json' with { type: 'json' }
 
@@ -75,8 +75,11 @@ async function findCommand(argv: string[], list?: Command[]): Promise<{ cmd: Com
   return cmd && name ? { cmd, rest: argv.slice(name.split(' ').length) } : undefined
 }
 
-/** Runs one command line; `list` replaces the real commands (tests pass their own). */
-export async function main(argv: string[], io: CliIO = processIO, list?: Command[]): Promise<number> {
+/**
+ * Runs one command line; `list` replaces the real commands (tests pass their own). `ctx` is
+ * built once per run: the root policy every command uses.
+ */
+export async function main(argv: string[], io: CliIO = processIO, list?: Command[], ctx: CliContext = cliContext()): Promise<number> {
   if (argv[0] === '--version' || argv[0] === '-v') {
     io.out(`certmgr ${pkg.version}`)
     return 0
@@ -93,7 +96,7 @@ export async function main(argv: string[], io: CliIO = processIO, list?: Command
   const { cmd, rest } = found
   try {
     const parsed = parseArgs({ args: rest, options: cmd.options, allowPositionals: true, strict: true })
-    return await cmd.run({ positionals: parsed.positionals, values: parsed.values as Record<string, string | boolean | string[] | undefined> }, io)
+    return await cmd.run({ positionals: parsed.positionals, values: parsed.values as Record<string, string | boolean | string[] | undefined> }, io, ctx)
   } catch (err) {
     if (err instanceof UsageError) {
       io.err(`certmgr ${cmd.name}: ${err.message} (usage: certmgr ${cmd.usage})`)

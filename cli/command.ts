@@ -1,4 +1,5 @@
 import type { ParseArgsConfig } from 'node:util'
+import { RootPolicy } from '../core/roots/root-policy'
 
 /** What a command may do with the outside world; tests pass their own. */
 export interface CliIO {
@@ -12,6 +13,18 @@ export interface CliIO {
    * terminal conversation is possible.
    */
   ask?(question: string): Promise<string>
+}
+
+/**
+ * What every command shares for one run, built once by `main`: the root policy (which folders
+ * are NPKI roots, what a `--root DIR` names, what is followed), the same rules the app uses.
+ */
+export interface CliContext {
+  roots: RootPolicy
+}
+
+export function cliContext(env: NodeJS.ProcessEnv = process.env): CliContext {
+  return { roots: new RootPolicy({ env }) }
 }
 
 export interface ParsedArgs {
@@ -28,7 +41,7 @@ export interface Command {
   usage: string
   summary: string
   options: NonNullable<ParseArgsConfig['options']>
-  run(args: ParsedArgs, io: CliIO): Promise<number>
+  run(args: ParsedArgs, io: CliIO, ctx: CliContext): Promise<number>
 }
 
 /** Thrown for bad usage; printed as one line, exit 2. */

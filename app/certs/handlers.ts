@@ -2,8 +2,7 @@ import { certsCalls } from '../../shared/contract/certs'
 import type { Handlers } from '../handler'
 import type { SettingsStore } from '../../core/settings/settings-store'
 import { getFoundCert, rememberCerts } from '../../core/certs/registry'
-import { npkiRoots } from '../../core/certs/roots'
-import { scanRoots } from '../../core/certs/scan'
+import type { RootPolicy } from '../../core/roots/root-policy'
 import { toDetails, toSummary } from '../../core/certs/summary'
 
 export interface CertsDeps {
@@ -11,8 +10,8 @@ export interface CertsDeps {
   version: string
   host: 'electron' | 'web'
   center: () => { url: string; embedded: boolean }
-  /** Mounted removable drives' NPKI roots (from the drive watcher when present). */
-  driveRoots?: () => { path: string; label?: string }[]
+  /** Which folders are roots (the OS's, settings', mounted drives') and what is followed. */
+  roots: RootPolicy
 }
 
 export function createCertsHandlers(deps: CertsDeps): Handlers<Omit<typeof certsCalls, 'reminders.list'>> {
@@ -22,9 +21,7 @@ export function createCertsHandlers(deps: CertsDeps): Handlers<Omit<typeof certs
       return { version: deps.version, platform: process.platform, host: deps.host, centerUrl: c.url, centerEmbedded: c.embedded }
     },
     'certs.list': async () => {
-      const s = await deps.settings.get()
-      const roots = npkiRoots({ extra: s.extraRoots, drives: deps.driveRoots?.() })
-      const { certs, roots: reports } = scanRoots(roots)
+      const { certs, roots: reports } = await deps.roots.scan()
       rememberCerts(certs)
       return {
         certs: certs.map(toSummary),

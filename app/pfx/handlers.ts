@@ -2,7 +2,7 @@ import { isAbsolute } from 'node:path'
 import type { pfxCalls } from '../../shared/contract/pfx'
 import { CertError } from '../../shared/errors'
 import { certIdFor, resolveCertFolder } from '../../core/certs/registry'
-import { npkiRoots } from '../../core/certs/roots'
+import type { RootPolicy } from '../../core/roots/root-policy'
 import type { Handlers } from '../handler'
 import { exportPfx, importPfx } from '../../core/pfx/operations'
 
@@ -12,24 +12,25 @@ function absolute(path: string, what: string): string {
   return path
 }
 
-/** The computer's main NPKI root (or the first CERTMGR_NPKI_ROOTS entry in tests). */
-function defaultRoot(): string {
-  const first = npkiRoots()[0]
-  if (!first) throw new CertError('NOT_FOUND', 'no NPKI folder is known on this computer')
-  return first.path
+export interface PfxDeps {
+  /** Where an import goes when no root is named: the policy's default root. */
+  roots: RootPolicy
 }
 
-export const pfxHandlers: Handlers<typeof pfxCalls> = {
-  'pfx.export': async ({ certId, password, pfxPassword, profile, outPath, overwrite }) => {
-    const folder = resolveCertFolder(certId)
-    const r = await exportPfx(folder, password, absolute(outPath, 'the PFX path'), { profile, overwrite: overwrite === true, ...(pfxPassword !== undefined ? { pfxPassword } : {}) })
-    return { path: r.path, profile: r.profile, hasRandomNum: r.hasRandomNum }
-  },
-  'pfx.import': async ({ path, pfxPassword, keyPassword, root, replace }) => {
-    const r = await importPfx(absolute(path, 'the PFX path'), pfxPassword, root !== undefined ? absolute(root, 'the NPKI folder') : defaultRoot(), {
-      ...(keyPassword !== undefined ? { keyPassword } : {}),
-      ...(replace !== undefined ? { replace } : {}),
-    })
-    return { folder: r.folder, certId: certIdFor(r.folder), outcome: r.outcome, hasRandomNum: r.hasRandomNum }
-  },
+export function createPfxHandlers(deps: PfxDeps): Handlers<typeof pfxCalls> {
+  return {
+    'pfx.export': async ({ certId, password, pfxPassword, profile, outPath, overwrite }) => {
+      const folder = resolveCertFolder(certId)
+      const r = await exportPfx(folder, password, absolute(outPath, 'the PFX path'), { profile, overwrite: overwrite === true, ...(pfxPassword !== undefined ? { pfxPassword } : {}) })
+      return { path: r.path, profile: r.profile, hasRandomNum: r.hasRandomNum }
+    },
+    'pfx.import': async ({ path, pfxPassword, keyPassword, root, replace }) => {
+      const r = await importPfx(absolute(path, 'the PFX path'), pfxPassword, root !== undefined ? absolute(root, 'the NPKI folder') : deps.roots.defaultRoot(), {
+        ...(keyPassword !== undefined ? { keyPassword } : {}),
+        ...(replace !== undefined ? { replace } : {}),
+      })
+      return { folder: r.folder, certId: certIdFor(r.folder), outcome: r.outcome, hasRandomNum: r.hasRandomNum }
+    },
+  }
 }
+

@@ -10,7 +10,8 @@ import type { FoundCert } from '../../core/certs/scan'
 import { createDispatcher } from '../dispatch'
 import { readPfx } from '../../core/formats/pfx'
 import { decryptSignPri, parseEncryptedSignPri, readRandomNum } from '../../core/formats/signpri'
-import { pfxHandlers } from './handlers'
+import { createPfxHandlers } from './handlers'
+import { RootPolicy } from '../../core/roots/root-policy'
 import { exportPfx, importPfx } from '../../core/pfx/operations'
 
 const FIX = resolve(import.meta.dirname, '../..', '../shared/fixtures/pypinksign')
@@ -147,7 +148,7 @@ describe('importPfx', () => {
 })
 
 describe('pfx handlers through the dispatcher', () => {
-  const dispatch = createDispatcher(pfxCalls, pfxHandlers as never)
+  const dispatch = createDispatcher(pfxCalls, createPfxHandlers({ roots: new RootPolicy() }) as never)
   const ctx = { emit: () => undefined }
 
   it('pfx.export resolves the certificate id and writes the file', async () => {

@@ -9,6 +9,7 @@ import type { FoundCert } from '../../core/certs/scan'
 import { createDispatcher } from '../dispatch'
 import type { DriveVolume } from '../../core/drives/types'
 import { createStorageHandlers } from './handlers'
+import { RootPolicy } from '../../core/roots/root-policy'
 import { fixture, plantFixture } from '../../core/storage/testkit'
 
 let tmp = ''
@@ -50,7 +51,7 @@ afterEach(() => {
 })
 
 function dispatcher() {
-  const handlers = createStorageHandlers({ dataDir: join(tmp, 'data'), drives: async () => drives, tokenModules: async () => [] })
+  const handlers = createStorageHandlers({ dataDir: join(tmp, 'data'), roots: new RootPolicy({ drives: async () => drives }), tokenModules: async () => [] })
   return createDispatcher(storageCalls, handlers as never)
 }
 

@@ -1,9 +1,8 @@
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { CertError } from '../../shared/errors'
 import { storageCalls } from '../../shared/contract/storage'
 import { resolveCertFolder } from '../../core/certs/registry'
-import { npkiRoots } from '../../core/certs/roots'
-import { listDrives, type DriveVolume } from '../../core/drives/index'
+import type { RootPolicy } from '../../core/roots/root-policy'
 import { openSignKey } from '../../core/formats/signpri'
 import type { Handlers } from '../handler'
 import { availableModules, deleteFromToken, generateTokenKey, importToToken, listTokenCerts, listTokens, type TokenRef } from '../../core/token/pkcs11'
@@ -18,10 +17,8 @@ export interface StorageHandlerDeps {
   trash?: Trash
   /** The app's data folder: the trash and the PIN counter live there. */
   dataDir: string
-  /** Roots from settings (certs' `extraRoots`). */
-  extraRoots?: () => Promise<string[]>
-  /** Mounted drives (the DriveWatcher's current list when one runs). */
-  drives?: () => Promise<DriveVolume[]>
+  /** Which folders are roots, which take writes, and the mounted drives. */
+  roots: RootPolicy
   /** PKCS#11 modules from settings, tried before the OS defaults. */
   tokenModules?: () => Promise<string[]>
   /** Folders to offer PFX files from. */
@@ -32,21 +29,23 @@ export interface StorageHandlerDeps {
 export function createStorageHandlers(deps: StorageHandlerDeps): Handlers<typeof storageCalls> {
   const trash = deps.trash ?? new Trash(deps.dataDir)
   const guard = new PinGuard(join(deps.dataDir, 'token-pin-failures.json'))
-  const drives = deps.drives ?? (() => listDrives())
   const modules = async (): Promise<string[]> => availableModules((await deps.tokenModules?.()) ?? [])
 
   // Targets come from lists main built itself: the renderer picks one, it never supplies a path.
   async function targetRoot(req: { toRoot?: string; toDrive?: string }): Promise<string> {
     if (req.toRoot !== undefined) {
-      const roots = npkiRoots({ extra: (await deps.extraRoots?.()) ?? [] }).map((r) => r.path)
-      const want = resolve(req.toRoot)
-      if (!roots.includes(want)) throw new CertError('FORBIDDEN', 'the destination is not one of the certificate folders')
-      return want
+      const root = await deps.roots.requireRoot(req.toRoot, ['pc']).catch(() => {
+        throw new CertError('FORBIDDEN', 'the destination is not one of the certificate folders')
+      })
+      return root.path
     }
-    const d = (await drives()).find((x) => x.id === req.toDrive)
+    const d = (await deps.roots.drives()).find((x) => x.id === req.toDrive)
     if (!d) throw new CertError('NOT_FOUND', 'the drive is no longer attached')
     if (d.readOnly) throw new CertError('IO', 'the destination medium is read-only', { reason: 'read-only', side: 'destination' })
-    return join(d.mountPoint, 'NPKI')
+    const root = (await deps.roots.driveRoots()).find((r) => r.boundary === d.mountPoint)
+    // The drive's NPKI folder is a link off the drive (or to a folder listed as the PC's): not followed.
+    if (!root) throw new CertError('FORBIDDEN', "the drive's NPKI folder is a link to another place, so nothing is written through it", { reason: 'link' })
+    return root.path
   }
 
   async function tokenRef(req: { module?: string; slot: string }): Promise<TokenRef> {
@@ -65,7 +64,7 @@ export function createStorageHandlers(deps: StorageHandlerDeps): Handlers<typeof
 
   return {
     'storage.locations': async () => {
-      const providers = [pcProvider({ extraRoots: deps.extraRoots }), driveProvider({ drives }), tokenProvider({ modules })]
+      const providers = [pcProvider(deps.roots), driveProvider(deps.roots), tokenProvider({ modules })]
       if (deps.pfxDirs) providers.push(pfxProvider({ dirs: deps.pfxDirs }))
       return { locations: await listLocations(providers) }
     },

@@ -10,7 +10,10 @@ import { rememberCerts } from '../../core/certs/registry'
 import type { FoundCert } from '../../core/certs/scan'
 import { readPfx } from '../../core/formats/pfx'
 import { openSignKey } from '../../core/formats/signpri'
-import { setTransferListenerDefaults, transferHandlers } from './handlers'
+import { createTransferHandlers, setTransferListenerDefaults } from './handlers'
+import { RootPolicy } from '../../core/roots/root-policy'
+
+const transferHandlers = createTransferHandlers({ roots: new RootPolicy() })
 
 const FIX = resolve(import.meta.dirname, '../..', '../shared/fixtures/pypinksign')
 const cert = new Uint8Array(readFileSync(resolve(FIX, 'signCert.der')))

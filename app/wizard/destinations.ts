@@ -1,14 +1,12 @@
-import { resolve } from 'node:path'
 import type { Destination } from '../../shared/contract/enroll'
 import { CertError } from '../../shared/errors'
+import type { RootPolicy } from '../../core/roots/root-policy'
 import { availableModules, listTokens, type TokenInfo, type TokenRef } from '../../core/token/pkcs11'
 
 /** What the wizard needs to check the destination the renderer chose. */
 export interface DestinationDeps {
-  /** Where 하드디스크 saves go by default. */
-  defaultRoot: () => string
-  /** The roots a certificate may be saved into; the renderer's choice must be one of them. */
-  allowedRoots?: () => Promise<{ pc: string[]; usb: string[] }>
+  /** Where 하드디스크 saves go by default, and the roots a certificate may be saved into. */
+  roots: RootPolicy
   /** PKCS#11 modules from settings, tried before the OS defaults; only these may be loaded. */
   tokenModules?: () => Promise<string[]>
 }
@@ -16,12 +14,10 @@ export interface DestinationDeps {
 /** The folder root the renderer named, checked against the roots main knows. */
 export async function rootFor(deps: DestinationDeps, dest: Destination): Promise<{ root: string; location: 'pc' | 'usb' }> {
   if (dest.kind === 'pc' || dest.kind === 'usb') {
-    const root = dest.kind === 'pc' ? (dest.root ?? deps.defaultRoot()) : dest.root
-    const allowed = await deps.allowedRoots?.()
-    if (allowed && !allowed[dest.kind].some((r) => resolve(r) === resolve(root))) {
-      throw new CertError(dest.kind === 'usb' ? 'IO' : 'FORBIDDEN', dest.kind === 'usb' ? 'the removable drive is no longer connected' : 'that folder is not one of the NPKI folders', dest.kind === 'usb' ? { reason: 'device' } : undefined)
-    }
-    return { root, location: dest.kind }
+    // The renderer's choice must be one of the policy's roots of that kind (a drive's when it says usb).
+    const named = dest.kind === 'pc' ? (dest.root ?? deps.roots.defaultRoot()) : dest.root
+    const root = await deps.roots.requireRoot(named, [dest.kind])
+    return { root: root.path, location: dest.kind }
   }
   throw new CertError('BAD_REQUEST', 'a security token is not a folder')
 }

@@ -2,7 +2,6 @@ import type { enrollCalls } from '../../shared/contract/enroll'
 import { CertError } from '../../shared/errors'
 import { kindOf } from '../../shared/policy'
 import { certIdFor, getFoundCert } from '../../core/certs/registry'
-import { npkiRoots } from '../../core/certs/roots'
 import { RaClient } from '../../core/enroll/ra-client'
 import type { Trash } from '../../core/storage/trash'
 import type { PinGuard } from '../../core/token/pins'
@@ -46,7 +45,7 @@ export function createEnrollHandlers(deps: EnrollHandlerDeps, state: WizardState
         const { ref, info } = await tokenFor(deps, dest)
         return state.withOp(req.opId, async (signal) => {
           const r = await issueToToken(
-            { purpose, token: ref, pin: dest.pin, session: { guard: deps.pinGuard }, codes: codesOf(req.sessionId, req.certType), searchRoots: npkiRoots() },
+            { purpose, token: ref, pin: dest.pin, session: { guard: deps.pinGuard }, codes: codesOf(req.sessionId, req.certType), searchRoots: await deps.roots.roots() },
             { center: { url: deps.center().url }, trash: deps.trash, progress: progressOf(ctx, req.opId), signal },
           )
           state.close(req.sessionId)
@@ -71,7 +70,7 @@ export function createEnrollHandlers(deps: EnrollHandlerDeps, state: WizardState
       const { root, location } = await rootFor(deps, dest)
       return state.withOp(req.opId, async (signal) => {
         const r = await issueToFolder(
-          { purpose, root, password, codes: codesOf(req.sessionId, req.certType), searchRoots: npkiRoots({ extra: [root] }) },
+          { purpose, root, password, codes: codesOf(req.sessionId, req.certType), searchRoots: await deps.roots.roots() },
           { center: { url: deps.center().url }, trash: deps.trash, progress: progressOf(ctx, req.opId), signal },
         )
         state.close(req.sessionId)

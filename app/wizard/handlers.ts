@@ -1,6 +1,6 @@
 import type { centerCalls } from '../../shared/contract/center'
 import type { enrollCalls } from '../../shared/contract/enroll'
-import { npkiRoots } from '../../core/certs/roots'
+import { RootPolicy } from '../../core/roots/root-policy'
 import type { Trash } from '../../core/storage/trash'
 import { PinGuard } from '../../core/token/pins'
 import type { Handlers } from '../handler'
@@ -19,10 +19,12 @@ export interface WizardDeps {
    * and the 보안토큰 tab share one count; otherwise the wizard keeps its own in memory.
    */
   pinGuard?: PinGuard
-  /** Where 하드디스크 saves go by default (the OS's main NPKI folder, or CERTMGR_NPKI_ROOTS's first). */
-  defaultRoot?: () => string
-  /** The roots a certificate may be saved into; the renderer's choice must be one of them. */
-  allowedRoots?: () => Promise<{ pc: string[]; usb: string[] }>
+  /**
+   * Which folders are roots: where 하드디스크 saves go by default, which roots a certificate may
+   * be saved into (the renderer's choice must be one of them), and where revoked ones are found.
+   * Default: the OS's folders (or CERTMGR_NPKI_ROOTS) only.
+   */
+  roots?: RootPolicy
 }
 
 /**
@@ -38,8 +40,7 @@ export function createWizardHandlers(deps: WizardDeps): Handlers<typeof centerCa
         center: deps.center,
         trash: deps.trash,
         pinGuard: deps.pinGuard ?? new PinGuard(),
-        defaultRoot: deps.defaultRoot ?? (() => npkiRoots()[0]!.path),
-        ...(deps.allowedRoots ? { allowedRoots: deps.allowedRoots } : {}),
+        roots: deps.roots ?? new RootPolicy(),
         ...(deps.tokenModules ? { tokenModules: deps.tokenModules } : {}),
       },
       state,

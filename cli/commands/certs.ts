@@ -1,9 +1,10 @@
-import { readFileSync, statSync } from 'node:fs'
+import { statSync } from 'node:fs'
+import { readRegularFileSync } from '../../core/storage/regular-file'
 import { basename, dirname, resolve } from 'node:path'
 import { policyInfo } from '../../shared/policy'
 import { CertError } from '../../shared/errors'
 import { fingerprints } from '../../core/certs/parse'
-import { npkiRoots, type NpkiRoot } from '../../core/certs/roots'
+import type { NpkiRoot } from '../../core/certs/roots'
 import { readCertFolder, scanRoots, type FoundCert } from '../../core/certs/scan'
 import { certState, daysLeft } from '../../shared/cert-state'
 import { kindOf } from '../../shared/policy'
@@ -78,12 +79,11 @@ export const certsCommands: Command[] = [
   {
     name: 'list',
     usage: 'list [--root DIR]... [--json]',
-    summary: 'List the certificates in the NPKI folders (or the given roots) with owner, kind, expiry and state.',
+    summary: 'List the certificates in the NPKI folders (or the given roots; a folder holding an NPKI folder, such as a drive or a home folder, is looked into) with owner, kind, expiry and state.',
     options: { root: { type: 'string', multiple: true }, json: { type: 'boolean' } },
-    async run(args, io) {
+    async run(args, io, ctx) {
       const given = (args.values.root as string[] | undefined) ?? []
-      const roots: NpkiRoot[] = given.length ? given.map((p) => ({ path: resolve(p), source: 'settings', location: 'pc' })) : npkiRoots()
-      const { certs, roots: reports } = scanRoots(roots)
+      const { certs, roots: reports } = given.length ? scanRoots(given.map((p) => ctx.roots.given(p))) : await ctx.roots.scan()
       if (args.values.json) {
         io.out(JSON.stringify(certs.map(certJson), null, 2))
         return 0
@@ -115,7 +115,7 @@ export const certsCommands: Command[] = [
         der = r.certDer
       } else {
         c = readFolderArg(path)
-        der = c.facts ? readFileSync(resolve(c.path, c.files.find((n) => n.toLowerCase() === 'signcert.der') ?? 'signCert.der')) : undefined
+        der = c.facts ? readRegularFileSync(resolve(c.path, c.files.find((n) => n.toLowerCase() === 'signcert.der') ?? 'signCert.der')) : undefined
       }
       const fp = der ? fingerprints(der) : undefined
       const json = {

@@ -16,6 +16,7 @@ import { revokeCertificate } from '../../core/usecases/revoke-certificate'
 import { defaultDataDir } from '../../core/settings/paths'
 import { centerWantsRaChecks, RENEWAL_CHECK_OPTIONS, runRenewalChecks } from './renewal-checks'
 import { optionalString, requirePositional, requireString, UsageError, type CliIO, type Command, type ParsedArgs, oneStdinAtMost } from '../command'
+import { readRegularFile } from '../../core/storage/regular-file'
 
 /** What the commands need from outside; tests replace key generation so a mock CA's fixed certificate fits. */
 export interface EnrollDeps {
@@ -35,8 +36,8 @@ async function certFolder(args: ParsedArgs): Promise<string> {
 async function readFolder(folder: string): Promise<{ certDer: Uint8Array; keyFile: Uint8Array }> {
   try {
     return {
-      certDer: new Uint8Array(await readFile(join(folder, SIGN_CERT))),
-      keyFile: new Uint8Array(await readFile(join(folder, SIGN_KEY))),
+      certDer: new Uint8Array(await readRegularFile(join(folder, SIGN_CERT))),
+      keyFile: new Uint8Array(await readRegularFile(join(folder, SIGN_KEY))),
     }
   } catch {
     throw new UsageError(`not a certificate folder (needs ${SIGN_CERT} and ${SIGN_KEY}): ${folder}`)
@@ -92,12 +93,12 @@ function issueCommand(name: 'issue' | 'reissue', deps: EnrollDeps): Command {
       'pin-file': { type: 'string' },
       data: { type: 'string' },
     },
-    async run(args, io) {
+    async run(args, io, ctx) {
       const center = requireString(args, 'center')
       const reference = requireString(args, 'reference')
       const codeFile = requireString(args, 'auth-code-file')
       if (optionalString(args, 'token') !== undefined || optionalString(args, 'slot') !== undefined) return issueToTokenCommand(args, io, { center, reference, codeFile, reissue })
-      const root = resolve(requireString(args, 'root'))
+      const root = ctx.roots.given(requireString(args, 'root')).path
       const pwFile = requireString(args, 'password-file')
       oneStdinAtMost({ '--auth-code-file': codeFile, '--password-file': pwFile })
       const subject = parseSubject(optionalString(args, 'subject') ?? '')

@@ -56,9 +56,9 @@ const importCmd: Command = {
     'key-password-file': { type: 'string' },
     replace: { type: 'boolean' },
   },
-  async run(args, io) {
+  async run(args, io, ctx) {
     const file = requirePositional(args, 0, 'FILE (a .pfx or .p12 file)')
-    const root = requireString(args, 'root')
+    const root = ctx.roots.given(requireString(args, 'root')).path
     const pwFile = requireString(args, 'password-file')
     const keyPwFile = optionalString(args, 'key-password-file')
     oneStdinAtMost({ '--password-file': pwFile, '--key-password-file': keyPwFile })

@@ -85,9 +85,9 @@ export const storageCommands: Command[] = [
     summary:
       'Copy certificate folders (with their km pairs) into an NPKI root as <root>/<CA>/USER/<DN>; with several PATHs, one line per folder and a non-zero exit if any failed',
     options: { 'to-root': { type: 'string' }, 'password-file': { type: 'string' }, overwrite: { type: 'boolean' } },
-    async run(args, io) {
+    async run(args, io, ctx) {
       const src = resolve(requirePositional(args, 0, 'PATH'))
-      const toRoot = resolve(requireString(args, 'to-root'))
+      const toRoot = ctx.roots.given(requireString(args, 'to-root')).path
       const password = await optionalSecret(args, io, 'password-file')
       const opts = { toRoot, password, overwrite: args.values.overwrite === true }
       if (args.positionals.length === 1) {
@@ -113,9 +113,9 @@ export const storageCommands: Command[] = [
     usage: 'move PATH --to-root DIR [--password-file F] [--overwrite]',
     summary: 'Move a certificate folder: copy, verify the copy, then remove the original',
     options: { 'to-root': { type: 'string' }, 'password-file': { type: 'string' }, overwrite: { type: 'boolean' } },
-    async run(args, io) {
+    async run(args, io, ctx) {
       const src = resolve(requirePositional(args, 0, 'PATH'))
-      const toRoot = resolve(requireString(args, 'to-root'))
+      const toRoot = ctx.roots.given(requireString(args, 'to-root')).path
       const password = await optionalSecret(args, io, 'password-file')
       io.out(describeCopy('moved', await moveCert(src, { toRoot, password, overwrite: args.values.overwrite === true })))
       return 0

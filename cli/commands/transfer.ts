@@ -119,8 +119,8 @@ export function createTransferCommands(deps: Partial<TransferCliDeps> = {}): Com
         replace: { type: 'boolean' },
         qr: { type: 'boolean' },
       },
-      async run(args, io) {
-        const root = requireString(args, 'root')
+      async run(args, io, ctx) {
+        const root = ctx.roots.given(requireString(args, 'root')).path
         const pwFile = optionalString(args, 'password-file')
         const s = await startReceiveSession({ ...extra, host: optionalString(args, 'host') ?? extra.host })
         try {

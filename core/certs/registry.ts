@@ -1,20 +1,26 @@
-import { createHash } from 'node:crypto'
 import { CertError } from '../../shared/errors'
+import { assertNoLinkBelow } from '../roots/links'
+import { certIdFor } from './identity'
 import type { FoundCert } from './scan'
 
+export { certIdFor } from './identity'
+
 /**
- * Handles the renderer may hold: a certificate's id is a hash of its folder path, so the
- * renderer never sends a path main would trust, and ids stay the same across rescans.
+ * Handles the renderer may hold: a certificate's id is a hash of its real folder (see
+ * identity.ts), so the renderer never sends a path main would trust, ids stay the same across
+ * rescans, and two paths to one folder are one certificate.
  */
 const byId = new Map<string, FoundCert>()
 
-export function certIdFor(path: string): string {
-  return 'c' + createHash('sha256').update(path).digest('base64url').slice(0, 22)
+/** A found certificate's id (the scan computes it; a folder read on its own gets it now). */
+export function idOf(c: FoundCert): string {
+  c.id ??= certIdFor(c.path)
+  return c.id
 }
 
 export function rememberCerts(certs: FoundCert[]): Map<string, FoundCert> {
   byId.clear()
-  for (const c of certs) byId.set(certIdFor(c.path), c)
+  for (const c of certs) byId.set(idOf(c), c)
   return byId
 }
 
@@ -24,7 +30,15 @@ export function getFoundCert(id: string): FoundCert {
   return c
 }
 
-/** The folder of a listed certificate. */
+/**
+ * The folder of a listed certificate, for reading, writing or deleting it. Refused when a
+ * folder between its root and it has become a link since the list was made: whatever is shown
+ * is never written or deleted through a link.
+ */
 export function resolveCertFolder(id: string): string {
-  return getFoundCert(id).path
+  const c = getFoundCert(id)
+  // Tests register bare folders without a root; a PFX file has none below it.
+  const root = c.root as FoundCert['root'] | undefined
+  if (root && root.location !== 'file') assertNoLinkBelow(root.path, c.path)
+  return c.path
 }

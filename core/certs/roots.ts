@@ -10,6 +10,13 @@ export interface NpkiRoot {
   location: 'pc' | 'usb' | 'file'
   /** Drive label or mount point, for removable roots. */
   label?: string
+  /**
+   * The folder this root must stay inside once links are resolved: a drive's mount point, so
+   * a stick whose NPKI folder is a link to the PC's is not taken for a root on the stick.
+   */
+  boundary?: string
+  /** The medium is mounted read-only (a drive). */
+  readOnly?: boolean
 }
 
 /** The NPKI roots Korean software uses on each OS (NPKI.md §1). */
@@ -28,6 +35,8 @@ export function osNpkiRoots(platform: NodeJS.Platform = process.platform, env: N
 }
 
 /**
+ * The candidate roots, in order, before the root policy (core/roots/root-policy.ts) drops
+ * duplicates by real folder and applies the link rules; only the policy calls this.
  * Every root to search: CERTMGR_NPKI_ROOTS (a path list, used by tests and scripts) replaces
  * the OS defaults when set, so a test never reads the real user's certificates; roots from
  * settings and drives are added; duplicates are dropped.

@@ -1,5 +1,8 @@
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, readdirSync, statSync, type Dirent, type Stats } from 'node:fs'
+import { basename, dirname, join, relative } from 'node:path'
+import { isInside, realPathOf, rootIsFollowed } from '../roots/links'
+import { readRegularFileSync } from '../storage/regular-file'
+import { folderId } from './identity'
 import { certState, daysLeft, type CertState } from '../../shared/cert-state'
 import { kindOf, type CertKind } from '../../shared/policy'
 import { CertError } from '../../shared/errors'
@@ -8,6 +11,8 @@ import type { NpkiRoot } from './roots'
 
 /** One certificate folder found under an NPKI root, parsed or marked damaged. */
 export interface FoundCert {
+  /** Its handle: follows the real folder (device, inode and real path), not the path string. */
+  id?: string
   path: string
   root: NpkiRoot
   /** The CA folder it was found in (may differ from the certificate's own issuer O=). */
@@ -28,6 +33,32 @@ export interface RootReport {
   found: number
 }
 
+/**
+ * The visible sub-folders of `real` (a real folder inside `rootReal`), each with its own real
+ * path. A link is followed only when it stays inside the root: a stick whose `NPKI/yessign`
+ * links to the PC's `NPKI/yessign` must not show the PC's certificates as the stick's.
+ */
+function subFolders(real: string, rootReal: string): { name: string; real: string }[] {
+  let entries: Dirent[]
+  try {
+    entries = readdirSync(real, { withFileTypes: true })
+  } catch {
+    return []
+  }
+  const out: { name: string; real: string }[] = []
+  for (const d of entries) {
+    if (d.name.startsWith('.')) continue
+    if (d.isDirectory()) out.push({ name: d.name, real: join(real, d.name) })
+    else if (d.isSymbolicLink()) {
+      const target = realPathOf(join(real, d.name))
+      if (target === undefined || !isInside(rootReal, target) || target === rootReal) continue
+      if (!isDirectory(target)) continue
+      out.push({ name: d.name, real: target })
+    }
+  }
+  return out
+}
+
 function isDirectory(path: string): boolean {
   try {
     return statSync(path).isDirectory()
@@ -36,37 +67,53 @@ function isDirectory(path: string): boolean {
   }
 }
 
-function listDirs(path: string): string[] {
+/** The names of a certificate folder's files that can be read: regular files, or links to one. */
+function regularFiles(path: string): { files: string[]; odd: string[] } {
+  const files: string[] = []
+  const odd: string[] = []
+  let entries: Dirent[]
   try {
-    return readdirSync(path, { withFileTypes: true })
-      .filter((d) => (d.isDirectory() || d.isSymbolicLink()) && !d.name.startsWith('.'))
-      .map((d) => d.name)
+    entries = readdirSync(path, { withFileTypes: true })
   } catch {
-    return []
+    return { files, odd } // reported as missing files below
   }
+  for (const d of entries) {
+    if (d.name.startsWith('.')) continue
+    if (d.isFile()) files.push(d.name)
+    else if (d.isSymbolicLink()) {
+      let isFile: boolean
+      try {
+        isFile = statSync(join(path, d.name)).isFile()
+      } catch {
+        isFile = false
+      }
+      ;(isFile ? files : odd).push(d.name)
+    } else if (!d.isDirectory()) odd.push(d.name) // a FIFO, socket or device: never opened
+  }
+  return { files, odd }
 }
 
 /** Reads one certificate folder; never throws, a problem becomes `damaged`. */
 export function readCertFolder(path: string, root: NpkiRoot, caDir: string, now: Date = new Date()): FoundCert {
-  let files: string[] = []
-  try {
-    files = readdirSync(path).filter((f) => !f.startsWith('.'))
-  } catch {
-    /* reported as missing files below */
-  }
+  const { files, odd } = regularFiles(path)
   const lower = new Map(files.map((f) => [f.toLowerCase(), f]))
+  const oddLower = new Set(odd.map((f) => f.toLowerCase()))
   const certName = lower.get('signcert.der')
   const base = { path, root, caDir, files, hasKey: lower.has('signpri.key'), hasKmPair: lower.has('kmcert.der') && lower.has('kmpri.key') }
-  if (!certName) return { ...base, damaged: 'signCert.der is missing', state: 'damaged', kind: 'other' }
+  if (!certName) {
+    const damaged = oddLower.has('signcert.der') ? 'signCert.der is not a regular file' : 'signCert.der is missing'
+    return { ...base, damaged, state: 'damaged', kind: 'other' }
+  }
   let facts: CertFacts
   try {
-    facts = parseCertificate(readFileSync(join(path, certName)))
+    facts = parseCertificate(readRegularFileSync(join(path, certName)))
   } catch (err) {
-    return { ...base, damaged: err instanceof CertError ? 'signCert.der is corrupt' : 'signCert.der could not be read', state: 'damaged', kind: 'other' }
+    const reason = err instanceof CertError ? (err.params?.reason === 'not-regular-file' ? 'signCert.der is not a regular file' : err.code === 'DAMAGED' ? 'signCert.der is corrupt' : 'signCert.der could not be read') : 'signCert.der could not be read'
+    return { ...base, damaged: reason, state: 'damaged', kind: 'other' }
   }
   const kind = kindOf(facts.policyOid)
   const left = daysLeft(facts.notAfter, now)
-  if (!base.hasKey) return { ...base, facts, damaged: 'signPri.key is missing', state: 'damaged', kind, daysLeft: left }
+  if (!base.hasKey) return { ...base, facts, damaged: oddLower.has('signpri.key') ? 'signPri.key is not a regular file' : 'signPri.key is missing', state: 'damaged', kind, daysLeft: left }
   return { ...base, facts, state: certState(facts.notBefore, facts.notAfter, now), kind, daysLeft: left }
 }
 
@@ -78,16 +125,32 @@ export function readCertFolder(path: string, root: NpkiRoot, caDir: string, now:
 export function scanRoots(roots: NpkiRoot[], now: Date = new Date()): { certs: FoundCert[]; roots: RootReport[] } {
   const certs: FoundCert[] = []
   const reports: RootReport[] = []
+  // One entry per real folder, however many roots or in-root links lead to it.
+  const seen = new Set<string>()
   for (const root of roots) {
-    const exists = isDirectory(root.path)
+    const rootReal = rootIsFollowed(root) ? realPathOf(root.path) : undefined
+    const exists = rootReal !== undefined && isDirectory(rootReal)
     const before = certs.length
     if (exists) {
-      for (const ca of listDirs(root.path)) {
-        const caPath = join(root.path, ca)
-        for (const user of listDirs(caPath)) {
-          if (user.toLowerCase() !== 'user') continue
-          const userPath = join(caPath, user)
-          for (const dn of listDirs(userPath)) certs.push(readCertFolder(join(userPath, dn), root, ca, now))
+      for (const ca of subFolders(rootReal, rootReal)) {
+        for (const user of subFolders(ca.real, rootReal)) {
+          if (user.name.toLowerCase() !== 'user') continue
+          for (const dn of subFolders(user.real, rootReal)) {
+            let st: Stats
+            try {
+              st = statSync(dn.real)
+            } catch {
+              continue
+            }
+            const key = `${st.dev}:${st.ino}`
+            if (seen.has(key)) continue
+            seen.add(key)
+            // Shown (and later written or deleted) by its link-free path below the root.
+            const shown = join(root.path, relative(rootReal, dn.real))
+            const found = readCertFolder(shown, root, basename(dirname(dirname(dn.real))), now)
+            found.id = folderId(dn.real, st)
+            certs.push(found)
+          }
         }
       }
     }

@@ -1,15 +1,15 @@
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { CertDetails, CertSummary } from '../../shared/contract/certs'
 import { policyInfo } from '../../shared/policy'
-import { certIdFor } from './registry'
+import { idOf } from './registry'
+import { readRegularFileSync } from '../storage/regular-file'
 import { fingerprints } from './parse'
 import type { FoundCert } from './scan'
 
 export function toSummary(c: FoundCert): CertSummary {
   const f = c.facts
   const s: CertSummary = {
-    id: certIdFor(c.path),
+    id: idOf(c),
     location: c.root.location,
     path: c.path,
     rootPath: c.root.path,
@@ -34,7 +34,7 @@ export function toSummary(c: FoundCert): CertSummary {
 
 export function toDetails(c: FoundCert): CertDetails {
   const f = c.facts
-  const der = f ? readFileSync(join(c.path, c.files.find((n) => n.toLowerCase() === 'signcert.der') ?? 'signCert.der')) : undefined
+  const der = f ? readRegularFileSync(join(c.path, c.files.find((n) => n.toLowerCase() === 'signcert.der') ?? 'signCert.der')) : undefined
   const fp = der ? fingerprints(der) : { sha256: '', sha1: '' }
   const policy = policyInfo(f?.policyOid)
   const d: CertDetails = {

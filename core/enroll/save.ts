@@ -6,6 +6,8 @@ import { parseCertificate } from '../certs/parse'
 import { encryptSignPri } from '../formats/signpri'
 import { writeFolderAtomic } from '../storage/atomic'
 import type { Trash } from '../storage/trash'
+import { readRegularFile } from '../storage/regular-file'
+import { assertNoLinkBelow } from '../roots/links'
 
 export const SIGN_CERT = 'signCert.der'
 export const SIGN_KEY = 'signPri.key'
@@ -17,6 +19,8 @@ export function issuedFolder(root: string, certDer: Uint8Array): string {
   const dir = resolve(base, facts.caFolder, 'USER', facts.npkiFolderName)
   // both names are sanitised by shared/dn; this guards the invariant anyway
   if (!dir.startsWith(base + sep)) throw new CertError('BAD_REQUEST', 'certificate names an unsafe folder')
+  // Never written through a link (a CA folder on a stick that points at the PC's).
+  assertNoLinkBelow(base, dir)
   return dir
 }
 
@@ -65,7 +69,7 @@ export async function saveRenewed(folder: string, certDer: Uint8Array, pkcs8: Ui
   parseCertificate(certDer)
   const files: Record<string, Uint8Array> = {}
   for (const entry of await fs.readdir(folder, { withFileTypes: true })) {
-    if (entry.isFile() && !/^sign(cert\.der|pri\.key)$/i.test(entry.name)) files[entry.name] = new Uint8Array(await fs.readFile(join(folder, entry.name)))
+    if (entry.isFile() && !/^sign(cert\.der|pri\.key)$/i.test(entry.name)) files[entry.name] = new Uint8Array(await readRegularFile(join(folder, entry.name)))
   }
   files[SIGN_CERT] = certDer
   files[SIGN_KEY] = encryptSignPri(pkcs8, password, { scheme: 'A' })

@@ -6,6 +6,7 @@ import { bytesEqual } from '../../shared/der/bytes'
 import { decryptSignPri, encryptSignPri, openSignKey, parseEncryptedSignPri, type OpenedKey, type SignPriScheme } from '../formats/signpri'
 import { normalizeIdn, readIdentifyData, verifyVid, type VidResult } from '../formats/vid'
 import { realFs, writeFileAtomic, type FsLayer } from '../storage/atomic'
+import { readRegularFile } from '../storage/regular-file'
 
 /**
  * Password and identity operations on one NPKI certificate folder (signCert.der + signPri.key,
@@ -35,12 +36,12 @@ async function locate(folder: string, name: string): Promise<string | undefined>
 async function readRequired(folder: string, name: string): Promise<{ path: string; data: Uint8Array }> {
   const path = await locate(folder, name)
   if (!path) throw new CertError('NOT_FOUND', `${name} not found in the certificate folder`, { file: name })
-  return { path, data: new Uint8Array(await fs.readFile(path)) }
+  return { path, data: new Uint8Array(await readRegularFile(path)) }
 }
 
 async function readOptional(folder: string, name: string): Promise<{ path: string; data: Uint8Array } | undefined> {
   const path = await locate(folder, name)
-  return path ? { path, data: new Uint8Array(await fs.readFile(path)) } : undefined
+  return path ? { path, data: new Uint8Array(await readRegularFile(path)) } : undefined
 }
 
 /** Opens the signing key of a folder; WRONG_PASSWORD when the password does not open it. */

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises'
 import { CertError } from '../../shared/errors'
 import { checkNewPassword } from '../../shared/password-rule'
 import { readPfx, writePfx, type PfxContents, type PfxProfile } from '../formats/pfx'
@@ -6,6 +5,7 @@ import { readRandomNum } from '../formats/signpri'
 import { normalizeIdn, readIdentifyData, verifyVid, type VidResult } from '../formats/vid'
 import { realFs, writeFileAtomic, type FsLayer } from '../storage/atomic'
 import { ioError, sameBytes } from '../storage/folder'
+import { MAX_PFX_FILE_BYTES, readRegularFile } from '../storage/regular-file'
 
 /**
  * Commands that work on "a certificate and its key" (passwd, verify-id) accept a PFX file as
@@ -28,7 +28,7 @@ export interface KeySource {
 export async function loadKeySource(path: string, password: string): Promise<KeySource> {
   let bytes: Uint8Array
   try {
-    bytes = new Uint8Array(await readFile(path))
+    bytes = new Uint8Array(await readRegularFile(path, MAX_PFX_FILE_BYTES))
   } catch (err) {
     throw ioError(err, 'source')
   }

@@ -5,6 +5,8 @@ import { CertError } from '../../shared/errors'
 import { directFs, eachLimited, recoverFolders, writeFoldersAtomic, type FolderWrite } from './atomic'
 import { fileNamed, ioError, placementOf, sameFiles, type CertFiles } from './folder'
 import { checkPassword, conflictError, findDirCaseInsensitive, readExisting, samePlace, type CopyOptions, type CopyOutcome, type StorageDeps } from './operations'
+import { assertNoLinkBelow } from '../roots/links'
+import { REGULAR_READ_FLAGS } from './regular-file'
 
 /**
  * What became of one folder of a batch copy, in the order the sources were given. A failed
@@ -60,7 +62,8 @@ const asyncRead: ReadIo = {
 const directRead: ReadIo = {
   readdir: async (dir) => nodeFs.readdirSync(dir, { withFileTypes: true }),
   isFile: async (p) => nodeFs.statSync(p).isFile(),
-  open: async (p) => nodeFs.openSync(p, 'r'),
+  // Non-blocking, like every reader (regular-file.ts): a FIFO or device must not hang the copy.
+  open: async (p) => nodeFs.openSync(p, REGULAR_READ_FLAGS),
   size: async (fd) => {
     const st = nodeFs.fstatSync(fd)
     return { file: st.isFile(), size: st.size }
@@ -153,7 +156,10 @@ export async function copyCerts(sourceFolders: readonly string[], opts: CopyOpti
     if (!p) {
       p = (async () => {
         const ca = await findDirCaseInsensitive(root, caFolder)
-        return join(root, ca, await findDirCaseInsensitive(join(root, ca), 'USER'))
+        const parent = join(root, ca, await findDirCaseInsensitive(join(root, ca), 'USER'))
+        // Never written through a link (see destinationFolder).
+        assertNoLinkBelow(root, parent)
+        return parent
       })()
       parents.set(caFolder, p)
     }

@@ -1,4 +1,5 @@
-import { readdir, readFile, stat } from 'node:fs/promises'
+import { readdir, stat } from 'node:fs/promises'
+import { readRegularFile } from './regular-file'
 import { basename, dirname, join } from 'node:path'
 import { CertError } from '../../shared/errors'
 import { parseCertificate } from '../certs/parse'
@@ -63,7 +64,7 @@ export async function readCertFiles(folder: string): Promise<CertFiles> {
       if (!st.isFile()) continue
       total += st.size
       if (total > MAX_FOLDER_BYTES) throw new CertError('BAD_REQUEST', 'the folder is too large to be a certificate folder')
-      files[n] = new Uint8Array(await readFile(p))
+      files[n] = new Uint8Array(await readRegularFile(p, MAX_FOLDER_BYTES - total + st.size))
     } catch (err) {
       throw ioError(err, 'source')
     }

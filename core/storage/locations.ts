@@ -1,8 +1,8 @@
 import { constants } from 'node:fs'
 import { access, readdir, stat } from 'node:fs/promises'
 import { dirname, extname, join, resolve } from 'node:path'
-import { npkiRoots } from '../certs/roots'
-import { driveNpkiRoot, listDrives, type DriveVolume } from '../drives/index'
+import type { NpkiRoot } from '../certs/roots'
+import type { DriveVolume } from '../drives/types'
 import { availableModules, listTokens, type TokenInfo } from '../token/pkcs11'
 
 export type LocationKind = 'pc' | 'usb' | 'token' | 'file'
@@ -49,29 +49,40 @@ export async function canWrite(p: string): Promise<boolean> {
   }
 }
 
+/** What the providers ask the root policy (core/roots/root-policy.ts): the roots and whether each takes writes. */
+export interface RootSource {
+  pcRoots(): Promise<NpkiRoot[]>
+  drives(): Promise<DriveVolume[]>
+  driveRoots(): Promise<NpkiRoot[]>
+  isWritable(root: NpkiRoot): Promise<boolean>
+}
+
 /** The computer's NPKI roots: the OS's (NPKI.md §1), configured ones, and CERTMGR_NPKI_ROOTS. */
-export function pcProvider(opts: { roots?: () => string[] | Promise<string[]>; extraRoots?: () => string[] | Promise<string[]> } = {}): LocationProvider {
+export function pcProvider(roots: RootSource): LocationProvider {
   return {
     kind: 'pc',
     async list() {
-      const roots = opts.roots ? await opts.roots() : npkiRoots({ extra: (await opts.extraRoots?.()) ?? [] }).map((r) => r.path)
       return Promise.all(
-        roots.map(async (r): Promise<StorageLocation> => ({ id: `pc:${r}`, kind: 'pc', label: r, path: r, exists: await exists(r), writable: await canWrite(r) })),
+        (await roots.pcRoots()).map(async (r): Promise<StorageLocation> => ({ id: `pc:${r.path}`, kind: 'pc', label: r.path, path: r.path, exists: await exists(r.path), writable: await roots.isWritable(r) })),
       )
     },
   }
 }
 
-/** Mounted removable drives; `<mount>/NPKI` is the root, and a drive without one is still a destination. */
-export function driveProvider(opts: { drives?: () => Promise<DriveVolume[]> } = {}): LocationProvider {
+/**
+ * Mounted removable drives; `<mount>/NPKI` is the root, and a drive without one is still a
+ * destination. A drive whose NPKI folder is a link off the drive is listed, but not writable.
+ */
+export function driveProvider(roots: RootSource): LocationProvider {
   return {
     kind: 'usb',
     async list() {
-      const drives = await (opts.drives ?? (() => listDrives()))()
+      const [drives, driveRoots] = await Promise.all([roots.drives(), roots.driveRoots()])
       return Promise.all(
         drives.map(async (d): Promise<StorageLocation> => {
-          const root = driveNpkiRoot(d)
-          return { id: `usb:${d.id}`, kind: 'usb', label: d.label ?? d.model ?? d.mountPoint, path: root, exists: await exists(root), writable: !d.readOnly && (await canWrite(root)), drive: d }
+          const root = driveRoots.find((r) => r.boundary === d.mountPoint)
+          const path = root?.path ?? join(d.mountPoint, 'NPKI')
+          return { id: `usb:${d.id}`, kind: 'usb', label: d.label ?? d.model ?? d.mountPoint, path, exists: root !== undefined && (await exists(path)), writable: root !== undefined && (await roots.isWritable(root)), drive: d }
         }),
       )
     },

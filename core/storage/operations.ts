@@ -4,6 +4,7 @@ import { CertError } from '../../shared/errors'
 import { openSignKey } from '../formats/signpri'
 import { realFs, recoverFolder, removeFolderAtomic, writeFolderAtomic, type FsLayer } from './atomic'
 import { fileNamed, ioError, placementOf, readCertFiles, sameBytes, sameFiles, signCertOf, signKeyOf, type CertFiles } from './folder'
+import { assertNoLinkBelow } from '../roots/links'
 
 /** Opens the key to prove the password; throws CertError WRONG_PASSWORD when it does not. */
 export type KeyOpener = (certDer: Uint8Array, keyFile: Uint8Array, password: string) => unknown
@@ -53,7 +54,10 @@ export async function destinationFolder(root: string, files: CertFiles, sourceFo
   const { caFolder, folderName } = placementOf(files, sourceFolder)
   const ca = await findDirCaseInsensitive(root, caFolder)
   const user = await findDirCaseInsensitive(join(root, ca), 'USER')
-  return join(resolve(root), ca, user, folderName)
+  const dest = join(resolve(root), ca, user, folderName)
+  // Never written through a link: a stick whose NPKI/yessign points at the PC's would take the write onto the PC.
+  assertNoLinkBelow(root, dest)
+  return dest
 }
 
 /** Whether two paths name one folder (symlinks, bind mounts and other spellings included). */

@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
 import { CertError } from '../../shared/errors'
 import { NPKI_NAMES, PFX_NAME, type TransferFile, type TransferFormat } from '../../shared/cpace/transfer'
 import { readPfx, writePfx, type PfxProfile } from '../formats/pfx'
@@ -7,6 +7,7 @@ import { encryptSignPri, openSignKey } from '../formats/signpri'
 import { fileNamed, ioError, readCertFiles, signCertOf, signKeyOf, type CertFiles } from '../storage/folder'
 import { writeCertFiles, type CopyResult } from '../storage/operations'
 import type { ReceivedFiles } from './listener'
+import { MAX_PFX_FILE_BYTES, readRegularFile } from '../storage/regular-file'
 
 export interface OutgoingOptions {
   /**
@@ -43,7 +44,7 @@ export async function outgoingFiles(path: string, format: TransferFormat | undef
     const password = needPassword(opts.password)
     let bytes: Uint8Array
     try {
-      bytes = new Uint8Array(await readFile(path))
+      bytes = new Uint8Array(await readRegularFile(path, MAX_PFX_FILE_BYTES))
     } catch (err) {
       throw ioError(err, 'source')
     }

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { readRegularFile } from '../storage/regular-file'
 import { join } from 'node:path'
 import { CertError } from '../../shared/errors'
 import { parseCertificate, type CertFacts } from '../certs/parse'
@@ -32,7 +32,7 @@ export interface RenewedFolder {
 /** The folder's signCert.der and signPri.key; a folder without them is not a certificate folder. */
 export async function readSignPair(folder: string): Promise<{ certDer: Uint8Array; keyFile: Uint8Array }> {
   try {
-    return { certDer: new Uint8Array(await readFile(join(folder, SIGN_CERT))), keyFile: new Uint8Array(await readFile(join(folder, SIGN_KEY))) }
+    return { certDer: new Uint8Array(await readRegularFile(join(folder, SIGN_CERT))), keyFile: new Uint8Array(await readRegularFile(join(folder, SIGN_KEY))) }
   } catch {
     throw new CertError('NOT_FOUND', `not a certificate folder (needs ${SIGN_CERT} and ${SIGN_KEY}): ${folder}`, { reason: 'not-cert-folder' })
   }

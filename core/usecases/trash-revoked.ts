@@ -2,6 +2,7 @@ import type { NpkiRoot } from '../certs/roots'
 import { scanRoots } from '../certs/scan'
 import { revokedSerials } from '../enroll/revoked'
 import type { Trash } from '../storage/trash'
+import { assertNoLinkBelow } from '../roots/links'
 
 /**
  * After a 재발급 the center has revoked the previous certificate: local copies of this issuer's
@@ -14,7 +15,11 @@ export async function trashRevoked(centerUrl: string, issuerDn: string, roots: N
   const moved: string[] = []
   for (const c of scanRoots(roots).certs) {
     if (!c.facts || c.facts.issuerDn !== issuerDn || !serials.has(c.facts.serialHex)) continue
-    await trash.put(c.path).then(() => moved.push(c.facts!.serialHex), () => undefined)
+    // Never deleted through a link (the scan shows none; this catches one swapped in since).
+    await Promise.resolve()
+      .then(() => assertNoLinkBelow(c.root.path, c.path))
+      .then(() => trash.put(c.path))
+      .then(() => moved.push(c.facts!.serialHex), () => undefined)
   }
   return moved
 }

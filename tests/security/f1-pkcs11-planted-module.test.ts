@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createStorageHandlers } from '../../app/storage/handlers'
+import { RootPolicy } from '../../core/roots/root-policy'
 import { availableModules, DEFAULT_MODULES, listTokens } from '../../core/token/pkcs11'
 import { tempDir } from '../helpers/fixtures'
 
@@ -37,7 +38,7 @@ describe.runIf(process.platform === 'linux')('finding 1: a module planted at a u
 
     expect(availableModules()).not.toContain(planted)
     await listTokens(availableModules())
-    const handlers = createStorageHandlers({ dataDir: join(tmp, 'data'), drives: async () => [], tokenModules: async () => [] })
+    const handlers = createStorageHandlers({ dataDir: join(tmp, 'data'), roots: new RootPolicy({ drives: async () => [] }), tokenModules: async () => [] })
     await handlers['storage.locations']({}, { emit: () => undefined })
     expect(existsSync(marker)).toBe(false)
   })

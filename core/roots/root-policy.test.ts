@@ -1,0 +1,118 @@
+import { mkdirSync, rmSync, symlinkSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { addPinkCert, tempDir } from '../../tests/helpers/fixtures'
+import type { DriveVolume } from '../drives/types'
+import { certIdFor } from '../certs/identity'
+import { scanRoots } from '../certs/scan'
+import { RootPolicy } from './root-policy'
+import { assertNoLinkBelow } from './links'
+
+const made: string[] = []
+function work(): string {
+  const d = tempDir('certmgr-roots-')
+  made.push(d)
+  return d
+}
+afterEach(() => {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true })
+})
+
+function stick(mount: string): DriveVolume {
+  mkdirSync(mount, { recursive: true })
+  return { id: '/dev/sdz1', mountPoint: mount, readOnly: false, kind: 'usb-stick', label: 'STICK' }
+}
+
+describe('RootPolicy', () => {
+  it('answers roots in order (env or OS, settings, drives), the default, and which take writes', async () => {
+    const w = work()
+    const a = join(w, 'a', 'NPKI')
+    const extra = join(w, 'extra', 'NPKI')
+    const locked = { ...stick(join(w, 'locked')), id: '/dev/sdy1', readOnly: true }
+    const policy = new RootPolicy({ env: { CERTMGR_NPKI_ROOTS: a }, extraRoots: () => [extra], drives: () => [stick(join(w, 'usb')), locked] })
+    const roots = await policy.roots()
+    expect(roots.map((r) => [r.path, r.source, r.location])).toEqual([
+      [a, 'env', 'pc'],
+      [extra, 'settings', 'pc'],
+      [join(w, 'usb', 'NPKI'), 'drive', 'usb'],
+      [join(w, 'locked', 'NPKI'), 'drive', 'usb'],
+    ])
+    expect(policy.defaultRoot()).toBe(a)
+    expect(await policy.isWritable(roots[0]!)).toBe(true)
+    expect(await policy.isWritable(roots[3]!)).toBe(false)
+    expect((await policy.requireRoot(extra)).path).toBe(extra)
+    await expect(policy.requireRoot(join(w, 'elsewhere', 'NPKI'))).rejects.toMatchObject({ code: 'FORBIDDEN' })
+    await expect(policy.requireRoot(a, ['usb'])).rejects.toMatchObject({ code: 'IO', params: { reason: 'device' } })
+  })
+
+  it('the same folder through two paths is one root, kept at its first spelling', async () => {
+    const w = work()
+    const real = join(w, 'home', 'NPKI')
+    addPinkCert(real)
+    mkdirSync(join(w, 'alias'))
+    symlinkSync(real, join(w, 'alias', 'NPKI'))
+    const policy = new RootPolicy({ env: { CERTMGR_NPKI_ROOTS: real }, extraRoots: () => [join(w, 'alias', 'NPKI')] })
+    expect((await policy.roots()).map((r) => r.path)).toEqual([real])
+    // Named by the other spelling, it is still that root.
+    expect((await policy.requireRoot(join(w, 'alias', 'NPKI'))).path).toBe(real)
+    const { certs } = await policy.scan()
+    expect(certs).toHaveLength(1)
+    const [viaReal] = certs
+    expect(certIdFor(join(w, 'alias', 'NPKI', 'yessign', 'USER', viaReal!.path.split('/').pop()!))).toBe(viaReal!.id)
+  })
+
+  it('a folder given on the command line that holds an NPKI folder is looked into', () => {
+    const w = work()
+    addPinkCert(join(w, 'NPKI'))
+    const policy = new RootPolicy({ env: {} })
+    expect(policy.given(w).path).toBe(join(w, 'NPKI'))
+    expect(policy.given(join(w, 'NPKI')).path).toBe(join(w, 'NPKI'))
+    expect(scanRoots([policy.given(w)]).certs).toHaveLength(1)
+  })
+})
+
+describe('links below a root', () => {
+  it('symlinked CA folder on a drive: the PC certificates are not shown as the drive’s', async () => {
+    const w = work()
+    const pc = join(w, 'home', 'NPKI')
+    const original = addPinkCert(pc)
+    const usb = stick(join(w, 'usb'))
+    mkdirSync(join(w, 'usb', 'NPKI'))
+    symlinkSync(join(pc, 'yessign'), join(w, 'usb', 'NPKI', 'yessign'))
+    const policy = new RootPolicy({ env: { CERTMGR_NPKI_ROOTS: pc }, drives: () => [usb] })
+    const { certs, roots } = await policy.scan()
+    expect(certs.map((c) => [c.path, c.root.location])).toEqual([[original, 'pc']])
+    expect(roots.find((r) => r.root.location === 'usb')).toMatchObject({ exists: true, found: 0 })
+  })
+
+  it('a drive whose NPKI folder is a link to the PC’s is not a root on the drive', async () => {
+    const w = work()
+    const pc = join(w, 'home', 'NPKI')
+    addPinkCert(pc)
+    const usb = stick(join(w, 'usb'))
+    symlinkSync(pc, join(w, 'usb', 'NPKI'))
+    const policy = new RootPolicy({ env: { CERTMGR_NPKI_ROOTS: join(w, 'other', 'NPKI') }, drives: () => [usb] })
+    expect(await policy.driveRoots()).toEqual([])
+    expect((await policy.scan()).certs).toEqual([])
+  })
+
+  it('a link that stays inside the root is followed, and its folder is shown once by its real path', () => {
+    const w = work()
+    const root = join(w, 'NPKI')
+    const real = addPinkCert(root)
+    symlinkSync(join(root, 'yessign'), join(root, 'yessign-alias'))
+    const { certs } = scanRoots([{ path: root, source: 'env', location: 'pc' }])
+    expect(certs.map((c) => c.path)).toEqual([real])
+  })
+
+  it('nothing is written or deleted through a link below a root', () => {
+    const w = work()
+    const root = join(w, 'usb', 'NPKI')
+    mkdirSync(root, { recursive: true })
+    mkdirSync(join(w, 'pc', 'yessign', 'USER'), { recursive: true })
+    symlinkSync(join(w, 'pc', 'yessign'), join(root, 'yessign'))
+    expect(() => assertNoLinkBelow(root, join(root, 'yessign', 'USER', 'cn=x'))).toThrowError(expect.objectContaining({ code: 'FORBIDDEN', params: { reason: 'link' } }))
+    expect(() => assertNoLinkBelow(root, join(root, 'KICA', 'USER', 'cn=x'))).not.toThrow()
+    expect(() => assertNoLinkBelow(root, join(w, 'pc', 'yessign'))).toThrowError(expect.objectContaining({ code: 'FORBIDDEN', params: { reason: 'outside-root' } }))
+  })
+})
