@@ -18,6 +18,8 @@ export interface StartCenterOptions extends CenterConfigOverrides {
    * that carry this per-run secret. Never set by `certmgr center serve`.
    */
   embedded?: { secret: string }
+  /** The clock of the CMP server and the RA, in milliseconds (tests move it). */
+  now?: () => number
   /** `postgres://…`: keep the tables in PostgreSQL (several nodes share it) instead of `center.db` in `dataDir`. */
   dbUrl?: string
 }
@@ -35,7 +37,7 @@ export interface RunningCenter {
 
 /** Starts the certification center (CA + CMP + RA) on one HTTP server. */
 export async function startCenter(opts: StartCenterOptions): Promise<RunningCenter> {
-  const { dataDir, raOptions, walCheckpoints, dbUrl, embedded, ...overrides } = opts
+  const { dataDir, raOptions, walCheckpoints, dbUrl, embedded, now, ...overrides } = opts
   const config = resolveConfig(overrides)
   const db = await openCenterDb(dataDir, { dbUrl, autoCheckpoint: walCheckpoints !== 'primary' })
   try {
@@ -43,12 +45,13 @@ export async function startCenter(opts: StartCenterOptions): Promise<RunningCent
     const ra = new Ra(db, {
       outboxDir: dataDir,
       keyDir: dataDir,
+      ...(now ? { now: () => new Date(now()) } : {}),
       ...raOptions,
       fees: config.feesKrw,
       renewalWindowDays: config.renewalWindowDays,
       renewalCheck: () => (config.renewalRequiresRa ? 'ra' : 'signature'),
     })
-    const cmp = new CmpService(db, ca, ra, config)
+    const cmp = new CmpService(db, ca, ra, config, { now })
     const server = createCenterServer({ config, ca, cmp, ra, embeddedSecret: embedded?.secret })
     // Idle keep-alive sockets must not hold close() open.
     server.keepAliveTimeout = 5_000
@@ -61,6 +64,9 @@ export async function startCenter(opts: StartCenterOptions): Promise<RunningCent
     })
     const addr = server.address() as AddressInfo
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
+    // Unconfirmed certificates past the deadline end even when no request comes in.
+    const sweeper = setInterval(() => void cmp.expireUnconfirmed().catch(() => undefined), 60_000)
+    sweeper.unref()
     let closed = false
     return {
       url: `http://${host}:${addr.port}`,
@@ -72,6 +78,7 @@ export async function startCenter(opts: StartCenterOptions): Promise<RunningCent
       async close() {
         if (closed) return
         closed = true
+        clearInterval(sweeper)
         await new Promise<void>((resolve) => {
           server.close(() => resolve())
           server.closeAllConnections()

@@ -31,7 +31,10 @@ export interface CenterConfig {
   /** CA key algorithm on first start. */
   caKeyAlg: 'rsa' | 'ec'
   caValidityDays: number
-  /** Transactions not finished by certConf within this time are dropped (pending certs stay inactive). */
+  /**
+   * Deadline for certConf: a certificate not confirmed within this time after it was issued is
+   * revoked (never valid), its codes work again and its fee is refunded.
+   */
   transactionTtlSeconds: number
 }
 
@@ -54,7 +57,7 @@ export const DEFAULT_CENTER_CONFIG: CenterConfig = {
   renewalRequiresRa: true,
   caKeyAlg: 'rsa',
   caValidityDays: 3650,
-  transactionTtlSeconds: 600,
+  transactionTtlSeconds: 15 * 60,
 }
 
 export type CenterConfigOverrides = Partial<Omit<CenterConfig, 'caName' | 'policyOids' | 'feesKrw' | 'pbmIterations'>> & {

@@ -5,6 +5,7 @@ import type { Ca } from './ca/ca'
 import type { CmpService } from './cmp/service'
 import type { CenterConfig } from './config'
 import { handleRaRequest } from './ra/http'
+import { sourceKey } from './source-throttle'
 import type { Ra } from './ra/ra'
 
 export const CMP_CONTENT_TYPE = 'application/pkixcmp'
@@ -72,7 +73,7 @@ async function handleCmp(req: IncomingMessage, res: ServerResponse, parts: Cente
   if (!body) return plain(res, 413, 'CMP message too large')
   let answer: Uint8Array
   try {
-    answer = await parts.cmp.handle(body)
+    answer = await parts.cmp.handle(body, { source: sourceKey(req.socket.remoteAddress) })
   } catch (err) {
     // Only bytes that are not a PKIMessage at all end up here; everything parsable got a PKIMessage.
     if (err instanceof CertError && (err.code === 'BAD_REQUEST' || err.code === 'DAMAGED')) return plain(res, 400, err.message)

@@ -49,4 +49,9 @@ export const caMigrations: { version: number; sql: string[] }[] = [
       )`,
     ],
   },
+  {
+    // The sweep for certificates not confirmed by the deadline (CmpService.expireUnconfirmed).
+    version: 2,
+    sql: [`CREATE INDEX IF NOT EXISTS cmp_transactions_waiting ON cmp_transactions (state, updated_at)`],
+  },
 ]

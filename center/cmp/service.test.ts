@@ -1,10 +1,23 @@
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto'
+import { createHash, generateKeyPairSync, randomBytes, verify, X509Certificate } from 'node:crypto'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Client } from '@libsql/client'
-import { decodePKIMessage, encodePKIMessage, hasImplicitConfirm } from '../../shared/cmp/messages'
+import { OID } from '../../shared/cmp/asn1'
+import {
+  buildGenmBody,
+  buildHeader,
+  buildMessage,
+  decodePKIMessage,
+  directoryName,
+  encodePKIMessage,
+  failInfoNames,
+  hasImplicitConfirm,
+  newNonce,
+  signatureProtectionInput,
+  verifyPbmProtection,
+} from '../../shared/cmp/messages'
 import { parsePbmAlgorithm, pbmAlgorithm } from '../../shared/cmp/pbm'
 import { verifyVid } from '../../core/formats/vid'
 import { CertError } from '../../shared/errors'
@@ -13,7 +26,7 @@ import { resolveConfig } from '../config'
 import { openCenterDb } from '../db'
 import { Ra } from '../ra/ra'
 import type { RaPort } from './ra-port'
-import { CmpService } from './service'
+import { CmpService, ENROLLMENT_AUTH_FAILED } from './service'
 import { buildCertConfMessage, buildIrMessage, parseResponse } from './test-client'
 import { freshStore, type TestStore } from '../../tests/helpers/postgres'
 
@@ -232,5 +245,115 @@ describe('CmpService', () => {
       }
       expect(parseResponse(der).error ?? '').not.toContain('internal error')
     }
+  })
+
+  describe('answers that reveal nothing', () => {
+    /** The whole refusal as the client sees it, and how it is protected. */
+    function refusal(der: Uint8Array) {
+      const m = decodePKIMessage(der)
+      expect(m.body.error).toBeDefined()
+      const status = m.body.error!.pKIStatusInfo
+      return { text: parseResponse(der).error, failInfo: failInfoNames(status.failInfo), protection: m.header.protectionAlg?.algorithm, message: m }
+    }
+
+    it('reference enumeration and MAC oracle: an unknown reference and a wrong code get one answer, signed by the CA, never MACed with the real code', async () => {
+      const c = await customer()
+      const codes = await ra.createEnrollmentCodes(c.customerId, 'limited', 'issue')
+      const key = rsaKey()
+      const wrong = refusal(await cmp.handle((await buildIrMessage({ reference: codes.reference, secret: 'WRONG-WRONG-WRON', ...key })).der, { source: 'enum-a' }))
+      const unknownRef = codes.reference === '12345678' ? '12345679' : '12345678'
+      const unknown = refusal(await cmp.handle((await buildIrMessage({ reference: unknownRef, secret: 'WRONG-WRONG-WRON', ...key })).der, { source: 'enum-b' }))
+      expect(wrong.text).toBe(ENROLLMENT_AUTH_FAILED)
+      expect(unknown.text).toBe(wrong.text)
+      expect(unknown.failInfo).toEqual(wrong.failInfo)
+      expect(unknown.protection).toBe(wrong.protection)
+      // Not a MAC under the real authorization code (which a guesser could test offline), but the CA's signature.
+      expect(wrong.protection).not.toBe(OID.passwordBasedMac)
+      expect(() => verifyPbmProtection(wrong.message, codes.authCode, { minIterations: 1, maxIterations: 100_000 })).toThrow()
+      const sig = signatureProtectionInput(wrong.message)
+      expect(verify('sha256', sig.data, new X509Certificate(ca.caCertDer()).publicKey, sig.signature)).toBe(true)
+      // The right code still works (one wrong try of three).
+      expect(parseResponse(await cmp.handle((await buildIrMessage({ reference: codes.reference, secret: codes.authCode, ...key, implicitConfirm: true })).der, { source: 'enum-c' })).type).toBe('ip')
+    })
+
+    it('reference guessing: a source that keeps failing is made to wait, others are not', async () => {
+      const c = await customer()
+      const codes = await ra.createEnrollmentCodes(c.customerId, 'limited', 'issue')
+      const key = rsaKey()
+      for (let i = 0; i < 10; i++) {
+        const guess = String(10_000_000 + i)
+        const r = refusal(await cmp.handle((await buildIrMessage({ reference: guess, secret: 'AAAA-BBBB-CCCC', ...key })).der, { source: 'guesser' }))
+        expect(r.text).toBe(ENROLLMENT_AUTH_FAILED)
+      }
+      const blocked = await cmp.handle((await buildIrMessage({ reference: codes.reference, secret: codes.authCode, ...key })).der, { source: 'guesser' })
+      expect(parseResponse(blocked).error).toContain('too many failed attempts')
+      // The waiting source learnt nothing and spent nothing: the reference is untouched for its owner.
+      const own = await cmp.handle((await buildIrMessage({ reference: codes.reference, secret: codes.authCode, ...key, implicitConfirm: true })).der, { source: 'owner' })
+      expect(parseResponse(own).type).toBe('ip')
+    })
+
+    it('unprotected genm stores nothing', async () => {
+      const count = async () => {
+        const a = await db.execute('SELECT count(*) AS n FROM cmp_transactions')
+        const b = await db.execute('SELECT count(*) AS n FROM cmp_nonces')
+        return [Number(a.rows[0]?.n), Number(b.rows[0]?.n)]
+      }
+      const before = await count()
+      for (let i = 0; i < 20; i++) {
+        const header = buildHeader({ sender: directoryName(), recipient: directoryName(), transactionID: newNonce(), senderNonce: newNonce() })
+        const genp = decodePKIMessage(await cmp.handle(encodePKIMessage(buildMessage(header, buildGenmBody()))))
+        expect(genp.body.genp?.[0]?.infoType).toBe(OID.itCaCerts)
+      }
+      expect(await count()).toEqual(before)
+    })
+  })
+
+  describe('a transaction lifecycle with an end', () => {
+    it('fee never refunded for an unconfirmed certificate: past the deadline it is revoked, the fee comes back and certConf is refused', async () => {
+      let clock = Date.now()
+      const timed = new CmpService(db, ca, ra, config, { now: () => clock })
+      const c = await customer(10_000)
+      const codes = await ra.createEnrollmentCodes(c.customerId, 'general', 'issue')
+      const ir = await buildIrMessage({ reference: codes.reference, secret: codes.authCode, ...rsaKey() })
+      const ip = parseResponse(await timed.handle(ir.der, { source: 'lifecycle' }))
+      expect(ip.type).toBe('ip')
+      const serial = new X509Certificate(ip.certDer!).serialNumber.toLowerCase().replace(/^(00)+/, '')
+      expect((await ra.accounts(c.customerId))[0]?.balanceKrw).toBe(10_000 - 4400)
+      expect((await ca.certBySerial(serial))?.status).toBe('pending')
+      // Within the deadline (15 minutes by default) nothing happens.
+      expect(config.transactionTtlSeconds).toBe(15 * 60)
+      clock += 14 * 60_000
+      expect(await timed.expireUnconfirmed()).toBe(0)
+      expect((await ca.certBySerial(serial))?.status).toBe('pending')
+      clock += 60_000 + 1000
+      // Any request lets the process sweep; the certConf that comes too late finds its transaction over.
+      const conf = buildCertConfMessage({ reference: codes.reference, secret: codes.authCode, transactionID: ir.transactionID, recipNonce: ip.senderNonce!, certDer: ip.certDer! })
+      expect(parseResponse(await timed.handle(conf.der, { source: 'lifecycle' })).error).toMatch(/no certificate of this transaction|expired/)
+      expect((await ca.certBySerial(serial))?.status).toBe('revoked')
+      expect(await ca.findActiveCert(c.customerId, 'general')).toBeUndefined()
+      expect((await ra.accounts(c.customerId))[0]?.balanceKrw).toBe(10_000)
+      const ledger = await db.execute({ sql: 'SELECT amount_krw, memo FROM ra_ledger WHERE customer_id = ? ORDER BY id', args: [c.customerId] })
+      expect(ledger.rows.map((r) => Number(r.amount_krw))).toEqual([-4400, 4400])
+      expect(String(ledger.rows[1]?.memo)).toContain('not confirmed in time')
+      // Swept once only, however often it runs.
+      expect(await timed.expireUnconfirmed()).toBe(0)
+      expect((await ra.accounts(c.customerId))[0]?.balanceKrw).toBe(10_000)
+    })
+
+    it('charges a confirmed certificate once and never refunds it', async () => {
+      let clock = Date.now()
+      const timed = new CmpService(db, ca, ra, config, { now: () => clock })
+      const c = await customer(10_000)
+      const codes = await ra.createEnrollmentCodes(c.customerId, 'general', 'issue')
+      const ir = await buildIrMessage({ reference: codes.reference, secret: codes.authCode, ...rsaKey() })
+      const ip = parseResponse(await timed.handle(ir.der, { source: 'lifecycle' }))
+      clock += 10 * 60_000
+      const conf = buildCertConfMessage({ reference: codes.reference, secret: codes.authCode, transactionID: ir.transactionID, recipNonce: ip.senderNonce!, certDer: ip.certDer! })
+      expect(parseResponse(await timed.handle(conf.der, { source: 'lifecycle' })).type).toBe('pkiconf')
+      clock += 60 * 60_000
+      expect(await timed.expireUnconfirmed()).toBe(0)
+      expect((await ca.findActiveCert(c.customerId, 'general'))?.certDer).toEqual(ip.certDer)
+      expect((await ra.accounts(c.customerId))[0]?.balanceKrw).toBe(10_000 - 4400)
+    })
   })
 })

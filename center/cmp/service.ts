@@ -31,6 +31,7 @@ import type { CenterConfig } from '../config'
 import { accepted, buildResponse, certRepBodyDer, CmpFailure, errorBody, type Protection } from './response'
 import { perExchangePbmHashes } from './pbm-hashes'
 import type { RaPort } from './ra-port'
+import { CMP_THROTTLE, SourceThrottle } from '../source-throttle'
 import { acceptableKey, isSignatureAlgorithm, spkiKey, verifySignature } from './sig'
 
 const DAY_MS = 86_400_000
@@ -80,6 +81,25 @@ interface Exchange {
   nonceStored?: boolean
   /** PBM for this exchange only: the request's MAC, its POPO MAC and the answer share one derived key. */
   hashes: ReturnType<typeof perExchangePbmHashes>
+  /** The caller's network source (see sourceKey), whose failed guesses slow it down. */
+  source: string
+}
+
+/**
+ * The one answer to a reference that cannot be used (unknown, expired, used, locked) and to a
+ * wrong authorization code, never MACed with the real code: telling them apart, or MACing the
+ * refusal with the real code, would let a guesser find live references or test codes offline.
+ */
+export const ENROLLMENT_AUTH_FAILED = 'unknown, expired, used or locked reference number, or wrong pbm value'
+
+/** How often a process looks for unconfirmed certificates past the deadline while it serves requests. */
+const SWEEP_INTERVAL_MS = 30_000
+
+type Enrollment = NonNullable<Awaited<ReturnType<RaPort['lookupEnrollment']>>>
+
+export interface CmpServiceOptions {
+  /** The clock (tests move it); milliseconds since the epoch. */
+  now?: () => number
 }
 
 /**
@@ -93,13 +113,21 @@ interface Exchange {
  */
 export class CmpService {
   private lastPrune = 0
+  private lastSweep = 0
+  private readonly now: () => number
+  /** Failed enrollment authentications per network source, shared by every process through the database. */
+  private readonly throttle: SourceThrottle
 
   constructor(
     private readonly db: Client,
     private readonly ca: Ca,
     private readonly ra: RaPort,
     private readonly config: CenterConfig,
-  ) {}
+    opts: CmpServiceOptions = {},
+  ) {
+    this.now = opts.now ?? Date.now
+    this.throttle = new SourceThrottle(db, 'cmp', CMP_THROTTLE, () => this.now())
+  }
 
   private get limits(): PbmLimits {
     return { minIterations: this.config.pbmIterations.min, maxIterations: this.config.pbmIterations.max }
@@ -109,10 +137,11 @@ export class CmpService {
    * Handles one DER PKIMessage and returns the DER response. Throws CertError BAD_REQUEST /
    * DAMAGED only when the bytes are not a PKIMessage at all (the HTTP layer answers 400 then).
    */
-  async handle(der: Uint8Array): Promise<Uint8Array> {
+  async handle(der: Uint8Array, opts: { source?: string } = {}): Promise<Uint8Array> {
     if (der.length > this.config.maxMessageBytes) throw new CertError('BAD_REQUEST', 'CMP message too large')
     const msg = decodePKIMessage(der)
-    const ex: Exchange = { msg, protection: { kind: 'signature' }, senderNonce: new Uint8Array(randomBytes(16)), hashes: perExchangePbmHashes() }
+    const ex: Exchange = { msg, protection: { kind: 'signature' }, senderNonce: new Uint8Array(randomBytes(16)), hashes: perExchangePbmHashes(), source: opts.source ?? 'local' }
+    await this.sweepIfDue()
     try {
       let body: PKIBody | Uint8Array
       try {
@@ -153,7 +182,7 @@ export class CmpService {
     const tid = hex(ex.msg.header.transactionID)
     if (tid && ex.ownsTx && !ex.nonceStored) {
       // Stored before the answer leaves: the client's next message must echo it as recipNonce.
-      await this.db.execute({ sql: 'UPDATE cmp_transactions SET last_nonce = ?, updated_at = ? WHERE transaction_id = ?', args: [hex(ex.senderNonce), Date.now(), tid] })
+      await this.db.execute({ sql: 'UPDATE cmp_transactions SET last_nonce = ?, updated_at = ? WHERE transaction_id = ?', args: [hex(ex.senderNonce), this.now(), tid] })
     }
     return der
   }
@@ -191,22 +220,42 @@ export class CmpService {
   // ------------------------------------------------------------------------------------------
   // Protection
 
-  /** Checks PBM protection under the enrollment's authorization code; a wrong MAC counts against the reference. */
-  private async checkPbm(ex: Exchange, reference: string, secret: string): Promise<void> {
-    const param = parsePbmAlgorithm(ex.msg.header.protectionAlg)
+  /**
+   * The reference number (senderKID) and the PBM under its authorization code. An unusable
+   * reference and a wrong code get one answer (ENROLLMENT_AUTH_FAILED), signed by the CA rather
+   * than MACed, after the same PBM work; a wrong code counts against the reference (locked after
+   * a few) and every failure against the caller's network source (made to wait after a few).
+   */
+  private async authenticateEnrollment(ex: Exchange): Promise<{ reference: string; enrollment: Enrollment }> {
+    try {
+      await this.throttle.check(ex.source)
+    } catch (err) {
+      throw new CmpFailure('notAuthorized', err instanceof CertError ? err.message : 'try again later')
+    }
+    const reference = this.referenceOf(ex.msg.header)
+    let param: PBMParameter
+    try {
+      param = parsePbmAlgorithm(ex.msg.header.protectionAlg)
+    } catch (err) {
+      throw new CmpFailure('badAlg', err instanceof CertError ? err.message : 'unusable PBM parameters')
+    }
+    const enrollment = await this.ra.lookupEnrollment(reference)
     let ok: boolean
     try {
-      ok = verifyPbmProtection(ex.msg, secret, this.limits, { param, hashes: ex.hashes })
+      // A reference we cannot use costs the same PBM work as a live one, so timing tells nothing either.
+      ok = verifyPbmProtection(ex.msg, enrollment?.authCode ?? randomBytes(12).toString('base64'), this.limits, { param, hashes: ex.hashes })
     } catch (err) {
       if (err instanceof CertError && err.params?.reason === 'pbm-iterations') throw new CmpFailure('badAlg', err.message)
       throw err
     }
-    // From here the answer can be MACed: the client holds the same secret.
-    ex.protection = { kind: 'pbm', secret, param, parametersDer: parametersDer(ex.msg.header) }
-    if (!ok) {
-      await this.ra.recordEnrollmentFailure(reference)
-      throw new CmpFailure('badMessageCheck', 'wrong pbm value')
+    if (!enrollment || !ok) {
+      if (enrollment) await this.ra.recordEnrollmentFailure(reference)
+      await this.throttle.fail(ex.source)
+      throw new CmpFailure('notAuthorized', ENROLLMENT_AUTH_FAILED)
     }
+    // From here the answer can be MACed: the client has proven it holds the same secret.
+    ex.protection = { kind: 'pbm', secret: enrollment.authCode, param, parametersDer: parametersDer(ex.msg.header) }
+    return { reference, enrollment }
   }
 
   private referenceOf(h: PKIHeader): string {
@@ -238,7 +287,7 @@ export class CmpService {
     if (!verifySignature(alg.algorithm, key, data, signature)) throw new CmpFailure('badMessageCheck', 'message signature does not verify')
     if (row.status === 'revoked') throw new CmpFailure('certRevoked', 'the signer certificate is revoked')
     if (row.status !== 'active') throw new CmpFailure('signerNotTrusted', 'the signer certificate was never confirmed')
-    if (!opts.allowExpired && row.notAfter <= Date.now()) throw new CmpFailure('signerNotTrusted', 'the signer certificate has expired')
+    if (!opts.allowExpired && row.notAfter <= this.now()) throw new CmpFailure('signerNotTrusted', 'the signer certificate has expired')
     return { serialHex, certDer, cert, customerId: row.customerId, certType: row.certType, notAfter: row.notAfter }
   }
 
@@ -248,7 +297,7 @@ export class CmpService {
   /** Records a new transaction; a transactionID seen before is refused. */
   private async claimTransaction(ex: Exchange, kind: string, fields: { reference?: string; signerSerial?: string } = {}): Promise<string> {
     const tid = hex(ex.msg.header.transactionID)
-    const now = Date.now()
+    const now = this.now()
     await this.pruneIfDue(now)
     // Both claims in one commit; each is still judged on its own row count.
     const [txRes, nonceRes] = await this.db.batch(
@@ -280,7 +329,7 @@ export class CmpService {
   }
 
   private async claimNonce(ex: Exchange): Promise<void> {
-    const now = Date.now()
+    const now = this.now()
     await this.pruneIfDue(now)
     const res = await this.db.execute(this.nonceInsert(ex, now))
     if (res.rowsAffected === 0) throw new CmpFailure('badSenderNonce', 'senderNonce already used (replayed message)')
@@ -310,7 +359,7 @@ export class CmpService {
     return {
       sql: `UPDATE cmp_transactions SET state = ?, serial_hex = COALESCE(?, serial_hex), cert_req_id = COALESCE(?, cert_req_id),
               last_nonce = COALESCE(?, last_nonce), updated_at = ? WHERE transaction_id = ?`,
-      args: [state, serialHex ?? null, certReqId ?? null, lastNonce ? hex(lastNonce) : null, Date.now(), tid],
+      args: [state, serialHex ?? null, certReqId ?? null, lastNonce ? hex(lastNonce) : null, this.now(), tid],
     }
   }
 
@@ -368,10 +417,7 @@ export class CmpService {
     if (h.protectionAlg?.algorithm !== OID.passwordBasedMac) {
       throw new CmpFailure('notAuthorized', 'enrollment requires the reference number and authorization code (PBM)')
     }
-    const reference = this.referenceOf(h)
-    const enrollment = await this.ra.lookupEnrollment(reference)
-    if (!enrollment) throw new CmpFailure('notAuthorized', 'unknown, expired, used or locked reference number')
-    await this.checkPbm(ex, reference, enrollment.authCode)
+    const { reference, enrollment } = await this.authenticateEnrollment(ex)
     const tid = await this.claimTransaction(ex, type, { reference })
 
     let req: { spkiDer: Uint8Array; certReqId: number; randomNum?: Uint8Array }
@@ -449,7 +495,7 @@ export class CmpService {
     if (serialToHex(oldId.serialNumber) !== signer.serialHex || !oldIssuer || nameDer(oldIssuer) !== nameDer(this.ca.name)) {
       throw new CmpFailure('badCertId', 'oldCertID does not name the signing certificate')
     }
-    const now = Date.now()
+    const now = this.now()
     if (now < signer.notAfter - this.config.renewalWindowDays * DAY_MS) {
       throw new CmpFailure('notAuthorized', `renewal is possible only within ${this.config.renewalWindowDays} days before expiry`)
     }
@@ -483,7 +529,10 @@ export class CmpService {
 
   /** Verifies a follow-up message of an open transaction (certConf, error) under that transaction's protection. */
   private async checkFollowUp(ex: Exchange, tx: TxRow): Promise<void> {
-    if (tx.updatedAt + this.config.transactionTtlSeconds * 1000 < Date.now()) throw new CmpFailure('badRequest', 'the transaction has expired')
+    if (tx.updatedAt + this.config.transactionTtlSeconds * 1000 < this.now()) {
+      await this.expireUnconfirmed()
+      throw new CmpFailure('badRequest', 'the transaction has expired')
+    }
     if (tx.reference !== null) {
       const secret = await this.ra.enrollmentSecret(tx.reference)
       if (!secret) throw new CmpFailure('badRequest', 'the transaction has expired')
@@ -496,8 +545,12 @@ export class CmpService {
       } catch (err) {
         throw new CmpFailure('badAlg', err instanceof CertError ? err.message : 'unusable PBM parameters')
       }
+      if (!ok) {
+        // Refused under the CA's signature: a refusal MACed with the real code would let the sender test guesses offline.
+        await this.throttle.fail(ex.source)
+        throw new CmpFailure('badMessageCheck', 'wrong pbm value')
+      }
       ex.protection = { kind: 'pbm', secret, param, parametersDer: parametersDer(ex.msg.header) }
-      if (!ok) throw new CmpFailure('badMessageCheck', 'wrong pbm value')
     } else {
       const signer = await this.checkSigner(ex, { allowExpired: true })
       if (signer.serialHex !== tx.signerSerial) throw new CmpFailure('notAuthorized', 'signed by a different certificate than the request')
@@ -529,12 +582,12 @@ export class CmpService {
     // State moves first so two racing certConfs cannot both act on the transaction.
     const moved = await this.db.execute({
       sql: `UPDATE cmp_transactions SET state = 'done', updated_at = ? WHERE transaction_id = ? AND state = 'waitConf'`,
-      args: [Date.now(), tx.transactionId],
+      args: [this.now(), tx.transactionId],
     })
     if (moved.rowsAffected === 0) throw new CmpFailure('badRequest', 'the transaction is already closed')
     if (st.statusInfo && st.statusInfo.status === PKIStatus.rejection) {
       await this.ca.reject(serialHex)
-      await this.undoSpending(tx, row)
+      await this.undoSpending(tx, row, 'rejected by the client')
       return buildPkiConfBody()
     }
     let expected: Uint8Array
@@ -548,6 +601,7 @@ export class CmpService {
     }
     if (!constantTimeEqual(expected, bytes(st.certHash))) {
       await this.ca.reject(serialHex)
+      await this.undoSpending(tx, row, 'rejected (certHash mismatch)')
       throw new CmpFailure('badCertId', 'certHash does not match the issued certificate')
     }
     await this.ca.confirm(serialHex)
@@ -561,8 +615,46 @@ export class CmpService {
     await this.setTx(tx.transactionId, 'done')
     await this.ca.reject(tx.serialHex!)
     const row = await this.ca.row(tx.serialHex!)
-    if (row) await this.undoSpending(tx, row)
+    if (row) await this.undoSpending(tx, row, 'rejected by the client')
     return buildPkiConfBody()
+  }
+
+  private async sweepIfDue(): Promise<void> {
+    const now = this.now()
+    if (now - this.lastSweep < SWEEP_INTERVAL_MS) return
+    this.lastSweep = now
+    await this.expireUnconfirmed().catch(() => undefined) // the next sweep tries again
+  }
+
+  /**
+   * Ends the transactions whose certificate was not confirmed by the deadline
+   * (`transactionTtlSeconds`, `certmgr center serve --confirm-deadline-minutes`): the certificate
+   * is revoked (it was never valid, and the CRL says so), the one-time codes or renewal consent
+   * work again and the fee goes back. Each transaction is claimed by one atomic state change, so
+   * several processes sweeping at once act on it once. Returns how many it ended.
+   */
+  async expireUnconfirmed(): Promise<number> {
+    const now = this.now()
+    const cutoff = now - this.config.transactionTtlSeconds * 1000
+    const due = await this.db.execute({
+      sql: `SELECT transaction_id FROM cmp_transactions WHERE state = 'waitConf' AND updated_at < ? ORDER BY updated_at LIMIT 100`,
+      args: [cutoff],
+    })
+    let ended = 0
+    for (const r of due.rows) {
+      const tx = await this.txRow(String(r.transaction_id))
+      if (!tx?.serialHex) continue
+      const moved = await this.db.execute({
+        sql: `UPDATE cmp_transactions SET state = 'expired', updated_at = ? WHERE transaction_id = ? AND state = 'waitConf' AND updated_at < ?`,
+        args: [now, tx.transactionId, cutoff],
+      })
+      if (moved.rowsAffected !== 1) continue
+      await this.ca.reject(tx.serialHex)
+      const row = await this.ca.row(tx.serialHex)
+      if (row) await this.undoSpending(tx, row, 'not confirmed in time')
+      ended++
+    }
+    return ended
   }
 
   /**
@@ -570,11 +662,11 @@ export class CmpService {
    * delivered: the one-time codes or the RA's renewal consent work again, and the fee comes
    * back, so the user can simply try again.
    */
-  private async undoSpending(tx: TxRow, row: { customerId: string; certType: CertType }): Promise<void> {
+  private async undoSpending(tx: TxRow, row: { customerId: string; certType: CertType }, why: string): Promise<void> {
     if (tx.reference !== null) await this.ra.releaseEnrollment(tx.reference)
     else if (tx.kind === 'kur' && tx.signerSerial && this.config.renewalRequiresRa) await this.ra.restoreRenewalAuthorization(tx.signerSerial)
     const fee = this.config.feesKrw[row.certType]
-    if (fee > 0) await this.ra.refund(row.customerId, fee, `${row.certType} certificate rejected by the client`)
+    if (fee > 0) await this.ra.refund(row.customerId, fee, `${row.certType} certificate ${why}`)
   }
 
   /** rr signed by a valid certificate of the same customer as the certificate to revoke. */
@@ -608,18 +700,16 @@ export class CmpService {
   /** genm: answers id-it-caCerts (and an empty genp for anything else). */
   private async genm(ex: Exchange): Promise<PKIBody> {
     const h = ex.msg.header
-    if (h.protectionAlg?.algorithm === OID.passwordBasedMac) {
-      const reference = this.referenceOf(h)
-      const enrollment = await this.ra.lookupEnrollment(reference)
-      if (!enrollment) throw new CmpFailure('notAuthorized', 'unknown, expired, used or locked reference number')
-      await this.checkPbm(ex, reference, enrollment.authCode)
-    } else if (h.protectionAlg) {
-      await this.checkSigner(ex, { allowExpired: true })
-    }
-    await this.claimTransaction(ex, 'genm')
     const asked = ex.msg.body.genm ?? []
     const wantsCaCerts = asked.length === 0 || asked.some((i) => i.infoType === OID.itCaCerts)
+    const answer = buildGenpBody(wantsCaCerts ? [caCertsInfo([this.ca.caCertDer()])] : [])
+    // Unprotected, anyone may ask for the public CA certificate, and such a request stores nothing:
+    // no transaction, no nonce, so a flood of them cannot fill the database.
+    if (!h.protectionAlg) return answer
+    if (h.protectionAlg.algorithm === OID.passwordBasedMac) await this.authenticateEnrollment(ex)
+    else await this.checkSigner(ex, { allowExpired: true })
+    await this.claimTransaction(ex, 'genm')
     await this.setTx(hex(h.transactionID), 'done')
-    return buildGenpBody(wantsCaCerts ? [caCertsInfo([this.ca.caCertDer()])] : [])
+    return answer
   }
 }

@@ -30,7 +30,7 @@ function untilSignal(): Promise<string> {
 export const centerServeCommands: Command[] = [
   {
     name: 'center serve',
-    usage: 'center serve --data DIR [--db postgres://…] [--host H] [--allowed-hosts NAME,...] [--port N] [--validity-days N] [--renewal-window-days N] [--renewal-check ra|signature] [--workers N]',
+    usage: 'center serve --data DIR [--db postgres://…] [--host H] [--allowed-hosts NAME,...] [--port N] [--validity-days N] [--renewal-window-days N] [--renewal-check ra|signature] [--confirm-deadline-minutes N] [--workers N]',
     summary: 'Run the certification center (CMP CA + RA) until interrupted',
     options: {
       ...centerStoreOptions,
@@ -40,6 +40,7 @@ export const centerServeCommands: Command[] = [
       'validity-days': { type: 'string' },
       'renewal-window-days': { type: 'string' },
       'renewal-check': { type: 'string' },
+      'confirm-deadline-minutes': { type: 'string' },
       workers: { type: 'string' },
     },
     async run(args, io) {
@@ -63,7 +64,10 @@ export const centerServeCommands: Command[] = [
       const check = optionalString(args, 'renewal-check') ?? 'ra'
       if (check !== 'ra' && check !== 'signature') throw new UsageError('--renewal-check must be ra or signature')
       const renewalRequiresRa = check === 'ra'
-      const spec = { dataDir, dbUrl, host, allowedHosts, port, validityDays, renewalWindowDays, renewalRequiresRa }
+      // A certificate not confirmed (certConf) within this many minutes is revoked and its fee refunded.
+      const deadlineMinutes = intOption(args, 'confirm-deadline-minutes', 1, 24 * 60)
+      const transactionTtlSeconds = deadlineMinutes === undefined ? undefined : deadlineMinutes * 60
+      const spec = { dataDir, dbUrl, host, allowedHosts, port, validityDays, renewalWindowDays, renewalRequiresRa, transactionTtlSeconds }
       const center = workers > 1 ? await startCenterCluster({ ...spec, workers }) : await startCenter(spec)
       io.out(workers > 1 ? `listening on ${center.url} (${workers} processes)` : `listening on ${center.url}`)
       await untilSignal()

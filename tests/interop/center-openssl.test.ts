@@ -85,6 +85,9 @@ describe('center with openssl cmp as the client', () => {
   })
 
   it('refuses replayed requests (resent unchanged by openssl -reqin)', async () => {
+    // -unprotected_errors: a refusal before the client proved its authorization code is signed
+    // by the CA, never MACed with the real code (that would be an offline oracle); without
+    // -srvcert/-trusted openssl cannot check that signature, and this flag lets it read the refusal.
     const resend = (file: string) =>
       openssl(
         ['cmp', '-cmd', 'ir', '-server', `${center.url}/.well-known/cmp`, '-reqin', file, '-newkey', 'key3.pem', '-certout', 'replay.pem', '-ref', 'x', '-secret', 'pass:unused', '-recipient', '/CN=x', '-out_trusted', 'ca.pem', '-unprotected_errors'],
@@ -102,6 +105,7 @@ describe('center with openssl cmp as the client', () => {
 
   it('answers a wrong authorization code with "wrong pbm value"', async () => {
     const codes = await center.ra.createEnrollmentCodes(customerId, 'general', 'issue')
+    // -unprotected_errors: the refusal of a wrong code is signed by the CA, not MACed with the real code (see above).
     const r = await ir(codes.reference, 'WRONG-CODE-0000', 'key3.pem', 'bad.pem', ['-unprotected_errors'])
     expect(r.ok).toBe(false)
     expect(r.out).toContain('wrong pbm value')
