@@ -43,8 +43,8 @@ export function createCenterHandlers(center: () => { url: string; embedded: bool
       let serialHex: string | undefined
       if (req.certId) serialHex = getFoundCert(req.certId).facts?.serialHex
       const r = await ra().post<{ sessionId: string; medium: 'card' | 'otp' }>('/ra/sessions', {
-        name: req.name,
-        idn: req.idn.replace('-', ''),
+        ...(req.name !== undefined ? { name: req.name } : {}),
+        ...(req.idn !== undefined ? { idn: req.idn.replace('-', '') } : {}),
         account: req.account,
         purpose: req.purpose,
         ...(serialHex ? { serialHex } : {}),

@@ -147,13 +147,17 @@ export async function handleRaRequest(req: IncomingMessage, res: ServerResponse,
     }
     if (head === 'sessions' && parts.length === 2 && post) {
       const body = await readJson(req)
-      const out = await ra.openSession({
-        name: field(body, 'name'),
-        idn: field(body, 'idn'),
-        account: field(body, 'account'),
-        purpose: field(body, 'purpose') as SessionPurpose,
-        serialHex: optField(body, 'serialHex'),
-      }, sourceKey(req.socket.remoteAddress))
+      const out = await ra.openSession(
+        {
+          name: optField(body, 'name'),
+          idn: optField(body, 'idn'),
+          account: field(body, 'account'),
+          purpose: field(body, 'purpose') as SessionPurpose,
+          serialHex: optField(body, 'serialHex'),
+        },
+        sourceKey(req.socket.remoteAddress),
+        ctx.ca,
+      )
       return ok(res, out)
     }
     if (head === 'sessions' && id) {

@@ -116,8 +116,9 @@ export class Ra {
 
   // ---- the customer-facing session ---------------------------------------------------------
   /** `source`: the caller's network source (see sourceKey), whose failures slow it down. */
-  openSession(input: { name: string; idn: string; account: string; purpose: SessionPurpose; serialHex?: string }, source?: string): Promise<{ sessionId: string; medium: Medium }> {
-    return sessions.openSession(this.ctx, input, source)
+  /** `ca`: lets a 갱신 session name its customer by the certificate's serial and the account alone. */
+  openSession(input: { name?: string; idn?: string; account: string; purpose: SessionPurpose; serialHex?: string }, source?: string, ca?: Pick<RaCaPort, 'certBySerial'>): Promise<{ sessionId: string; medium: Medium }> {
+    return sessions.openSession(this.ctx, input, source, ca)
   }
   sendPhoneCode(sessionId: string, channel: 'sms' | 'ars'): Promise<{ expiresAt: string; to: string }> {
     return sessions.sendPhoneCode(this.ctx, sessionId, channel)

@@ -19,12 +19,19 @@ const PURPOSES: readonly string[] = ['issue', 'reissue', 'renew', 'revoke', 'reg
  */
 export async function openSession(
   ctx: RaContext,
-  input: { name: string; idn: string; account: string; purpose: SessionPurpose; serialHex?: string },
+  input: { name?: string; idn?: string; account: string; purpose: SessionPurpose; serialHex?: string },
   source = 'local',
+  ca?: Pick<RaCaPort, 'certBySerial'>,
 ): Promise<{ sessionId: string; medium: Medium }> {
   if (!PURPOSES.includes(input.purpose)) throw bad('purpose', 'unknown purpose')
-  if (typeof input.name !== 'string' || typeof input.idn !== 'string' || typeof input.account !== 'string') throw bad('identity', 'name, resident number and account number are required')
   const serial = input.serialHex !== undefined ? normalizeSerial(input.serialHex) : null
+  // 갱신 names its customer by the certificate (issued here, to one customer) and the account,
+  // as a bank's renewal does: the certificate's own key signs the renewal request, so the name
+  // and resident number add nothing the certificate does not already prove.
+  const byCert = input.purpose === 'renew' && serial !== null && ca !== undefined && !input.name && !input.idn
+  if (typeof input.account !== 'string' || (!byCert && (typeof input.name !== 'string' || typeof input.idn !== 'string'))) {
+    throw bad('identity', 'name, resident number and account number are required')
+  }
   const throttle = new SourceThrottle(ctx.db, 'identity', IDENTITY_THROTTLE, () => ctx.ms())
   try {
     await throttle.check(source)
@@ -33,11 +40,18 @@ export async function openSession(
     throw err
   }
   const box = await ctx.box()
-  const idn = digits(input.idn)
   const account = digits(input.account)
-  const byIdn = await ctx.one('SELECT id, name, medium, identity_locked_at FROM ra_customers WHERE idn_mac = ?', [box.mac('idn', idn)])
   const acc = await ctx.one('SELECT customer_id FROM ra_accounts WHERE number = ?', [account])
-  const ok = byIdn !== undefined && acc !== undefined && str(acc.customer_id) === str(byIdn.id) && sameText(str(byIdn.name), input.name.trim())
+  let byIdn: Row | undefined
+  let ok: boolean
+  if (byCert) {
+    const cert = await ca!.certBySerial(serial!)
+    byIdn = cert ? await ctx.one('SELECT id, name, medium, identity_locked_at FROM ra_customers WHERE id = ?', [cert.customerId]) : undefined
+    ok = byIdn !== undefined && acc !== undefined && str(acc.customer_id) === str(byIdn.id)
+  } else {
+    byIdn = await ctx.one('SELECT id, name, medium, identity_locked_at FROM ra_customers WHERE idn_mac = ?', [box.mac('idn', digits(input.idn!))])
+    ok = byIdn !== undefined && acc !== undefined && str(acc.customer_id) === str(byIdn.id) && sameText(str(byIdn.name), input.name!.trim())
+  }
   if (!ok || !byIdn) {
     const remaining = await throttle.fail(source)
     // The audit names whom the try was aimed at, for the operator; the caller learns nothing.

@@ -42,8 +42,15 @@ export const centerCalls = {
   /** The embedded center's stand-in for a phone: SMS/ARS messages it "sent" (문자함). */
   'center.outbox': call(Empty, z.object({ messages: z.array(z.object({ at: z.string(), to: z.string(), channel: z.string(), text: z.string() })) })),
   /** 본인 정보: opens an RA session after checking name, resident number and account. */
+  /**
+   * 갱신 with its certificate (certId) needs only the account: the center knows whose
+   * certificate it issued. Every other purpose names the person (name and resident number).
+   */
   'center.startSession': call(
-    z.object({ name: z.string().min(1).max(64), idn: Idn, account: z.string().min(1).max(32), purpose: Purpose, certId: z.string().optional() }).strict(),
+    z
+      .object({ name: z.string().min(1).max(64).optional(), idn: Idn.optional(), account: z.string().min(1).max(32), purpose: Purpose, certId: z.string().optional() })
+      .strict()
+      .refine((r) => (r.purpose === 'renew' && r.certId !== undefined) || (r.name !== undefined && r.idn !== undefined), { message: 'name and resident number are required' }),
     z.object({ sessionId: SessionId, medium: Medium }),
   ),
   'center.sendPhoneCode': call(z.object({ sessionId: SessionId, channel: z.enum(['sms', 'ars']) }).strict(), z.object({ expiresAt: z.string(), to: z.string() })),

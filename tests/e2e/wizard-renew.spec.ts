@@ -1,4 +1,4 @@
-import { PASSWORD, addCustomer, answerCard, checkpoint, expect, fillIdentity, issueViaApi, next, openApp, test } from './helpers/wizard-host'
+import { PASSWORD, addCustomer, answerCard, checkpoint, expect, issueViaApi, next, openApp, test } from './helpers/wizard-host'
 
 test.describe('renew wizard', () => {
   test('renew wizard: a certificate inside its window is renewed in place with a later expiry', async ({ page, wapp }) => {
@@ -21,7 +21,8 @@ test.describe('renew wizard', () => {
     await page.getByTestId('cert-password').fill(PASSWORD)
     await checkpoint(page, 'wizard-renew-02-password')
     await next(page)
-    await fillIdentity(page, customer)
+    // The certificate names its owner: 갱신 asks only for the account.
+    await page.getByTestId('id-account').fill(customer.account)
     await checkpoint(page, 'wizard-renew-03-identity')
     await next(page)
     // Renewal asks for the card (or OTP) only: the certificate password already proved possession.

@@ -7,7 +7,7 @@ type Te = (key: string) => boolean
  * Reasons whose advice differs on renewal: it replaces the certificate where it is, so there is
  * no other location to choose, and the old certificate stays when the new one cannot be stored.
  */
-const RENEW_REASONS = new Set(['device'])
+const RENEW_REASONS = new Set(['device', 'identity'])
 
 /** The message key for a reason, the renewal wording first when that wizard failed. */
 export function reasonKey(reason: string, flow: string | undefined, te: Te): string | undefined {

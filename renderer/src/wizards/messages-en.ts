@@ -20,6 +20,7 @@ const wizardEn: WizardMessages = {
     select: 'Certificate',
     certPassword: 'Certificate password',
     identity: 'Your details',
+    identityRenew: 'Account number',
     auth: 'Security check',
     type: 'Certificate type',
     location: 'Where to save',
@@ -69,6 +70,7 @@ const wizardEn: WizardMessages = {
   },
   identity: {
     intro: 'Enter your details as registered with the certification center.',
+    introRenew: 'The certificate is renewed for the holder it names. Enter the account number you use for internet banking.',
     name: 'Name',
     idn: 'Resident registration number',
     idnHelp: 'The first 6 digits (date of birth) and the last 7, which stay masked.',
@@ -241,6 +243,7 @@ const wizardEn: WizardMessages = {
   },
   errors: {
     identity: 'The name, resident number or account number does not match the center’s records. Please check them.',
+    identityRenew: 'The account number is not one registered to this certificate’s holder. Please check it.',
     'identity-locked': 'Online identity checks are locked after repeated failures. Visit a bank branch with your ID to unlock them.',
     'slow-down': 'Too many failed checks from this network. Please wait a while and try again.',
     session: 'The identity check timed out. Please start again.',

@@ -102,6 +102,8 @@ export const useWizardStore = defineStore('wizard', () => {
   const step = computed<StepId>(() => steps.value[stepIndex.value] ?? 'done')
   const purpose = computed(() => flow.value)
   const needsPhone = computed(() => flow.value !== 'renew')
+  // 갱신 asks only what the center needs: the certificate names its owner, so the account alone.
+  const asksPerson = computed(() => flow.value !== 'renew')
   const identityKey = computed(() => [flow.value, data.name.trim(), data.idn.replace('-', ''), data.account, data.certId].join('\u0000'))
 
   // A session belongs to the identity it was opened with.
@@ -158,7 +160,7 @@ export const useWizardStore = defineStore('wizard', () => {
       case 'certPassword':
         return secrets.certPassword.length > 0
       case 'identity':
-        return data.name.trim().length > 0 && IDN_RE.test(data.idn) && ACCOUNT_RE.test(data.account)
+        return (!asksPerson.value || (data.name.trim().length > 0 && IDN_RE.test(data.idn))) && ACCOUNT_RE.test(data.account)
       case 'auth':
         return !!data.sessionId && (!needsPhone.value || data.phoneVerified) && data.mediumVerified
       case 'type':
@@ -237,8 +239,7 @@ export const useWizardStore = defineStore('wizard', () => {
       const key = identityKey.value
       const r = await guarded(() =>
         api().call('center.startSession', {
-          name: data.name.trim(),
-          idn: data.idn,
+          ...(asksPerson.value ? { name: data.name.trim(), idn: data.idn } : {}),
           account: data.account,
           purpose: purpose.value,
           ...(flow.value === 'renew' ? { certId: data.certId } : {}),
@@ -429,6 +430,7 @@ export const useWizardStore = defineStore('wizard', () => {
     result,
     registered,
     needsPhone,
+    asksPerson,
     canNext,
     passwordCheck,
     passwordsMatch,
