@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { X509Certificate, type KeyObject } from 'node:crypto'
 import { CertError } from '../../shared/errors'
@@ -49,7 +49,7 @@ async function settings(args: ParsedArgs): Promise<CmpSettings> {
   const ca = optionalString(args, 'ca-cert')
   if (ca) {
     try {
-      s.trusted = [new Uint8Array(new X509Certificate(await readFile(ca)).raw)]
+      s.trusted = [new Uint8Array(new X509Certificate(await readRegularFile(ca)).raw)]
     } catch {
       throw new UsageError(`cannot read the CA certificate: ${ca}`)
     }

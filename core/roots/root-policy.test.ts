@@ -7,6 +7,8 @@ import { certIdFor } from '../certs/identity'
 import { scanRoots } from '../certs/scan'
 import { RootPolicy } from './root-policy'
 import { assertNoLinkBelow } from './links'
+import { Trash } from '../storage/trash'
+import { existsSync, renameSync } from 'node:fs'
 
 const made: string[] = []
 function work(): string {
@@ -114,5 +116,24 @@ describe('links below a root', () => {
     expect(() => assertNoLinkBelow(root, join(root, 'yessign', 'USER', 'cn=x'))).toThrowError(expect.objectContaining({ code: 'FORBIDDEN', params: { reason: 'link' } }))
     expect(() => assertNoLinkBelow(root, join(root, 'KICA', 'USER', 'cn=x'))).not.toThrow()
     expect(() => assertNoLinkBelow(root, join(w, 'pc', 'yessign'))).toThrowError(expect.objectContaining({ code: 'FORBIDDEN', params: { reason: 'outside-root' } }))
+  })
+
+  it('the trash neither deletes nor restores through a linked CA folder', async () => {
+    const w = work()
+    const pc = join(w, 'home', 'NPKI')
+    const original = addPinkCert(pc)
+    const stickRoot = join(w, 'usb', 'NPKI')
+    const copy = addPinkCert(stickRoot)
+    const trash = new Trash(join(w, 'data'))
+    // Deleted as the stick's copy, then the stick's CA folder becomes a link to the PC's.
+    const entry = await trash.put(copy)
+    renameSync(join(stickRoot, 'yessign'), join(w, 'gone'))
+    symlinkSync(join(pc, 'yessign'), join(stickRoot, 'yessign'))
+    rmSync(join(original, 'signPri.key'))
+    await expect(trash.restore(entry.id, { overwrite: true })).rejects.toMatchObject({ code: 'FORBIDDEN', params: { reason: 'link' } })
+    expect(existsSync(join(original, 'signPri.key'))).toBe(false)
+    // And deleting "the stick's copy" through the link leaves the PC's folder where it is.
+    await expect(trash.put(join(stickRoot, 'yessign', 'USER', original.split('/').pop()!))).rejects.toMatchObject({ code: 'FORBIDDEN' })
+    expect(existsSync(join(original, 'signCert.der'))).toBe(true)
   })
 })

@@ -1,10 +1,20 @@
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { CertError } from '../../shared/errors'
 import { parseCertificate } from '../certs/parse'
 import { realFs, removeFolderAtomic, writeFileAtomic, writeFolderAtomic, type FsLayer } from './atomic'
 import { ioError, readCertFiles, sameFiles, signCertOf } from './folder'
+import { assertNoLinkBelow } from '../roots/links'
+
+/**
+ * A certificate folder is `<root>/<CA>/USER/<DN>`: none of the last three may be a link when the
+ * trash deletes or restores it, so neither goes through a CA folder that points elsewhere (a
+ * stick's `NPKI/yessign` linked to the PC's would take the PC's certificate).
+ */
+function assertNotThroughLink(folder: string): void {
+  assertNoLinkBelow(dirname(dirname(dirname(folder))), folder)
+}
 
 export const TRASH_RETENTION_DAYS = 30
 const DAY_MS = 24 * 60 * 60 * 1000
@@ -83,6 +93,7 @@ export class Trash {
   put(folder: string): Promise<TrashEntry> {
     return this.serial(async () => {
       const abs = resolve(folder)
+      assertNotThroughLink(abs)
       const files = await readCertFiles(abs)
       const id = randomBytes(8).toString('hex')
       const now = this.now()
@@ -144,6 +155,7 @@ export class Trash {
         existing = undefined
       }
       if (!existing || !sameFiles(existing, files)) {
+        assertNotThroughLink(entry.originalPath)
         try {
           await writeFolderAtomic(entry.originalPath, files, { replace: opts.overwrite === true, fs: this.fs })
         } catch (err) {
