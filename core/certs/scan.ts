@@ -67,15 +67,20 @@ function isDirectory(path: string): boolean {
   }
 }
 
-/** The names of a certificate folder's files that can be read: regular files, or links to one. */
-function regularFiles(path: string): { files: string[]; odd: string[] } {
+/**
+ * The names of a certificate folder's files that can be read: regular files, or links to one
+ * that stay inside `rootReal` when given (a stick's signCert.der linked to the PC's must not
+ * show the PC's certificate as the stick's).
+ */
+function regularFiles(path: string, rootReal?: string): { files: string[]; odd: string[]; away: string[] } {
   const files: string[] = []
   const odd: string[] = []
+  const away: string[] = []
   let entries: Dirent[]
   try {
     entries = readdirSync(path, { withFileTypes: true })
   } catch {
-    return { files, odd } // reported as missing files below
+    return { files, odd, away } // reported as missing files below
   }
   for (const d of entries) {
     if (d.name.startsWith('.')) continue
@@ -87,22 +92,30 @@ function regularFiles(path: string): { files: string[]; odd: string[] } {
       } catch {
         isFile = false
       }
-      ;(isFile ? files : odd).push(d.name)
+      const target = isFile && rootReal !== undefined ? realPathOf(join(path, d.name)) : undefined
+      if (isFile && rootReal !== undefined && (target === undefined || !isInside(rootReal, target))) away.push(d.name)
+      else (isFile ? files : odd).push(d.name)
     } else if (!d.isDirectory()) odd.push(d.name) // a FIFO, socket or device: never opened
   }
-  return { files, odd }
+  return { files, odd, away }
 }
 
-/** Reads one certificate folder; never throws, a problem becomes `damaged`. */
-export function readCertFolder(path: string, root: NpkiRoot, caDir: string, now: Date = new Date()): FoundCert {
-  const { files, odd } = regularFiles(path)
+/**
+ * Reads one certificate folder; never throws, a problem becomes `damaged`. `rootReal` (the
+ * root's real path, when scanning) keeps file links from reaching out of the root.
+ */
+export function readCertFolder(path: string, root: NpkiRoot, caDir: string, now: Date = new Date(), rootReal?: string): FoundCert {
+  const { files, odd, away } = regularFiles(path, rootReal)
   const lower = new Map(files.map((f) => [f.toLowerCase(), f]))
   const oddLower = new Set(odd.map((f) => f.toLowerCase()))
+  const awayLower = new Set(away.map((f) => f.toLowerCase()))
+  /** Why a file that should be there cannot be used. */
+  const absent = (name: string): string =>
+    awayLower.has(name.toLowerCase()) ? `${name} is a link out of its NPKI folder` : oddLower.has(name.toLowerCase()) ? `${name} is not a regular file` : `${name} is missing`
   const certName = lower.get('signcert.der')
   const base = { path, root, caDir, files, hasKey: lower.has('signpri.key'), hasKmPair: lower.has('kmcert.der') && lower.has('kmpri.key') }
   if (!certName) {
-    const damaged = oddLower.has('signcert.der') ? 'signCert.der is not a regular file' : 'signCert.der is missing'
-    return { ...base, damaged, state: 'damaged', kind: 'other' }
+    return { ...base, damaged: absent('signCert.der'), state: 'damaged', kind: 'other' }
   }
   let facts: CertFacts
   try {
@@ -113,7 +126,7 @@ export function readCertFolder(path: string, root: NpkiRoot, caDir: string, now:
   }
   const kind = kindOf(facts.policyOid)
   const left = daysLeft(facts.notAfter, now)
-  if (!base.hasKey) return { ...base, facts, damaged: oddLower.has('signpri.key') ? 'signPri.key is not a regular file' : 'signPri.key is missing', state: 'damaged', kind, daysLeft: left }
+  if (!base.hasKey) return { ...base, facts, damaged: absent('signPri.key'), state: 'damaged', kind, daysLeft: left }
   return { ...base, facts, state: certState(facts.notBefore, facts.notAfter, now), kind, daysLeft: left }
 }
 
@@ -147,7 +160,7 @@ export function scanRoots(roots: NpkiRoot[], now: Date = new Date()): { certs: F
             seen.add(key)
             // Shown (and later written or deleted) by its link-free path below the root.
             const shown = join(root.path, relative(rootReal, dn.real))
-            const found = readCertFolder(shown, root, basename(dirname(dirname(dn.real))), now)
+            const found = readCertFolder(shown, root, basename(dirname(dirname(dn.real))), now, rootReal)
             found.id = folderId(dn.real, st)
             certs.push(found)
           }

@@ -87,6 +87,21 @@ describe('links below a root', () => {
     expect(roots.find((r) => r.root.location === 'usb')).toMatchObject({ exists: true, found: 0 })
   })
 
+  it('file links out of a drive’s root: the PC’s certificate is not shown as the drive’s', async () => {
+    const w = work()
+    const pc = join(w, 'home', 'NPKI')
+    const original = addPinkCert(pc)
+    const usb = stick(join(w, 'usb'))
+    const fake = join(w, 'usb', 'NPKI', 'yessign', 'USER', 'cn=fake')
+    mkdirSync(fake, { recursive: true })
+    symlinkSync(join(original, 'signCert.der'), join(fake, 'signCert.der'))
+    symlinkSync(join(original, 'signPri.key'), join(fake, 'signPri.key'))
+    const policy = new RootPolicy({ env: { CERTMGR_NPKI_ROOTS: pc }, drives: () => [usb] })
+    const { certs } = await policy.scan()
+    expect(certs.find((c) => c.path === fake)).toMatchObject({ state: 'damaged', damaged: 'signCert.der is a link out of its NPKI folder', root: { location: 'usb' } })
+    expect(certs.find((c) => c.path === fake)?.facts).toBeUndefined()
+  })
+
   it('a drive whose NPKI folder is a link to the PC’s is not a root on the drive', async () => {
     const w = work()
     const pc = join(w, 'home', 'NPKI')
