@@ -49,6 +49,9 @@ test.describe('certificate list', () => {
     await page.keyboard.press('Enter')
     const details = page.getByRole('dialog', { name: '인증서 정보' })
     await expect(details).toBeVisible()
+    // The technical rows are folded under 자세히, below the actions.
+    await expect(details.getByTestId('d-serial')).toBeHidden()
+    await details.getByTestId('details-more-toggle').click()
     await expect(details.getByTestId('d-serial')).toHaveText('45 9c 75')
     expect((await details.getByTestId('d-serial').innerText()).replace(/\s/g, '')).toBe('459c75')
     await expect(details.getByTestId('d-policy')).toContainText('은행·신용카드·보험용')
@@ -134,7 +137,7 @@ test.describe('certificate list', () => {
     await expect(page.getByTestId('details-close')).toBeFocused()
     // Shift+Tab from the first control wraps to the dialog's last one (whichever action that is),
     // once the details (and with them the actions) have loaded.
-    await expect(page.getByTestId('d-serial')).toBeVisible()
+    await expect(page.getByTestId('details-more-toggle')).toBeVisible()
     await page.keyboard.press('Shift+Tab')
     await expect(page.getByTestId('details-close')).not.toBeFocused()
     expect(await page.evaluate(() => document.activeElement?.closest('[role="dialog"]') != null)).toBe(true)

@@ -21,11 +21,12 @@ describe('PasswordPanel', () => {
   it('says whether the password is right, and clears nothing the user still needs', async () => {
     const w = mount(PasswordPanel, { props: { certId: 'c1' }, global })
     await w.get('[data-testid="pw-current"]').setValue('wrong')
-    await w.get('[data-testid="pw-check"]').trigger('submit')
+    await w.get('[data-testid="pw-check"]').trigger('click')
     await flushPromises()
     expect(w.get('[data-testid="error"]').text()).toBe('인증서 비밀번호가 맞지 않습니다. 다시 입력해 주세요.')
     await w.get('[data-testid="pw-current"]').setValue(fake.password)
-    await w.get('form').trigger('submit')
+    // Enter in 현재 비밀번호 checks it; it does not try a change with empty new fields.
+    await w.get('[data-testid="pw-current"]').trigger('keydown', { key: 'Enter' })
     await flushPromises()
     expect(w.get('[data-testid="pw-result"]').text()).toBe('비밀번호가 맞습니다.')
     expect(fake.calls.at(-1)).toEqual({ name: 'keys.checkPassword', req: { certId: 'c1', password: fake.password } })
@@ -46,7 +47,7 @@ describe('PasswordPanel', () => {
     expect(w.get('[data-testid="pw-change"]').attributes('disabled')).toBeDefined()
     await w.get('[data-testid="pw-again"]').setValue('Zq9!x7k2m#')
     expect(w.get('[data-testid="pw-change"]').attributes('disabled')).toBeUndefined()
-    await w.findAll('form')[1]!.trigger('submit')
+    await w.get('form').trigger('submit')
     await flushPromises()
     expect(fake.password).toBe('Zq9!x7k2m#')
     expect(w.get('[data-testid="pw-result"]').text()).toContain('비밀번호를 변경했습니다')
@@ -62,7 +63,7 @@ describe('PasswordPanel', () => {
     await w.get('[data-testid="pw-current"]').setValue(fake.password)
     await w.get('[data-testid="pw-new"]').setValue('Zq9!x7k2m#')
     await w.get('[data-testid="pw-again"]').setValue('Zq9!x7k2m#')
-    await w.findAll('form')[1]!.trigger('submit')
+    await w.get('form').trigger('submit')
     await flushPromises()
     expect(w.get('[data-testid="error"]').text()).toContain('같은 문자를 세 번 연속으로 쓸 수 없습니다.')
   })
@@ -104,14 +105,14 @@ describe('details actions', () => {
 })
 
 describe('what to do next', () => {
-  it('points a renewable certificate to renewal and an expired one to a new issue', async () => {
+  it('points a renewable certificate to renewal and an expired one to a reissue', async () => {
     const renewable = mount(CertDetails, { props: { details: details({ state: 'renewable', daysLeft: 12 }), loading: false, error: null }, global })
     expect(renewable.get('[data-testid="details-next"]').text()).toContain('만료까지 12일 남았습니다')
     await renewable.get('[data-testid="details-next"] button').trigger('click')
     expect(renewable.emitted('go')).toEqual([['renew']])
     const expired = mount(CertDetails, { props: { details: details(), loading: false, error: null }, global })
     await expired.get('[data-testid="details-next"] button').trigger('click')
-    expect(expired.emitted('go')).toEqual([['issue']])
+    expect(expired.emitted('go')).toEqual([['reissue']])
     const valid = mount(CertDetails, { props: { details: details({ state: 'valid', daysLeft: 200 }), loading: false, error: null }, global })
     expect(valid.find('[data-testid="details-next"]').exists()).toBe(false)
   })

@@ -118,7 +118,7 @@ const locationsEn: typeof locationsKo = {
     pinHelp: 'Enter the user PIN of the security token. Too many wrong tries lock the token.',
     pin: 'PIN',
     whichToken: 'Token',
-    noneDetected: 'No token detected (try the first slot)',
+    noneDetected: 'No token found. If one is plugged in, it is opened as it is.',
     unlock: 'Open',
     certs: 'Certificates on the token',
     empty: 'This token holds no certificates.',

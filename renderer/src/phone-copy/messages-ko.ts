@@ -15,7 +15,7 @@ const phoneCopyKo = {
     npki: 'NPKI 폴더 (zip)',
     npkiHelp: 'signCert.der와 signPri.key를 그대로 zip으로 묶어 보냅니다.',
     password: '인증서 비밀번호',
-    passwordHelp: '보내기 전에 이 PC에서 비밀번호가 맞는지 확인합니다(개인키를 내보내는 작업이라 본인 확인이 필요합니다). 비밀번호는 휴대폰으로 보내지 않으며, PFX 파일은 같은 비밀번호로 보호됩니다.',
+    passwordHelp: '보내기 전에 이 PC에서 비밀번호가 맞는지 확인합니다(개인키를 내보내는 작업이라 본인확인이 필요합니다). 비밀번호는 휴대폰으로 보내지 않으며, PFX 파일은 같은 비밀번호로 보호됩니다.',
     start: '내보내기 시작',
     enterCode: '휴대폰 화면에 나온 12자리 번호를 입력하세요',
     codeLabel: '휴대폰에 표시된 번호',
