@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { CertError, toErrorInfo } from '../shared/errors'
+import { reasonSentence } from '../shared/i18n/reason-text'
 import { UsageError, cliContext, type CliContext, type CliIO, type Command } from './command'
 import { commandGroups, loadAllCommands } from './commands/index'
 import pkg from '../package.json' with { type: 'json' }
@@ -107,7 +108,9 @@ export async function main(argv: string[], io: CliIO = processIO, list?: Command
       return 2
     }
     const info = err instanceof CertError ? err.toInfo() : toErrorInfo(err)
-    io.err(`certmgr ${cmd.name}: ${info.message}`)
+    // The reason's sentence says what to do next; the message says what failed.
+    const advice = reasonSentence('en', info)
+    io.err(`certmgr ${cmd.name}: ${info.message}${advice ? ` — ${advice}` : ''}`)
     return exitCodeFor(info.code)
   }
 }

@@ -1,3 +1,5 @@
+import type { ReasonOf } from './reasons'
+
 /**
  * Typed errors shared by every host. Services throw `CertError`; the IPC wrapper, the browser
  * host and the CLI turn it into a one-line message (English in the CLI, Korean in the UI via
@@ -25,6 +27,9 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number]
 
+/** Detail for the UI's translation; `reason` only from the list for the code (shared/reasons.ts). */
+export type ErrorParams<C extends ErrorCode = ErrorCode> = { reason?: ReasonOf<C> } & Record<string, string | number | boolean>
+
 export interface ErrorInfo {
   code: ErrorCode
   /** Plain English, one line, for logs and the CLI. No secrets. */
@@ -33,11 +38,11 @@ export interface ErrorInfo {
   params?: Record<string, string | number | boolean>
 }
 
-export class CertError extends Error {
-  readonly code: ErrorCode
-  readonly params?: Record<string, string | number | boolean>
+export class CertError<C extends ErrorCode = ErrorCode> extends Error {
+  readonly code: C
+  readonly params?: ErrorParams<C>
 
-  constructor(code: ErrorCode, message: string, params?: Record<string, string | number | boolean>) {
+  constructor(code: C, message: string, params?: ErrorParams<C>) {
     super(message)
     this.name = 'CertError'
     this.code = code

@@ -11,6 +11,11 @@ import * as der from '../../shared/der/writer'
  * the certificate belongs to that person (NPKI.md §3).
  */
 
+/** A key without randomNum: its owner cannot be checked by VID (one error for every caller). */
+export function noRandomNum(): CertError<'UNSUPPORTED'> {
+  return new CertError('UNSUPPORTED', 'the private key has no randomNum attribute, so identity cannot be checked', { reason: 'no-randomnum' })
+}
+
 export type VidHash = 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512'
 
 const HASH_OIDS: Record<string, VidHash> = {

@@ -4,7 +4,7 @@ import { CertError } from '../../shared/errors'
 import { checkNewPassword } from '../../shared/password-rule'
 import { bytesEqual } from '../../shared/der/bytes'
 import { decryptSignPri, encryptSignPri, openSignKey, parseEncryptedSignPri, type OpenedKey, type SignPriScheme } from '../formats/signpri'
-import { normalizeIdn, readIdentifyData, verifyVid, type VidResult } from '../formats/vid'
+import { noRandomNum, normalizeIdn, readIdentifyData, type VidResult, verifyVid } from '../formats/vid'
 import { realFs, writeFileAtomic, type FsLayer } from '../storage/atomic'
 import { readRegularFile } from '../storage/regular-file'
 
@@ -144,7 +144,7 @@ export async function verifyIdentity(folder: string, password: string, idn: stri
   const opened = openSignKey(cert.data, key.data, password)
   if (!readIdentifyData(cert.data)) return 'no-vid'
   if (!opened.randomNum) {
-    throw new CertError('DAMAGED', 'the private key has no randomNum attribute, so identity cannot be verified', { reason: 'no-random-num' })
+    throw noRandomNum()
   }
   return verifyVid(cert.data, opened.randomNum, normalized)
 }

@@ -2,7 +2,7 @@ import { CertError } from '../../shared/errors'
 import { checkNewPassword } from '../../shared/password-rule'
 import { readPfx, writePfx, type PfxContents, type PfxProfile } from '../formats/pfx'
 import { readRandomNum } from '../formats/signpri'
-import { normalizeIdn, readIdentifyData, verifyVid, type VidResult } from '../formats/vid'
+import { noRandomNum, normalizeIdn, readIdentifyData, type VidResult, verifyVid } from '../formats/vid'
 import { realFs, writeFileAtomic, type FsLayer } from '../storage/atomic'
 import { ioError, sameBytes } from '../storage/folder'
 import { MAX_PFX_FILE_BYTES, readRegularFile } from '../storage/regular-file'
@@ -83,6 +83,6 @@ export async function verifyPfxIdentity(path: string, password: string, idn: str
   const normalized = normalizeIdn(idn)
   const src = await loadKeySource(path, password)
   if (!readIdentifyData(src.certDer)) return 'no-vid'
-  if (!src.randomNum) throw new CertError('DAMAGED', 'the private key has no randomNum attribute, so identity cannot be verified', { reason: 'no-random-num' })
+  if (!src.randomNum) throw noRandomNum()
   return verifyVid(src.certDer, src.randomNum, normalized)
 }

@@ -4,6 +4,7 @@ import { posix, win32 } from 'node:path'
 import type pkcs11js from 'pkcs11js'
 import { lazyRequire } from '../lazy-require'
 import { CertError } from '../../shared/errors'
+import type { ReasonOf } from '../../shared/reasons'
 import { children, element, expectTag, readTlv, type Tlv } from '../../shared/der/reader'
 import { parseCertificate } from '../certs/parse'
 import { PinGuard } from './pins'
@@ -165,8 +166,8 @@ export interface TokenCert {
 const loadPkcs11 = lazyRequire<typeof pkcs11js>('pkcs11js')
 const C: typeof pkcs11js = new Proxy({} as typeof pkcs11js, { get: (_t, key) => Reflect.get(loadPkcs11(), key) })
 
-let reasons: Record<number, { reason: string; message: string }> | undefined
-const reasonsTable = (): Record<number, { reason: string; message: string }> => (reasons ??= {
+let reasons: Record<number, { reason: ReasonOf<'TOKEN'>; message: string }> | undefined
+const reasonsTable = (): Record<number, { reason: ReasonOf<'TOKEN'>; message: string }> => (reasons ??= {
   [C.CKR_PIN_INCORRECT]: { reason: 'pin-incorrect', message: 'the PIN is incorrect' },
   [C.CKR_PIN_INVALID]: { reason: 'pin-incorrect', message: 'the PIN is incorrect' },
   [C.CKR_PIN_LEN_RANGE]: { reason: 'pin-incorrect', message: 'the PIN is incorrect' },

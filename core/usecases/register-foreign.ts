@@ -3,6 +3,7 @@ import { CertError } from '../../shared/errors'
 import { REGISTER_CHALLENGE_BYTES, registrationSignedData } from '../../shared/register-challenge'
 import { openSignKey } from '../formats/signpri'
 import { readSignPair } from './renew-folder'
+import { noRandomNum } from '../formats/vid'
 
 /** The RA's side of a registration: a fresh challenge, then the signed answer. */
 export interface RegistrationPort<T> {
@@ -18,7 +19,7 @@ export interface RegistrationPort<T> {
 export async function registerForeignCertificate<T>(input: { folder: string; password: string }, ra: RegistrationPort<T>): Promise<T> {
   const { certDer, keyFile } = await readSignPair(input.folder)
   const opened = openSignKey(certDer, keyFile, input.password)
-  if (!opened.randomNum) throw new CertError('UNSUPPORTED', 'this certificate’s key carries no randomNum, so its identity cannot be checked', { reason: 'no-randomnum' })
+  if (!opened.randomNum) throw noRandomNum()
   const { challenge } = await ra.challenge()
   // Only a fresh 32-byte challenge, and only behind the registration label: the key never
   // signs bytes a (possibly hostile) center chose on their own.

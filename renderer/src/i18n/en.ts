@@ -1,3 +1,4 @@
+import { REASONS_EN } from '../../../shared/i18n/reasons-en'
 import wizard from '../wizards/messages-en'
 import locations from '../locations/messages-en'
 import phoneCopy from '../phone-copy/messages-en'
@@ -227,10 +228,7 @@ const en: MessageSchema = {
     embeddedCenter: 'Built-in center',
   },
   // Sentences for a refusal main explains with params.reason; said instead of the code's general one.
-  errorReasons: {
-    'not-npki': 'Only NPKI folders can be added. Enter the full path of a folder named NPKI, for example D:\\NPKI or /media/usb/NPKI.',
-    'center-url': 'The certification center address must start with https://. http:// is allowed only for this computer (localhost, 127.0.0.1).',
-  },
+  errorReasons: REASONS_EN,
   errors: {
     BAD_REQUEST: 'The request was not valid. Check what you entered and try again.',
     FORBIDDEN: 'This request was refused. Reopen the app and try again.',

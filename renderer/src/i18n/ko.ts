@@ -1,3 +1,4 @@
+import { REASONS_KO } from '../../../shared/i18n/reasons-ko'
 // Korean is the app's first language; en.ts must have exactly the same keys (checked by a test
 // and by the MessageSchema type). vue-i18n treats `|`, `@`, `{`, `}` and `$` as syntax, so
 // messages avoid them except for named parameters.
@@ -229,10 +230,7 @@ const ko = {
     embeddedCenter: '내장 인증센터',
   },
   // Sentences for a refusal main explains with params.reason; said instead of the code's general one.
-  errorReasons: {
-    'not-npki': 'NPKI 폴더만 추가할 수 있습니다. 이름이 NPKI인 폴더의 전체 경로를 입력해 주세요. 예: D:\\NPKI 또는 /media/usb/NPKI',
-    'center-url': '인증센터 주소는 https://로 시작해야 합니다. http://는 이 컴퓨터의 주소(localhost, 127.0.0.1)에만 쓸 수 있습니다.',
-  },
+  errorReasons: REASONS_KO,
   errors: {
     BAD_REQUEST: '요청 내용이 올바르지 않습니다. 입력한 값을 확인한 뒤 다시 시도해 주세요.',
     FORBIDDEN: '허용되지 않은 요청입니다. 앱을 다시 연 뒤 시도해 주세요.',

@@ -45,7 +45,7 @@ describe('refused settings', () => {
   it('says what was wrong with the value instead of the general BAD_REQUEST sentence', () => {
     expect(errorText(notNpki, t, te)).toContain('NPKI 폴더만 추가할 수 있습니다')
     expect(errorText(centerUrl, t, te)).toContain('https://로 시작해야 합니다')
-    expect(mount(ErrorMessage, { props: { error: centerUrl }, global }).text()).toBe(i18n.global.t('errorReasons.center-url'))
+    expect(mount(ErrorMessage, { props: { error: centerUrl }, global }).text()).toBe(i18n.global.t('errorReasons.BAD_REQUEST.center-url'))
     expect(errorText(new ApiError({ code: 'BAD_REQUEST', message: 'x', params: { reason: 'unknown' } }), t, te)).toBe(i18n.global.t('errors.BAD_REQUEST'))
     expect(errorText(new ApiError({ code: 'BAD_REQUEST', message: 'x' }), t, te)).toBe(i18n.global.t('errors.BAD_REQUEST'))
   })

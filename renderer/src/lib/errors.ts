@@ -27,11 +27,24 @@ function plainParams(v: unknown): ErrorInfo['params'] {
 type Translate = (key: string, params?: Record<string, unknown>) => string
 type Exists = (key: string) => boolean
 
-/** The message key of the sentence for this refusal's params.reason, if one is written. */
-export function reasonKey(err: Pick<ErrorInfo, 'params'>, te: Exists): string | undefined {
+/**
+ * The message key of the sentence for this refusal's params.reason (errorReasons.<code>.<reason>,
+ * typed over shared/reasons.ts), if one is written. In a wizard, its own wording comes first
+ * where it has one (a drive removed mid-save says nothing was saved; on renewal, that the old
+ * certificate stays: wizard.errors.<reason>Renew).
+ */
+export function reasonKey(err: Pick<ErrorInfo, 'code' | 'params'>, te: Exists, wizard?: { flow?: string }): string | undefined {
   const reason = err.params?.reason
-  return typeof reason === 'string' && reason && te(`errorReasons.${reason}`) ? `errorReasons.${reason}` : undefined
+  if (typeof reason !== 'string' || !reason) return undefined
+  if (wizard) {
+    if (wizard.flow === 'renew' && te(`wizard.errors.${reason}Renew`)) return `wizard.errors.${reason}Renew`
+    if (WIZARD_WORDED.has(reason) && te(`wizard.errors.${reason}`)) return `wizard.errors.${reason}`
+  }
+  return te(`errorReasons.${err.code}.${reason}`) ? `errorReasons.${err.code}.${reason}` : undefined
 }
+
+/** Reasons a wizard words for itself (wizard.errors), the general sentence everywhere else. */
+const WIZARD_WORDED = new Set(['device'])
 
 /**
  * The sentence for an error: the one for its reason when main gave a known one (an extra folder

@@ -1,20 +1,8 @@
 import type { ApiError } from '../api/client'
+import { reasonKey } from '../lib/errors'
 
 type T = (key: string, params?: Record<string, unknown>) => string
 type Te = (key: string) => boolean
-
-/**
- * Reasons whose advice differs on renewal: it replaces the certificate where it is, so there is
- * no other location to choose, and the old certificate stays when the new one cannot be stored.
- */
-const RENEW_REASONS = new Set(['device', 'identity'])
-
-/** The message key for a reason, the renewal wording first when that wizard failed. */
-export function reasonKey(reason: string, flow: string | undefined, te: Te): string | undefined {
-  if (!reason) return undefined
-  if (flow === 'renew' && RENEW_REASONS.has(reason) && te(`wizard.errors.${reason}Renew`)) return `wizard.errors.${reason}Renew`
-  return te(`wizard.errors.${reason}`) ? `wizard.errors.${reason}` : undefined
-}
 
 /**
  * One plain sentence (or two) for a failed wizard call: the center's reason when it gave one
@@ -23,11 +11,10 @@ export function reasonKey(reason: string, flow: string | undefined, te: Te): str
  */
 export function wizardErrorText(err: ApiError, t: T, te: Te, flow?: string): string {
   const p = err.params ?? {}
-  const reason = typeof p.reason === 'string' ? p.reason : ''
-  const key = reasonKey(reason, flow, te)
+  const key = reasonKey(err, te, { flow })
   let text: string
   if (err.code === 'CANCELLED') text = t('wizard.errors.cancelledOp')
-  else if (key) text = t(key, { fee: Number(p.requiredKrw ?? 4400).toLocaleString('ko-KR') })
+  else if (key) text = t(key, { ...p, requiredKrw: Number(p.requiredKrw ?? 4400).toLocaleString('ko-KR') })
   else if (err.code === 'IO') text = t('wizard.errors.saveFailed')
   else if (err.code === 'WRONG_PASSWORD') text = t('wizard.certPassword.wrong')
   else {
