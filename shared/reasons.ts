@@ -21,10 +21,12 @@ export const REASONS = {
   FORBIDDEN: [
     'identity',
     'identity-locked',
+    'link', // a folder on the way to a certificate is a symbolic link: not followed, never written through
     'medium',
     'medium-locked',
     'not-embedded',
     'not-owner',
+    'outside-root',
     'phone-code',
     'phone-code-expired',
     'phone-send-limit',
@@ -34,7 +36,7 @@ export const REASONS = {
     'vid',
   ],
   NOT_FOUND: ['account', 'cert', 'customer', 'endpoint', 'medium', 'not-cert-folder', 'not-embedded', 'session', 'token-cert'],
-  DAMAGED: ['malformed-der'],
+  DAMAGED: ['malformed-der', 'not-regular-file'],
   WRONG_PASSWORD: ['key-mismatch'],
   UNSUPPORTED: ['no-randomnum', 'no-vid'],
   CONFLICT: [

@@ -20,10 +20,12 @@ export const REASONS_EN = {
   FORBIDDEN: {
     identity: 'The name, resident number or account number does not match the center’s records. Please check them.',
     'identity-locked': 'Online identity checks are locked after repeated failures. Visit a bank branch with your ID to unlock them.',
+    link: 'A folder on the way is a link to another place, so this app does not follow it or write through it. Use the real folder instead.',
     medium: 'The security card or OTP numbers are wrong. Check them and try again.',
     'medium-locked': 'Your security card or OTP is locked after too many wrong answers. Visit a bank branch with your ID to unlock it.',
     'not-embedded': 'Only the center built into this app offers this. Use the app’s own center, or ask your bank.',
     'not-owner': 'This certificate is not the customer’s. Choose a certificate in your name.',
+    'outside-root': 'That folder is not inside its NPKI folder. Choose a certificate from the list.',
     'phone-code': 'The code is wrong. Enter the 6 digits you received again.',
     'phone-code-expired': 'The code has expired. Ask for a new one.',
     'phone-send-limit': 'Too many codes were requested. Please start again.',
@@ -45,6 +47,7 @@ export const REASONS_EN = {
   },
   DAMAGED: {
     'malformed-der': 'The file is damaged or not in the expected format. Copy it again from a backup or another drive.',
+    'not-regular-file': 'This is not a regular file (a link, a device or a pipe), so it is not read. Copy the real certificate files here.',
   },
   WRONG_PASSWORD: {
     'key-mismatch': 'The password opens the key, but the key does not belong to this certificate. Use the key file issued with it.',
