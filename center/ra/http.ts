@@ -1,10 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { EMBEDDED_SECRET_HEADER } from '../../shared/embedded-center'
+import { z } from 'zod'
 import { CertError, toErrorInfo, type ErrorCode } from '../../shared/errors'
-import type { CaFacade, CertType } from '../ca/facade'
+import { raRequest } from '../../shared/ra/api'
+import type { CaFacade } from '../ca/facade'
 import { sourceKey } from '../source-throttle'
-import type { Medium, Ra, SessionPurpose } from './ra'
+import type { Ra } from './ra'
 
 export interface RaHttpContext {
   ca: CaFacade
@@ -74,24 +76,16 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   return body as Record<string, unknown>
 }
 
-function field(body: Record<string, unknown>, name: string): string {
-  const v = body[name]
-  if (typeof v !== 'string' || v === '') throw new CertError('BAD_REQUEST', `missing field '${name}'`, { field: name })
-  return v
+/** The body checked against its schema (shared/ra/api.ts); a field outside it is BAD_REQUEST, reason 'body'. */
+function parse<S extends z.ZodType>(schema: S, body: Record<string, unknown>): z.output<S> {
+  const r = schema.safeParse(body)
+  if (r.success) return r.data
+  const issue = r.error.issues[0]
+  const name = issue?.path.map(String).join('.') || 'body'
+  throw new CertError('BAD_REQUEST', `field '${name}' is missing or malformed`, { reason: 'body', field: name })
 }
 
-function optField(body: Record<string, unknown>, name: string): string | undefined {
-  const v = body[name]
-  if (v === undefined || v === null) return undefined
-  if (typeof v !== 'string') throw new CertError('BAD_REQUEST', `field '${name}' must be a string`, { field: name })
-  return v
-}
-
-function base64Field(body: Record<string, unknown>, name: string): Uint8Array {
-  const v = field(body, name)
-  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(v)) throw new CertError('BAD_REQUEST', `field '${name}' must be base64`, { field: name })
-  return new Uint8Array(Buffer.from(v, v.includes('-') || v.includes('_') ? 'base64url' : 'base64'))
-}
+const bytes = (b64: string): Uint8Array => new Uint8Array(Buffer.from(b64, b64.includes('-') || b64.includes('_') ? 'base64url' : 'base64'))
 
 /**
  * The RA's JSON API under /ra/. Returns false for other paths so the caller can route them.
@@ -137,24 +131,14 @@ export async function handleRaRequest(req: IncomingMessage, res: ServerResponse,
     }
     if (head === 'customers' && parts.length === 2 && post) {
       if (!embedded) throw new CertError('FORBIDDEN', 'self-registration is available only in the embedded center', { reason: 'not-embedded' })
-      const body = await readJson(req)
-      const medium = optField(body, 'medium') ?? 'card'
-      const created = await ra.createCustomer(
-        { name: field(body, 'name'), idn: field(body, 'idn'), phone: field(body, 'phone'), account: optField(body, 'account'), medium: medium as Medium },
-        'customer',
-      )
+      const body = parse(raRequest.customers, await readJson(req))
+      const created = await ra.createCustomer({ name: body.name, idn: body.idn, phone: body.phone, account: body.account, medium: body.medium ?? 'card' }, 'customer')
       return ok(res, { customerId: created.customerId, account: created.account, medium: created.medium, ...(created.card ? { card: created.card } : {}), ...(created.otpUri ? { otpUri: created.otpUri } : {}) })
     }
     if (head === 'sessions' && parts.length === 2 && post) {
-      const body = await readJson(req)
+      const body = parse(raRequest.sessions, await readJson(req))
       const out = await ra.openSession(
-        {
-          name: optField(body, 'name'),
-          idn: optField(body, 'idn'),
-          account: field(body, 'account'),
-          purpose: field(body, 'purpose') as SessionPurpose,
-          serialHex: optField(body, 'serialHex'),
-        },
+        { name: body.name, idn: body.idn, account: body.account, purpose: body.purpose, serialHex: body.serialHex },
         sourceKey(req.socket.remoteAddress),
         ctx.ca,
       )
@@ -168,29 +152,28 @@ export async function handleRaRequest(req: IncomingMessage, res: ServerResponse,
       if (!post) return notAllowedOrMissing(res, route)
       const body = await readJson(req)
       switch (route) {
-        case 'phone': {
-          const channel = optField(body, 'channel') ?? 'sms'
-          return ok(res, await ra.sendPhoneCode(id, channel as 'sms' | 'ars'))
-        }
+        case 'phone':
+          return ok(res, await ra.sendPhoneCode(id, parse(raRequest.phone, body).channel ?? 'sms'))
         case 'phone/verify':
-          await ra.verifyPhoneCode(id, field(body, 'code'))
+          await ra.verifyPhoneCode(id, parse(raRequest.phoneVerify, body).code)
           return ok(res, { verified: true })
         case 'medium/challenge':
           return ok(res, await ra.mediumChallenge(id))
         case 'medium/verify':
-          await ra.verifyMedium(id, field(body, 'response'))
+          await ra.verifyMedium(id, parse(raRequest.mediumVerify, body).response)
           return ok(res, { verified: true })
         case 'codes':
-          return ok(res, await ra.sessionCodes(id, field(body, 'certType') as CertType, ctx.ca))
+          return ok(res, await ra.sessionCodes(id, parse(raRequest.codes, body).certType, ctx.ca))
         case 'renewal':
-          return ok(res, await ra.authorizeRenewal(id, field(body, 'serialHex'), ctx.ca))
-        case 'revoke':
-          return ok(res, await ra.revoke(id, field(body, 'serialHex'), body.reason, ctx.ca))
-        case 'register':
-          return ok(
-            res,
-            await ra.registerForeignCert(id, { certDer: base64Field(body, 'certDer'), signature: base64Field(body, 'signature'), randomNum: base64Field(body, 'randomNum') }),
-          )
+          return ok(res, await ra.authorizeRenewal(id, parse(raRequest.renewal, body).serialHex, ctx.ca))
+        case 'revoke': {
+          const r = parse(raRequest.revoke, body)
+          return ok(res, await ra.revoke(id, r.serialHex, r.reason, ctx.ca))
+        }
+        case 'register': {
+          const r = parse(raRequest.register, body)
+          return ok(res, await ra.registerForeignCert(id, { certDer: bytes(r.certDer), signature: bytes(r.signature), randomNum: bytes(r.randomNum) }))
+        }
       }
     }
     return notFound(res)

@@ -1,10 +1,14 @@
 import { EMBEDDED_SECRET_HEADER } from '../../shared/embedded-center'
-import { CertError, ERROR_CODES, type ErrorCode } from '../../shared/errors'
+import { CertError, type ErrorParams } from '../../shared/errors'
+import { raResponse, raRouteOf } from '../../shared/ra/api'
+import { isReasonOf } from '../../shared/reasons'
 
 /**
  * The RA's JSON API (center/ra/http.ts) seen from main. Errors come back as the RA's typed
  * `{ error: { code, message, params } }`, so the wizard shows the same plain sentence whether
- * the center is embedded or remote; a center that cannot be reached is a NETWORK error.
+ * the center is embedded or remote; a center that cannot be reached is a NETWORK error. Every
+ * answer is checked against its schema (shared/ra/api.ts) before a caller sees it: one outside
+ * it is CENTER, reason 'body', and an error reason not listed for its code is dropped.
  */
 export class RaClient {
   constructor(
@@ -41,11 +45,18 @@ export class RaClient {
       throw new CertError('CENTER', `the certification center answered HTTP ${res.status} without a readable body`, { reason: 'protocol' })
     }
     if (!res.ok) {
-      const e = (json as { error?: { code?: string; message?: string; params?: Record<string, string | number | boolean> } }).error
-      const code: ErrorCode = e?.code && (ERROR_CODES as readonly string[]).includes(e.code) ? (e.code as ErrorCode) : 'CENTER'
-      throw new CertError(code, e?.message ?? `the certification center refused the request (HTTP ${res.status})`, e?.params)
+      const e = raResponse.error.safeParse(json)
+      if (!e.success) throw new CertError('CENTER', `the certification center refused the request (HTTP ${res.status})`, { reason: 'http' })
+      const { code, message, params } = e.data.error
+      const { reason, ...rest } = params ?? {}
+      const checked: ErrorParams = isReasonOf(code, reason) ? { ...rest, reason } : rest
+      throw new CertError(code, message, params ? checked : undefined)
     }
-    return json as T
+    const route = raRouteOf(method, path)
+    const answer = route ? raResponse[route].safeParse(json) : undefined
+    if (!answer?.success) throw new CertError('CENTER', `the certification center answered ${path} outside the RA API`, { reason: 'body' })
+    // The schema has checked the shape; T is the caller's name for it.
+    return answer.data as T
   }
 
   get<T>(path: string): Promise<T> {
