@@ -18,6 +18,11 @@ export interface StartCenterOptions extends CenterConfigOverrides {
    * that carry this per-run secret. Never set by `certmgr center serve`.
    */
   embedded?: { secret: string }
+  /**
+   * CA certificates to trust for 타기관 인증서 등록 from this start on (added to the operator's
+   * list, `certmgr center trust`); tests give the embedded center their own test CAs this way.
+   */
+  trustedCaCerts?: Uint8Array[]
   /** The clock of the CMP server and the RA, in milliseconds (tests move it). */
   now?: () => number
   /** `postgres://…`: keep the tables in PostgreSQL (several nodes share it) instead of `center.db` in `dataDir`. */
@@ -37,7 +42,7 @@ export interface RunningCenter {
 
 /** Starts the certification center (CA + CMP + RA) on one HTTP server. */
 export async function startCenter(opts: StartCenterOptions): Promise<RunningCenter> {
-  const { dataDir, raOptions, walCheckpoints, dbUrl, embedded, now, ...overrides } = opts
+  const { dataDir, raOptions, walCheckpoints, dbUrl, embedded, now, trustedCaCerts, ...overrides } = opts
   const config = resolveConfig(overrides)
   const db = await openCenterDb(dataDir, { dbUrl, autoCheckpoint: walCheckpoints !== 'primary' })
   try {
@@ -51,6 +56,7 @@ export async function startCenter(opts: StartCenterOptions): Promise<RunningCent
       renewalWindowDays: config.renewalWindowDays,
       renewalCheck: () => (config.renewalRequiresRa ? 'ra' : 'signature'),
     })
+    for (const der of trustedCaCerts ?? []) await ra.addTrustedCa(der)
     const cmp = new CmpService(db, ca, ra, config, { now })
     const server = createCenterServer({ config, ca, cmp, ra, embeddedSecret: embedded?.secret })
     // Idle keep-alive sockets must not hold close() open.

@@ -1,10 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { X509Certificate } from 'node:crypto'
 import { request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EMBEDDED_SECRET_HEADER } from '../shared/embedded-center'
 import { startCenter, type RunningCenter } from './center'
+import { opensslCa } from './ra/testing'
 import { hostAllowed } from './server'
 import { caMigrations } from './ca/migrations'
 import { openCenterDb } from './db'
@@ -119,8 +121,11 @@ describe('Host check only for exact loopback names', () => {
 
   it('without the embedded configuration (certmgr center serve) the outbox does not exist, whoever asks', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'center-serve-'))
-    const center = await startCenter({ dataDir: dir })
+    const testCa = opensslCa({ subject: '/C=KR/O=Test/CN=test issuing CA' })
+    const center = await startCenter({ dataDir: dir, trustedCaCerts: [testCa.certDer] })
     try {
+      // The start option puts test CAs on the trust list for 타기관 인증서 등록.
+      expect((await center.ra.listTrustedCas()).map((c) => c.subject)).toEqual([new X509Certificate(testCa.certDer).subject])
       expect((await getWithHost(`${center.url}/ra/outbox`, new URL(center.url).host)).status).toBe(404)
       expect((await getWithHost(`${center.url}/ra/outbox`, new URL(center.url).host, { [EMBEDDED_SECRET_HEADER]: SECRET })).status).toBe(404)
     } finally {

@@ -11,7 +11,7 @@ import { openCenterDb } from '../db'
 import { EMBEDDED_SECRET_HEADER } from '../../shared/embedded-center'
 import { handleRaRequest, type RaHttpContext } from './http'
 import { Ra } from './ra'
-import { FakeCa, opensslCert } from './testing'
+import { FakeCa, opensslCa, opensslCert } from './testing'
 import { freshStore, type TestStore } from '../../tests/helpers/postgres'
 
 let dir: string
@@ -166,7 +166,10 @@ describe('RA HTTP API', () => {
   it('registers another CA\'s certificate after signature and VID checks', async () => {
     const c = await register()
     const randomNum = Buffer.alloc(20, 7)
-    const cert = opensslCert({ days: 30, serialHex: '7f0001', vid: { realName: 'HONG', idn: c.idn, randomNum } })
+    // Issued by a CA the operator trusts (certmgr center trust add).
+    const issuer = opensslCa({ subject: '/C=kr/O=yessign/CN=test issuing CA' })
+    await ra.addTrustedCa(issuer.certDer)
+    const cert = opensslCert({ days: 30, serialHex: '7f0001', vid: { realName: 'HONG', idn: c.idn, randomNum }, issuer })
     const sid = await verifiedSession(c, 'register')
     const ch = await call('GET', `/ra/sessions/${sid}/register/challenge`)
     const signature = sign('sha256', registrationSignedData(Buffer.from(ch.json.challenge as string, 'base64')), cert.keyPem).toString('base64')

@@ -172,7 +172,7 @@ export async function handleRaRequest(req: IncomingMessage, res: ServerResponse,
         }
         case 'register': {
           const r = parse(raRequest.register, body)
-          return ok(res, await ra.registerForeignCert(id, { certDer: bytes(r.certDer), signature: bytes(r.signature), randomNum: bytes(r.randomNum) }))
+          return ok(res, await ra.registerForeignCert(id, { certDer: bytes(r.certDer), signature: bytes(r.signature), randomNum: bytes(r.randomNum) }, ctx.ca))
         }
       }
     }

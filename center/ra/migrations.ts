@@ -137,4 +137,18 @@ export const raMigrations: { version: number; sql: string[] }[] = [
       )`,
     ],
   },
+  {
+    // Other CAs whose certificates customers may register (타기관 인증서 등록), kept by the operator.
+    version: 3,
+    sql: [
+      `CREATE TABLE IF NOT EXISTS ra_trusted_cas (
+        fingerprint TEXT PRIMARY KEY,
+        subject TEXT NOT NULL,
+        not_after INTEGER NOT NULL,
+        cert_der BLOB NOT NULL,
+        added_at INTEGER NOT NULL
+      )`,
+      `CREATE INDEX IF NOT EXISTS ra_trusted_cas_subject ON ra_trusted_cas (subject)`,
+    ],
+  },
 ]

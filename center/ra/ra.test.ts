@@ -1,15 +1,15 @@
-import { sign } from 'node:crypto'
+import { sign, X509Certificate } from 'node:crypto'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Client } from '@libsql/client'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { CertError } from '../../shared/errors'
 import { registrationSignedData } from '../../shared/register-challenge'
 import { openCenterDb } from '../db'
 import { expectedCardResponse, type SecurityCard } from './card'
 import { Ra, type CreatedCustomer } from './ra'
-import { FakeCa, opensslCert } from './testing'
+import { FakeCa, opensslCa, opensslCert, type TestCa, type TestCert } from './testing'
 import { base32Decode, totp } from './totp'
 import { freshStore, type TestStore } from '../../tests/helpers/postgres'
 
@@ -436,11 +436,27 @@ describe('renewal and revocation', () => {
 
 describe('registering another CA\'s certificate', () => {
   const randomNum = new Uint8Array(Buffer.from('7858b4328390805129f01c97fe6ca4a520cbd479', 'hex'))
+  // Stands in for yessign's issuing CA: same name, our own key; the operator puts it on the trust list.
+  const YESSIGN_DN = '/C=kr/O=yessign/OU=AccreditedCA/CN=yessignCA-Test Class 4'
+  let yessign: TestCa
+  beforeAll(() => {
+    yessign = opensslCa({ subject: YESSIGN_DN })
+  })
+  beforeEach(async () => {
+    await ra.addTrustedCa(yessign.certDer)
+  })
+
+  async function tryRegister(c: CreatedCustomer, cert: TestCert): Promise<unknown> {
+    const sid = await verifiedSession(c, 'register')
+    const { challenge } = await ra.registerChallenge(sid)
+    const signature = new Uint8Array(sign('sha256', registrationSignedData(Buffer.from(challenge, 'base64')), cert.keyPem))
+    return ra.registerForeignCert(sid, { certDer: cert.certDer, signature, randomNum })
+  }
 
   it('links the certificate after the signature and VID checks (openssl-made cert)', async () => {
     clock = new Date()
     const c = await addCustomer()
-    const cert = opensslCert({ days: 100, serialHex: '5d0001', vid: { realName: 'HONG GILDONG', idn: IDN, randomNum }, rsa: true })
+    const cert = opensslCert({ days: 100, serialHex: '5d0001', vid: { realName: 'HONG GILDONG', idn: IDN, randomNum }, rsa: true, issuer: yessign })
     const sid = await verifiedSession(c, 'register')
     const { challenge } = await ra.registerChallenge(sid)
     const signature = new Uint8Array(sign('sha256', registrationSignedData(Buffer.from(challenge, 'base64')), cert.keyPem))
@@ -452,7 +468,7 @@ describe('registering another CA\'s certificate', () => {
   it('refuses a wrong randomNum, a wrong signature, a reused challenge, and locks after three tries', async () => {
     clock = new Date()
     const c = await addCustomer()
-    const cert = opensslCert({ days: 100, serialHex: '5d0002', vid: { realName: 'HONG GILDONG', idn: IDN, randomNum } })
+    const cert = opensslCert({ days: 100, serialHex: '5d0002', vid: { realName: 'HONG GILDONG', idn: IDN, randomNum }, issuer: yessign })
     const sid = await verifiedSession(c, 'register')
     const { challenge } = await ra.registerChallenge(sid)
     const sig = (ch: string) => new Uint8Array(sign('sha256', registrationSignedData(Buffer.from(ch, 'base64')), cert.keyPem))
@@ -470,10 +486,73 @@ describe('registering another CA\'s certificate', () => {
   it('refuses a certificate without identity data', async () => {
     clock = new Date()
     const c = await addCustomer()
-    const cert = opensslCert({ days: 100, serialHex: '5d0003' })
+    const cert = opensslCert({ days: 100, serialHex: '5d0003', issuer: yessign })
     const sid = await verifiedSession(c, 'register')
     const { challenge } = await ra.registerChallenge(sid)
     const signature = new Uint8Array(sign('sha256', registrationSignedData(Buffer.from(challenge, 'base64')), cert.keyPem))
     await rejects(ra.registerForeignCert(sid, { certDer: cert.certDer, signature, randomNum }), 'UNSUPPORTED', 'no-vid')
+  })
+
+  it("forged issuer: a self-made certificate with yessign's issuer name and a real serial is refused, and the real holder still registers", async () => {
+    clock = new Date()
+    const victim = await addCustomer()
+    const attacker = await addCustomer('card', { idn: '8001011234567', account: '220000000000' })
+    const real = opensslCert({ days: 100, serialHex: '5d0010', vid: { realName: 'HONG GILDONG', idn: IDN, randomNum }, issuer: yessign })
+    // The forger's own "yessign" CA: the same name, another key; the certificate carries the forger's identity.
+    const fakeCa = opensslCa({ subject: YESSIGN_DN })
+    const forged = opensslCert({ days: 100, serialHex: '5d0010', vid: { realName: 'KIM', idn: '8001011234567', randomNum }, issuer: fakeCa })
+    expect(new X509Certificate(forged.certDer).issuer).toBe(new X509Certificate(real.certDer).issuer)
+    const attackerSession = async () => {
+      const { sessionId } = await ra.openSession({ name: '홍길동', idn: '8001011234567', account: attacker.account, purpose: 'register' })
+      await ra.sendPhoneCode(sessionId, 'sms')
+      await ra.verifyPhoneCode(sessionId, await lastCode())
+      const ch = await ra.mediumChallenge(sessionId)
+      if (ch.medium === 'card') await ra.verifyMedium(sessionId, expectedCardResponse(attacker.card as SecurityCard, ch.slots))
+      return sessionId
+    }
+    const sid = await attackerSession()
+    const { challenge } = await ra.registerChallenge(sid)
+    const signature = new Uint8Array(sign('sha256', registrationSignedData(Buffer.from(challenge, 'base64')), forged.keyPem))
+    const e = await rejects(ra.registerForeignCert(sid, { certDer: forged.certDer, signature, randomNum }), 'FORBIDDEN', 'untrusted-issuer')
+    expect(e.message).toBe('the certificate was not issued by a certification authority this center trusts')
+    // A plain self-signed certificate with the name is refused the same way.
+    const selfSigned = opensslCert({ days: 100, serialHex: '5d0010', vid: { realName: 'KIM', idn: '8001011234567', randomNum } })
+    await rejects(tryRegister(attacker, selfSigned).catch((err: unknown) => Promise.reject(err)), 'FORBIDDEN')
+    expect(await ra.foreignCerts(attacker.customerId)).toEqual([])
+    // The real holder is not locked out by a CONFLICT.
+    expect(await tryRegister(victim, real)).toEqual(expect.objectContaining({ serialHex: '5d0010' }))
+  })
+
+  it('checks the issuer: not on the list, expired, a CA certificate, the wrong key usage', async () => {
+    clock = new Date()
+    const c = await addCustomer()
+    const other = opensslCa({ subject: '/C=KR/O=KICA/CN=signGATE Test CA' })
+    await rejects(tryRegister(c, opensslCert({ days: 100, serialHex: '5d0020', vid: { realName: 'HONG', idn: IDN, randomNum }, issuer: other })), 'FORBIDDEN', 'untrusted-issuer')
+    await rejects(tryRegister(c, opensslCert({ days: 100, serialHex: '5d0021', vid: { realName: 'HONG', idn: IDN, randomNum }, issuer: yessign, keyUsage: 'keyEncipherment' })), 'FORBIDDEN', 'foreign-key-usage')
+    // An issuing CA whose own certificate is past its end.
+    const shortLived = opensslCa({ subject: '/C=kr/O=yessign/CN=short lived CA', days: 1 })
+    await ra.addTrustedCa(shortLived.certDer)
+    const late = opensslCert({ days: 100, serialHex: '5d0022', vid: { realName: 'HONG', idn: IDN, randomNum }, issuer: shortLived })
+    clock = new Date(Date.now() + 2 * 86_400_000)
+    await rejects(tryRegister(c, late), 'FORBIDDEN', 'foreign-issuer-expired')
+    expect(await ra.foreignCerts(c.customerId)).toEqual([])
+  })
+
+  it('keeps a trust list of CA certificates only', async () => {
+    clock = new Date()
+    const list = await ra.listTrustedCas()
+    expect(list).toHaveLength(1)
+    expect(list[0]?.subject).toContain('yessignCA-Test Class 4')
+    const leaf = opensslCert({ days: 10, serialHex: '01' })
+    await rejects(ra.addTrustedCa(leaf.certDer), 'BAD_REQUEST', 'not-ca')
+    // A CA certificate that may not sign certificates (no keyCertSign) is no CA to trust either.
+    await rejects(ra.addTrustedCa(opensslCa({ subject: '/CN=no signing', keyUsage: 'digitalSignature' }).certDer), 'BAD_REQUEST')
+    // Adding again changes nothing; removing by fingerprint (colons allowed) takes it off.
+    await ra.addTrustedCa(yessign.certDer)
+    expect(await ra.listTrustedCas()).toHaveLength(1)
+    const fp = list[0]!.fingerprint.match(/../g)!.join(':').toUpperCase()
+    await ra.removeTrustedCa(fp)
+    expect(await ra.listTrustedCas()).toEqual([])
+    await rejects(ra.removeTrustedCa(fp), 'NOT_FOUND')
   })
 })

@@ -1,5 +1,5 @@
 import type { Client } from '@libsql/client'
-import type { CertType } from '../ca/facade'
+import type { CaFacade, CertType } from '../ca/facade'
 import type { SecurityCard } from './card'
 import * as codes from './codes'
 import * as customers from './customers'
@@ -9,6 +9,7 @@ import * as registration from './registration'
 import * as renewal from './renewal'
 import * as revocation from './revocation'
 import * as sessions from './sessions'
+import * as trust from './trust'
 
 export type { CertType } from '../ca/facade'
 export type { Customer, NewCustomer, CreatedCustomer } from './customers'
@@ -161,9 +162,25 @@ export class Ra {
   registerChallenge(sessionId: string): Promise<{ challenge: string; expiresAt: string }> {
     return registration.registerChallenge(this.ctx, sessionId)
   }
-  registerForeignCert(sessionId: string, input: { certDer: Uint8Array; signature: Uint8Array; randomNum: Uint8Array }): Promise<{ subject: string; issuer: string; serialHex: string; notAfter: string }> {
-    return registration.registerForeignCert(this.ctx, sessionId, input)
+  /** `ca`: this center's CA, whose own certificates are trusted beside the operator's list. */
+  registerForeignCert(
+    sessionId: string,
+    input: { certDer: Uint8Array; signature: Uint8Array; randomNum: Uint8Array },
+    ca?: Pick<CaFacade, 'caCertDer'>,
+  ): Promise<{ subject: string; issuer: string; serialHex: string; notAfter: string }> {
+    return registration.registerForeignCert(this.ctx, sessionId, input, ca?.caCertDer())
   }
+  /** The operator's trust list for 타기관 인증서 등록 (`certmgr center trust`). */
+  addTrustedCa(certDer: Uint8Array): Promise<trust.TrustedCa> {
+    return trust.addTrustedCa(this.ctx, certDer)
+  }
+  listTrustedCas(): Promise<trust.TrustedCa[]> {
+    return trust.listTrustedCas(this.ctx)
+  }
+  removeTrustedCa(fingerprint: string): Promise<void> {
+    return trust.removeTrustedCa(this.ctx, fingerprint)
+  }
+
   foreignCerts(customerId: string): Promise<{ issuer: string; serialHex: string; subject: string; notAfter: string }[]> {
     return registration.foreignCerts(this.ctx, customerId)
   }

@@ -4,6 +4,7 @@ import { CertError } from '../../shared/errors'
 import { getCustomer } from './customers'
 import { LIMITS, normalizeSerial, num, str, type RaContext } from './ra-context'
 import { requireSteps, session } from './sessions'
+import { checkForeignIssuer } from './trust'
 import { checkSignature, checkVid } from './vid'
 
 // 타기관 인증서 등록: linking another CA's certificate to a customer.
@@ -22,7 +23,13 @@ export async function registerChallenge(ctx: RaContext, sessionId: string): Prom
  * Links another CA's certificate to the customer after proving possession (signature over our
  * challenge) and identity (the VID in the certificate matches our resident number + randomNum).
  */
-export async function registerForeignCert(ctx: RaContext, sessionId: string, input: { certDer: Uint8Array; signature: Uint8Array; randomNum: Uint8Array }): Promise<{ subject: string; issuer: string; serialHex: string; notAfter: string }> {
+export async function registerForeignCert(
+  ctx: RaContext,
+  sessionId: string,
+  input: { certDer: Uint8Array; signature: Uint8Array; randomNum: Uint8Array },
+  /** This center's own CA certificate, trusted beside the operator's list. */
+  ownCaDer?: Uint8Array,
+): Promise<{ subject: string; issuer: string; serialHex: string; notAfter: string }> {
   const s = await session(ctx, sessionId, 'foreign.register')
   requireSteps(s, ['register'], { phone: true, medium: true })
   const customerId = str(s.customer_id)
@@ -55,6 +62,14 @@ export async function registerForeignCert(ctx: RaContext, sessionId: string, inp
   const notAfter = new Date(x509.validTo).getTime()
   // Five minutes of grace for a certificate issued moments ago by a CA whose clock runs ahead.
   if (now > notAfter || now + 300_000 < new Date(x509.validFrom).getTime()) return fail('expired', new CertError('CONFLICT', 'the certificate is not valid now', { reason: 'expired' }))
+  // Only certificates a trusted CA issued: a self-made one with a real CA's name and serial
+  // would otherwise take that certificate's place and lock its real holder out.
+  try {
+    await checkForeignIssuer(ctx, input.certDer, x509, ownCaDer)
+  } catch (err) {
+    if (err instanceof CertError) return fail(String(err.params?.reason ?? 'untrusted-issuer'), err)
+    throw err
+  }
   if (!checkSignature(input.certDer, registrationSignedData(challenge), input.signature)) {
     return fail('signature', new CertError('FORBIDDEN', 'the signature does not match the certificate', { reason: 'signature', remaining }))
   }

@@ -41,15 +41,37 @@ export interface TestCert {
   serialHex: string
 }
 
+export interface TestCa {
+  certDer: Uint8Array
+  certPem: string
+  keyPem: string
+}
+
+/** A CA certificate made by openssl (CA:TRUE, keyCertSign), e.g. standing in for yessign's. */
+export function opensslCa(opts: { subject: string; days?: number; keyUsage?: string }): TestCa {
+  const dir = mkdtempSync(join(tmpdir(), 'ra-ca-'))
+  try {
+    const lines = ['[req]', 'distinguished_name = dn', 'x509_extensions = ext', 'prompt = no', 'utf8 = yes', '[dn]', '[ext]', 'basicConstraints = critical,CA:TRUE', `keyUsage = critical,${opts.keyUsage ?? 'keyCertSign,cRLSign'}`, 'subjectKeyIdentifier = hash']
+    writeFileSync(join(dir, 'ca.cnf'), lines.join('\n') + '\n')
+    execFileSync('/usr/bin/openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', String(opts.days ?? 365), '-subj', opts.subject, '-config', join(dir, 'ca.cnf'), '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'ca.pem')], { stdio: 'pipe' })
+    const certPem = readFileSync(join(dir, 'ca.pem'), 'utf8')
+    const certDer = new Uint8Array(execFileSync('/usr/bin/openssl', ['x509', '-in', join(dir, 'ca.pem'), '-outform', 'DER']))
+    return { certDer, certPem, keyPem: readFileSync(join(dir, 'key.pem'), 'utf8') }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
 /**
  * A self-signed certificate made by openssl (the independent producer), valid for `days`
  * (negative start offsets are not needed by the tests). With `vid`, its subjectAltName carries
  * the NPKI identifyData for that resident number and randomNum.
  */
-export function opensslCert(opts: { days: number; serialHex: string; vid?: { realName: string; idn: string; randomNum: Uint8Array }; rsa?: boolean }): TestCert {
+export function opensslCert(opts: { days: number; serialHex: string; vid?: { realName: string; idn: string; randomNum: Uint8Array }; rsa?: boolean; issuer?: TestCa; keyUsage?: string }): TestCert {
   const dir = mkdtempSync(join(tmpdir(), 'ra-cert-'))
   try {
     const lines = ['[req]', 'distinguished_name = dn', 'x509_extensions = ext', 'prompt = no', '[dn]', 'CN = ra test', '[ext]', 'basicConstraints = CA:FALSE']
+    if (opts.keyUsage) lines.push(`keyUsage = critical,${opts.keyUsage}`)
     if (opts.vid) {
       const vid = Buffer.from(computeVid(opts.vid.idn, opts.vid.randomNum)).toString('hex')
       lines.push(
@@ -72,7 +94,19 @@ export function opensslCert(opts: { days: number; serialHex: string; vid?: { rea
     }
     writeFileSync(join(dir, 'req.cnf'), lines.join('\n') + '\n')
     const keyArgs = opts.rsa ? ['-newkey', 'rsa:2048'] : ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256']
-    execFileSync('/usr/bin/openssl', ['req', '-x509', ...keyArgs, '-nodes', '-days', String(opts.days), '-set_serial', `0x${opts.serialHex}`, '-config', join(dir, 'req.cnf'), '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.der'), '-outform', 'DER'], { stdio: 'pipe' })
+    if (opts.issuer) {
+      // Signed by the given CA: a request first, then the CA signs it with the same extensions.
+      writeFileSync(join(dir, 'ca.pem'), opts.issuer.certPem)
+      writeFileSync(join(dir, 'ca.key'), opts.issuer.keyPem, { mode: 0o600 })
+      execFileSync('/usr/bin/openssl', ['req', '-new', ...keyArgs, '-nodes', '-config', join(dir, 'req.cnf'), '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'req.csr')], { stdio: 'pipe' })
+      execFileSync(
+        '/usr/bin/openssl',
+        ['x509', '-req', '-in', join(dir, 'req.csr'), '-CA', join(dir, 'ca.pem'), '-CAkey', join(dir, 'ca.key'), '-set_serial', `0x${opts.serialHex}`, '-days', String(opts.days), '-extfile', join(dir, 'req.cnf'), '-extensions', 'ext', '-out', join(dir, 'cert.der'), '-outform', 'DER'],
+        { stdio: 'pipe' },
+      )
+    } else {
+      execFileSync('/usr/bin/openssl', ['req', '-x509', ...keyArgs, '-nodes', '-days', String(opts.days), '-set_serial', `0x${opts.serialHex}`, '-config', join(dir, 'req.cnf'), '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.der'), '-outform', 'DER'], { stdio: 'pipe' })
+    }
     return { certDer: new Uint8Array(readFileSync(join(dir, 'cert.der'))), keyPem: readFileSync(join(dir, 'key.pem'), 'utf8'), serialHex: opts.serialHex.toLowerCase() }
   } finally {
     rmSync(dir, { recursive: true, force: true })

@@ -7,6 +7,7 @@ import { main } from '../certmgr'
 import type { CliIO } from '../command'
 import { openCenterDb } from '../../center/db'
 import { Ra } from '../../center/ra/ra'
+import { opensslCa, opensslCert } from '../../center/ra/testing'
 import { base32Decode } from '../../center/ra/totp'
 import { freshStore, type TestStore } from '../../tests/helpers/postgres'
 
@@ -118,5 +119,23 @@ describe('certmgr center (operator CLI)', () => {
     const unknown = await inProcess(['center', 'codes', '--data', data, ...db(), '--customer', 'C000000000', '--type', 'limited'])
     expect(unknown.code).toBe(2)
     expect(unknown.err).toMatch(/no such customer/)
+  })
+
+  it('keeps the trust list for 타기관 인증서 등록: add a PEM, list, refuse a non-CA, remove by fingerprint', async () => {
+    const ca = opensslCa({ subject: '/C=kr/O=yessign/OU=AccreditedCA/CN=yessignCA-Test Class 4' })
+    writeFileSync(join(dir, 'yessign.pem'), ca.certPem)
+    writeFileSync(join(dir, 'leaf.der'), opensslCert({ days: 10, serialHex: '0a' }).certDer)
+    const add = await inProcess(['center', 'trust', 'add', '--data', data, ...db(), join(dir, 'yessign.pem'), '--json'])
+    expect(add.err).toBe('')
+    expect(add.code).toBe(0)
+    const [added] = JSON.parse(add.out) as { fingerprint: string; subject: string }[]
+    expect(added?.subject).toContain('CN=yessignCA-Test Class 4')
+    const list = await inProcess(['center', 'trust', 'list', '--data', data, ...db(), '--json'])
+    expect((JSON.parse(list.out) as { fingerprint: string }[]).map((a) => a.fingerprint)).toEqual([added!.fingerprint])
+    const leaf = await inProcess(['center', 'trust', 'add', '--data', data, ...db(), join(dir, 'leaf.der')])
+    expect(leaf.code).toBe(2)
+    expect(leaf.err).toMatch(/not a CA certificate/)
+    expect((await inProcess(['center', 'trust', 'remove', '--data', data, ...db(), added!.fingerprint])).code).toBe(0)
+    expect((await inProcess(['center', 'trust', 'list', '--data', data, ...db()])).out).toMatch(/no other CA is trusted/)
   })
 })

@@ -1,10 +1,12 @@
+import { readFileSync } from 'node:fs'
+import { resolve as resolvePath } from 'node:path'
 import type { Client } from '@libsql/client'
 import QRCode from 'qrcode'
 import { resolveConfig } from '../../center/config'
 import { openCenterDb } from '../../center/db'
 import { renderSecurityCard } from '../../center/ra/card'
 import { Ra, type CertType, type EnrollmentPurpose, type Medium } from '../../center/ra/ra'
-import { UsageError, optionalString, requireString, type CliIO, type Command, type ParsedArgs } from '../command'
+import { UsageError, optionalString, requirePositional, requireString, type CliIO, type Command, type ParsedArgs } from '../command'
 import { centerStore, centerStoreOptions } from './center-store'
 
 /** Opens the center's database (--data, or --db) and runs `fn` with an RA on it; always closes the database. */
@@ -155,6 +157,59 @@ export const centerRaCommands: Command[] = [
       } else {
         for (const m of messages) io.out(`${m.at}  ${m.channel.toUpperCase()} to ${m.to}\n    ${m.text}`)
       }
+      return 0
+    },
+  },
+  {
+    name: 'center trust add',
+    usage: 'center trust add --data DIR [--db URL] FILE [--json]',
+    summary: "Trust another CA's certificate (PEM or DER) for 타기관 인증서 등록",
+    options: { ...data, json: { type: 'boolean' } },
+    async run(args, io) {
+      const file = requirePositional(args, 0, 'the CA certificate file')
+      let raw: Buffer
+      try {
+        raw = readFileSync(resolvePath(file))
+      } catch {
+        throw new UsageError(`cannot read ${file}`)
+      }
+      // A PEM file may hold several certificates (a CA and its issuer); each goes on the list.
+      const text = raw.toString('latin1')
+      const ders = text.includes('-----BEGIN CERTIFICATE-----')
+        ? [...text.matchAll(/-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/g)].map((m) => new Uint8Array(Buffer.from(m[1]!.replace(/\s/g, ''), 'base64')))
+        : [new Uint8Array(raw)]
+      const added = await withRa(args, async (ra) => {
+        const out = []
+        for (const der of ders) out.push(await ra.addTrustedCa(der))
+        return out
+      })
+      if (args.values.json) json(io, added)
+      else for (const a of added) io.out(`trusted ${a.subject.replace(/\n/g, ', ')} (SHA-256 ${a.fingerprint}, valid until ${a.notAfter})`)
+      return 0
+    },
+  },
+  {
+    name: 'center trust list',
+    usage: 'center trust list --data DIR [--db URL] [--json]',
+    summary: 'List the CA certificates trusted for 타기관 인증서 등록',
+    options: { ...data, json: { type: 'boolean' } },
+    async run(args, io) {
+      const list = await withRa(args, (ra) => ra.listTrustedCas())
+      if (args.values.json) json(io, list)
+      else if (list.length === 0) io.out('no other CA is trusted: 타기관 인증서 등록 accepts only certificates this center issued')
+      else for (const a of list) io.out(`${a.fingerprint}  ${a.subject.replace(/\n/g, ', ')}  (until ${a.notAfter})`)
+      return 0
+    },
+  },
+  {
+    name: 'center trust remove',
+    usage: 'center trust remove --data DIR [--db URL] FINGERPRINT',
+    summary: 'Stop trusting a CA certificate (by its SHA-256 fingerprint)',
+    options: { ...data },
+    async run(args, io) {
+      const fingerprint = requirePositional(args, 0, 'the SHA-256 fingerprint')
+      await withRa(args, (ra) => ra.removeTrustedCa(fingerprint))
+      io.out('removed from the trust list')
       return 0
     },
   },

@@ -15,7 +15,7 @@ export const commandGroups: CommandGroup[] = [
   { names: ['list', 'show'], load: async () => (await import('./certs')).certsCommands },
   { names: ['issue', 'reissue', 'renew', 'revoke'], load: async () => (await import('./enroll')).enrollCommands },
   {
-    names: ['center customer add', 'center customer unlock', 'center codes', 'center card', 'center otp', 'center outbox'],
+    names: ['center customer add', 'center customer unlock', 'center codes', 'center card', 'center otp', 'center outbox', 'center trust add', 'center trust list', 'center trust remove'],
     load: async () => (await import('./center-ra')).centerRaCommands,
   },
   { names: ['passwd', 'verify-id'], load: async () => (await import('./keys')).keysCommands },

@@ -16,6 +16,10 @@ export const REASONS_EN = {
     'pfx-extension': 'A PFX file must end in .pfx or .p12. Choose a name with one of those endings.',
     'token-cert-ambiguous': 'The security token holds several certificates. Name the one you mean by its id.',
     'too-large': 'The request is too large. Send less at once.',
+    'ca-expired': 'The CA certificate has expired and cannot be trusted.',
+    'ca-key-usage': 'The CA certificate may not sign certificates (keyUsage lacks keyCertSign).',
+    fingerprint: "The fingerprint must be the certificate's SHA-256 fingerprint: 64 hexadecimal digits.",
+    'not-ca': "This is not a CA certificate. Only certification authorities' certificates can be trusted.",
   },
   FORBIDDEN: {
     identity: 'The name, resident number or account number does not match the center’s records. Please check them.',
@@ -33,6 +37,11 @@ export const REASONS_EN = {
     signature: 'The certificate’s signature could not be checked. Try again.',
     'slow-down': 'Too many failed checks from this network. Please wait a while and try again.',
     vid: 'The certificate is not in the name of this resident number. Choose a certificate in your name.',
+    'foreign-issuer-expired': 'The certificate of the authority that issued this certificate is not valid now. Contact the issuer.',
+    'foreign-issuer-key-usage': 'The issuer of this certificate is not allowed to issue certificates.',
+    'foreign-key-usage': 'This certificate is not meant for signing and cannot be registered. Choose a signing certificate.',
+    'foreign-not-end-entity': 'A certification authority’s own certificate cannot be registered. Choose a certificate in your name.',
+    'untrusted-issuer': 'This certificate was not issued by a certification authority this center trusts. Check the issuer or contact the center.',
   },
   NOT_FOUND: {
     account: 'No customer has this account number. Check the number and try again.',
@@ -44,6 +53,7 @@ export const REASONS_EN = {
     'not-embedded': 'Only the center built into this app offers this. Use the app’s own center.',
     session: 'The identity check timed out. Please start again.',
     'token-cert': 'No certificate with its private key was found on the security token. Check the token and the certificate you chose.',
+    fingerprint: 'No trusted CA has this fingerprint. See certmgr center trust list.',
   },
   DAMAGED: {
     'malformed-der': 'The file is damaged or not in the expected format. Copy it again from a backup or another drive.',
