@@ -25,7 +25,13 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
-      rollupOptions: { input: { index: resolve(import.meta.dirname, 'electron/main/index.ts') } },
+      rollupOptions: {
+        input: {
+          index: resolve(import.meta.dirname, 'electron/main/index.ts'),
+          // PFX key derivation runs in a worker thread (core/formats/pfx-kdf-pool.ts) that loads this file.
+          'pfx-kdf-worker': resolve(import.meta.dirname, 'core/formats/pfx-kdf-worker.ts'),
+        },
+      },
     },
   },
   preload: {

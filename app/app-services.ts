@@ -22,6 +22,7 @@ import { DriveWatcher } from '../core/drives/index'
 import type { DriveVolume } from '../core/drives/types'
 import { NpkiWatcher } from '../core/storage/watch'
 import { RootPolicy } from '../core/roots/root-policy'
+import { recoverKeySwapsUnder } from '../core/keys/key-swap'
 
 export interface AppServices {
   dispatch: Dispatch
@@ -75,6 +76,9 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
   const drives = new DriveWatcher(opts.driveList ? { list: opts.driveList, usbEvents: null } : {})
   // The one answer to which folders are roots, which take writes and what is followed; every handler gets it.
   const roots = new RootPolicy({ extraRoots: async () => (await settings.get()).extraRoots, drives: () => drives.current() })
+  // A password change a crash cut short is settled (both keys old or both new) before anything
+  // lists, copies or opens the keys (core/keys/key-swap.ts).
+  for (const r of await roots.roots()) await recoverKeySwapsUnder(r.path)
   let npkiWatcher: NpkiWatcher | undefined
   await drives.start()
   if (opts.watch !== false) {

@@ -47,7 +47,14 @@ export const REASONS = {
   NOT_FOUND: ['account', 'cert', 'customer', 'endpoint', 'medium', 'not-cert-folder', 'not-embedded', 'session', 'token-cert', 'fingerprint'],
   DAMAGED: ['malformed-der', 'not-regular-file'],
   WRONG_PASSWORD: ['key-mismatch'],
-  UNSUPPORTED: ['no-randomnum', 'no-vid'],
+  UNSUPPORTED: [
+    'no-randomnum',
+    'no-vid',
+    // A PFX over a limit of core/formats/pfx-limits.ts (params.limit): refused before the work.
+    'pfx-iteration-limit',
+    'pfx-size-limit',
+    'pfx-work-limit',
+  ],
   CONFLICT: [
     'account-exists',
     'active',

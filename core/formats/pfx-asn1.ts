@@ -76,7 +76,12 @@ export function iterationCount(t: Tlv | undefined): number {
   let v = 0
   for (const x of b) {
     v = v * 256 + x
-    if (v > MAX_PFX_ITERATIONS) unsupported('iteration count too large')
+    if (v > MAX_PFX_ITERATIONS) {
+      throw new CertError('UNSUPPORTED', `the PFX file asks for more than ${MAX_PFX_ITERATIONS.toLocaleString('en-US')} iterations per key derivation (the limit)`, {
+        reason: 'pfx-iteration-limit',
+        limit: MAX_PFX_ITERATIONS,
+      })
+    }
   }
   if (v < 1) damaged('bad iteration count')
   return v

@@ -2,7 +2,7 @@ import { createDecipheriv } from 'node:crypto'
 import forge from 'node-forge'
 import { concat } from '../../shared/der/writer'
 import { HMAC_BY_OID, OID, damaged, iterationCount, octetString, oidOf, seqOf, smallInt, unsupported, wrongPassword, type HashName, type Tlv } from './pfx-asn1'
-import { pbkdf2Async, pkcs12Kdf } from './pfx-kdf'
+import type { KdfSession } from './pfx-kdf-pool'
 import { seedCbcDecrypt } from './seed'
 
 // ---------------------------------------------------------------------------------------------
@@ -15,6 +15,8 @@ export interface ReadCtx {
   bmp: Uint8Array[]
   utf8: Uint8Array
   macVerified: boolean
+  /** Runs (and charges to the file's budget) every key derivation. */
+  kdf: KdfSession
 }
 
 export function unpad(data: Uint8Array, block: number): Uint8Array {
@@ -78,8 +80,13 @@ export const PBES2_CIPHERS: Record<string, { name: string; keyLen: number; ivLen
   },
 }
 
-/** Decrypts with the algorithm `alg` (an AlgorithmIdentifier); returns plaintext and a label. */
-export async function decryptWith(alg: Tlv, data: Uint8Array, ctx: ReadCtx): Promise<{ plain: Uint8Array; label: string }> {
+/**
+ * Decrypts with the algorithm `alg` (an AlgorithmIdentifier); returns plaintext and a label.
+ * Not async on purpose: the parameters are read and the derivations charged to the file's
+ * budget synchronously, so a parse loop over many bags stops at the first one over budget
+ * instead of queueing them all.
+ */
+export function decryptWith(alg: Tlv, data: Uint8Array, ctx: ReadCtx): Promise<{ plain: Uint8Array; label: string }> {
   const [algOid, params] = seqOf(alg, 'bad algorithm identifier')
   const id = oidOf(algOid, 'bad algorithm identifier')
   const pbe = PKCS12_PBES[id]
@@ -87,16 +94,19 @@ export async function decryptWith(alg: Tlv, data: Uint8Array, ctx: ReadCtx): Pro
     const [saltT, iterT] = seqOf(params, 'bad PBE parameters')
     const salt = octetString(saltT, 'bad PBE salt')
     const iterations = iterationCount(iterT)
-    for (const pw of ctx.bmp) {
-      const key = pkcs12Kdf('sha1', pw, salt, 1, iterations, pbe.keyLen)
-      const iv = pkcs12Kdf('sha1', pw, salt, 2, iterations, pbe.ivLen)
-      try {
-        return { plain: pbe.run(key, iv, data), label: pbe.name }
-      } catch (e) {
-        if (!(e instanceof BadDecrypt)) throw e
+    const derived = ctx.bmp.map((pw) => Promise.all([ctx.kdf.pkcs12('sha1', pw, salt, 1, iterations, pbe.keyLen), ctx.kdf.pkcs12('sha1', pw, salt, 2, iterations, pbe.ivLen)]))
+    for (const d of derived) d.catch(() => undefined)
+    return (async () => {
+      for (const d of derived) {
+        const [key, iv] = await d
+        try {
+          return { plain: pbe.run(key, iv, data), label: pbe.name }
+        } catch (e) {
+          if (!(e instanceof BadDecrypt)) throw e
+        }
       }
-    }
-    wrongPassword()
+      wrongPassword()
+    })()
   }
   if (id === OID.pbes2) {
     const [kdf, enc] = seqOf(params, 'bad PBES2 parameters')
@@ -124,13 +134,14 @@ export async function decryptWith(alg: Tlv, data: Uint8Array, ctx: ReadCtx): Pro
     const iv = octetString(ivT, 'bad PBES2 IV')
     if (iv.length !== cipher.ivLen) damaged('bad PBES2 IV')
     if (keyLength !== undefined && keyLength !== cipher.keyLen) damaged('bad PBKDF2 key length')
-    const key = await pbkdf2Async(ctx.utf8, salt, iterations, cipher.keyLen, prf)
-    try {
-      return { plain: cipher.run(key, iv, data), label: `PBES2(PBKDF2-HMAC-${prf.toUpperCase()}, ${cipher.name})` }
-    } catch (e) {
-      if (e instanceof BadDecrypt) wrongPassword()
-      throw e
-    }
+    return ctx.kdf.pbkdf2(ctx.utf8, salt, iterations, cipher.keyLen, prf).then((key) => {
+      try {
+        return { plain: cipher.run(key, iv, data), label: `PBES2(PBKDF2-HMAC-${prf.toUpperCase()}, ${cipher.name})` }
+      } catch (e) {
+        if (e instanceof BadDecrypt) wrongPassword()
+        throw e
+      }
+    })
   }
   if (id === OID.pbeShaRc4_128 || id === OID.pbeShaRc4_40) unsupported('RC4 encryption')
   unsupported(`encryption algorithm ${id}`)

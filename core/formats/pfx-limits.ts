@@ -1,9 +1,18 @@
 // How much a PFX may ask of us, and what we ask of new ones.
 
-/** Above this a file is refused: a crafted count could otherwise pin the CPU for minutes. */
-export const MAX_PFX_ITERATIONS = 10_000_000
-/** No real PFX comes close; bounding the input bounds every allocation made while parsing. */
-export const MAX_PFX_BYTES = 16 * 1024 * 1024
+/**
+ * Above this one derivation is refused: a crafted count could otherwise pin a core for minutes.
+ * Ten times the modern profile's count; real files use 2048 to 100,000 (some 600,000).
+ */
+export const MAX_PFX_ITERATIONS = 1_000_000
+/**
+ * The most key-derivation rounds one file may cost in total (MAC, every bag, every password
+ * form tried), counted before each derivation starts. A modern file costs about 300,000; the
+ * cap keeps a file with many bags from adding up to minutes.
+ */
+export const MAX_PFX_WORK = 4_000_000
+/** A PFX holds a key and a few certificates (a few KB); bounding the input bounds every allocation. */
+export const MAX_PFX_BYTES = 1024 * 1024
 
 /**
  * The compatible profile keeps OpenSSL 1.x's 2048: older Windows, Android and Korean bank

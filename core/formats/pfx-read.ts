@@ -3,6 +3,7 @@ import { OID, children, content, damaged, expectTag, octetString, octets, oidOf,
 import { decryptWith, garbage, type ReadCtx } from './pfx-decrypt'
 import { bmpCandidates } from './pfx-kdf'
 import { hasRandomNum, keyMatches, privateKeyObject, withRandomNum } from './pfx-keys'
+import { KdfSession, type KdfOptions } from './pfx-kdf-pool'
 import { MAX_PFX_BYTES } from './pfx-limits'
 import { verifyMac } from './pfx-mac'
 import type { PfxContents } from './pfx-types'
@@ -163,19 +164,37 @@ function readAuthSafe(bytes: Uint8Array, ctx: ReadCtx): Found {
 
 /**
  * Reads a PFX. Wrong password → WRONG_PASSWORD; not a PFX or damaged → DAMAGED; a key that
- * does not belong to the certificate → KEY_MISMATCH; algorithms we cannot run → UNSUPPORTED.
+ * does not belong to the certificate → KEY_MISMATCH; algorithms we cannot run → UNSUPPORTED;
+ * a file over the size, iteration or total-work limits → UNSUPPORTED naming the limit
+ * (params.reason pfx-size-limit, pfx-iteration-limit, pfx-work-limit). Key derivation runs in
+ * a worker thread; `signal` cancels it (CANCELLED), `onProgress` reports the rounds done.
  */
-export async function readPfx(bytes: Uint8Array, password: string): Promise<PfxContents> {
+export async function readPfx(bytes: Uint8Array, password: string, opts: KdfOptions = {}): Promise<PfxContents> {
   try {
-    return await readPfxInner(bytes, password)
+    return await readPfxInner(bytes, password, opts)
   } catch (e) {
     if (e instanceof CertError) throw e
     throw new CertError('DAMAGED', 'the PFX file is damaged or not a PFX')
   }
 }
 
-async function readPfxInner(bytes: Uint8Array, password: string): Promise<PfxContents> {
-  if (bytes.length > MAX_PFX_BYTES) damaged('file too large')
+/** The one-line refusal of a file over MAX_PFX_BYTES; callers reading from disk check before reading. */
+export function pfxTooLarge(): CertError {
+  return new CertError('UNSUPPORTED', `the file is larger than a PFX can be (limit ${MAX_PFX_BYTES / 1024} KiB)`, { reason: 'pfx-size-limit', limit: MAX_PFX_BYTES })
+}
+
+async function readPfxInner(bytes: Uint8Array, password: string, opts: KdfOptions): Promise<PfxContents> {
+  if (bytes.length > MAX_PFX_BYTES) throw pfxTooLarge()
+  const kdf = new KdfSession(opts)
+  try {
+    return await readWith(kdf, bytes, password)
+  } finally {
+    // A refused or failed read leaves no derivation running behind it.
+    kdf.close()
+  }
+}
+
+async function readWith(kdf: KdfSession, bytes: Uint8Array, password: string): Promise<PfxContents> {
   const [verT, authSafeInfo, macData] = seqOf(parseTop(bytes), 'not a PFX')
   if (smallInt(verT, 'bad version') !== 3) damaged('not version 3')
   const [typeT, wrapped] = seqOf(authSafeInfo, 'bad authenticated safe')
@@ -184,10 +203,10 @@ async function readPfxInner(bytes: Uint8Array, password: string): Promise<PfxCon
   if (type !== OID.data) damaged('bad authenticated safe')
   const authSafe = octetString(children(expectTag(wrapped, 0xa0, 'bad authenticated safe'))[0], 'bad authenticated safe')
 
-  const ctx: ReadCtx = { bmp: bmpCandidates(password), utf8: new TextEncoder().encode(password), macVerified: false }
+  const ctx: ReadCtx = { bmp: bmpCandidates(password), utf8: new TextEncoder().encode(password), macVerified: false, kdf }
   let macAlgorithm: string | undefined
   if (macData) {
-    const { alg, bmp } = verifyMac(macData, authSafe, ctx.bmp)
+    const { alg, bmp } = await verifyMac(macData, authSafe, ctx.bmp, kdf)
     macAlgorithm = alg
     ctx.bmp = [bmp]
     ctx.macVerified = true

@@ -12,9 +12,10 @@
  * pfx-read and pfx-write; pfx-limits holds the bounds and the iteration counts.
  */
 
-export { COMPATIBLE_ITERATIONS, MAX_PFX_BYTES, MAX_PFX_ITERATIONS, MODERN_ITERATIONS } from './pfx-limits'
+export { COMPATIBLE_ITERATIONS, MAX_PFX_BYTES, MAX_PFX_ITERATIONS, MAX_PFX_WORK, MODERN_ITERATIONS } from './pfx-limits'
+export type { KdfOptions, KdfProgress } from './pfx-kdf-pool'
 export type { PfxContents, PfxProfile, PfxWriteInput } from './pfx-types'
 export { pkcs12Kdf } from './pfx-kdf'
-export { readPfx } from './pfx-read'
+export { pfxTooLarge, readPfx } from './pfx-read'
 export { writePfx } from './pfx-write'
 

@@ -5,8 +5,9 @@ import { checkNewPassword } from '../../shared/password-rule'
 import { bytesEqual } from '../../shared/der/bytes'
 import { decryptSignPri, encryptSignPri, openSignKey, parseEncryptedSignPri, type OpenedKey, type SignPriScheme } from '../formats/signpri'
 import { noRandomNum, normalizeIdn, readIdentifyData, type VidResult, verifyVid } from '../formats/vid'
-import { realFs, writeFileAtomic, type FsLayer } from '../storage/atomic'
+import { realFs, type FsLayer } from '../storage/atomic'
 import { readRegularFile } from '../storage/regular-file'
+import { recoverKeySwap, swapKeyFiles } from './key-swap'
 
 /**
  * Password and identity operations on one NPKI certificate folder (signCert.der + signPri.key,
@@ -46,6 +47,7 @@ async function readOptional(folder: string, name: string): Promise<{ path: strin
 
 /** Opens the signing key of a folder; WRONG_PASSWORD when the password does not open it. */
 export async function openFolderSignKey(folder: string, password: string): Promise<OpenedKey> {
+  await recoverKeySwap(folder)
   const cert = await readRequired(folder, SIGN_CERT)
   const key = await readRequired(folder, SIGN_KEY)
   return openSignKey(cert.data, key.data, password)
@@ -94,12 +96,15 @@ function reencrypt(keyFile: Uint8Array, pkcs8: Uint8Array, scheme: SignPriScheme
 /**
  * Changes the password of signPri.key (and kmPri.key when it opens with the old password).
  * The PKCS#8 plaintext, randomNum included, is kept byte for byte. Both files are encrypted
- * first; only then is kmPri.key replaced, then signPri.key, each atomically.
+ * and verified first, then replaced as one unit (key-swap.ts): after a crash at any point both
+ * open with the old password or both with the new one.
  */
 export async function changePassword(folder: string, oldPassword: string, newPassword: string, opts: ChangePasswordOptions = {}): Promise<ChangePasswordResult> {
   const rule = checkNewPassword(newPassword)
   if (!rule.ok) throw new CertError('PASSWORD_RULE', rule.message, { rule: rule.rule })
 
+  const layer = opts.fs ?? realFs
+  await recoverKeySwap(folder, layer)
   const { path: signKeyPath, data: signKeyFile } = await readRequired(folder, SIGN_KEY)
   const signCert = await readRequired(folder, SIGN_CERT)
   const sign = openSignKey(signCert.data, signKeyFile, oldPassword)
@@ -127,9 +132,7 @@ export async function changePassword(folder: string, oldPassword: string, newPas
     }
   }
 
-  const layer = opts.fs ?? realFs
-  if (newKm) await writeFileAtomic(newKm.path, newKm.data, layer)
-  await writeFileAtomic(signKeyPath, newSign.data, layer)
+  await swapKeyFiles([...(newKm ? [{ path: newKm.path, data: newKm.data }] : []), { path: signKeyPath, data: newSign.data }], { fs: layer })
   return newKm ? { signScheme: newSign.scheme, km, kmScheme: newKm.scheme } : { signScheme: newSign.scheme, km }
 }
 

@@ -8,7 +8,7 @@ import { realFs, writeFileAtomic, writeFolderAtomic, type FsLayer } from '../sto
 import { fileNamed, ioError, readCertFiles, sameBytes, signCertOf, signKeyOf, type CertFiles } from '../storage/folder'
 import { destinationFolder } from '../storage/operations'
 import { fileExistsError, writeNewFile } from '../storage/write-new-file'
-import { MAX_PFX_FILE_BYTES, readRegularFile } from '../storage/regular-file'
+import { readPfxFile } from './read-file'
 
 /**
  * NPKI folder ↔ PFX conversion. Both directions carry the PKCS#8 bytes unchanged, so the
@@ -148,7 +148,7 @@ export async function importPfx(pfxFile: string, pfxPassword: string, root: stri
   }
   let bytes: Uint8Array
   try {
-    bytes = new Uint8Array(await readRegularFile(pfxFile, MAX_PFX_FILE_BYTES))
+    bytes = await readPfxFile(pfxFile)
   } catch (err) {
     throw ioError(err, 'source')
   }

@@ -5,7 +5,7 @@ import { readRandomNum } from '../formats/signpri'
 import { noRandomNum, normalizeIdn, readIdentifyData, type VidResult, verifyVid } from '../formats/vid'
 import { realFs, writeFileAtomic, type FsLayer } from '../storage/atomic'
 import { ioError, sameBytes } from '../storage/folder'
-import { MAX_PFX_FILE_BYTES, readRegularFile } from '../storage/regular-file'
+import { readPfxFile } from './read-file'
 
 /**
  * Commands that work on "a certificate and its key" (passwd, verify-id) accept a PFX file as
@@ -28,7 +28,7 @@ export interface KeySource {
 export async function loadKeySource(path: string, password: string): Promise<KeySource> {
   let bytes: Uint8Array
   try {
-    bytes = new Uint8Array(await readRegularFile(path, MAX_PFX_FILE_BYTES))
+    bytes = await readPfxFile(path)
   } catch (err) {
     throw ioError(err, 'source')
   }

@@ -1,6 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { CertError } from '../../shared/errors'
+import { MAX_PFX_BYTES } from '../formats/pfx-limits'
 
 /**
  * How every certificate, key or PFX file is opened. O_NONBLOCK makes opening a FIFO or a
@@ -14,8 +15,8 @@ export const REGULAR_READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 
 /** A certificate or key file is a few kilobytes; this is generous and still bounded. */
 export const MAX_CERT_FILE_BYTES = 1024 * 1024
 
-/** A PFX file holds a few certificates and keys; the PFX reader refuses more than this too. */
-export const MAX_PFX_FILE_BYTES = 16 * 1024 * 1024
+/** A PFX file holds a few certificates and keys: the PFX reader's own limit (core/formats/pfx-limits.ts). */
+export const MAX_PFX_FILE_BYTES = MAX_PFX_BYTES
 
 function notRegular(path: string): CertError {
   return new CertError('DAMAGED', `not a regular file: ${path}`, { reason: 'not-regular-file' })

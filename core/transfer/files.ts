@@ -7,7 +7,7 @@ import { encryptSignPri, openSignKey } from '../formats/signpri'
 import { fileNamed, ioError, readCertFiles, signCertOf, signKeyOf, type CertFiles } from '../storage/folder'
 import { writeCertFiles, type CopyResult } from '../storage/operations'
 import type { ReceivedFiles } from './listener'
-import { MAX_PFX_FILE_BYTES, readRegularFile } from '../storage/regular-file'
+import { readPfxFile } from '../pfx/read-file'
 
 export interface OutgoingOptions {
   /**
@@ -44,7 +44,7 @@ export async function outgoingFiles(path: string, format: TransferFormat | undef
     const password = needPassword(opts.password)
     let bytes: Uint8Array
     try {
-      bytes = new Uint8Array(await readRegularFile(path, MAX_PFX_FILE_BYTES))
+      bytes = await readPfxFile(path)
     } catch (err) {
       throw ioError(err, 'source')
     }

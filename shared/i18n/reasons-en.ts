@@ -65,6 +65,9 @@ export const REASONS_EN = {
   UNSUPPORTED: {
     'no-randomnum': 'This certificate’s key has no identity value, so it cannot be registered or checked. Get it reissued by its CA.',
     'no-vid': 'This certificate carries no identity information, so it cannot be checked against a resident number.',
+    'pfx-iteration-limit': 'This PFX file asks for too many iterations to derive a key (at most {limit} each). It may be damaged or made to harm.',
+    'pfx-size-limit': 'This file is too large to be a PFX file (at most {limit} bytes). Check where it came from.',
+    'pfx-work-limit': 'Opening this PFX file would take more computation than the limit ({limit} rounds per file). It may be damaged or made to harm.',
   },
   CONFLICT: {
     'account-exists': 'This account number is in use. Enter another one.',

@@ -23,13 +23,14 @@ export function killScratchDir(prefix: string): string {
 /**
  * How to start the child a kill test kills: one esbuild bundle of `childTs` in `dir` starts
  * several times faster than tsx compiling the sources on every spawn; tsx is the fallback.
+ * The PFX key-derivation worker is bundled beside it, as the app's build does.
  */
 export async function childRunner(childTs: string, dir: string): Promise<{ cmd: string; args: string[] }> {
   try {
     const esbuild = await import('esbuild')
     const outdir = join(dir, 'child')
     await esbuild.build({
-      entryPoints: { child: childTs },
+      entryPoints: { child: childTs, 'pfx-kdf-worker': join(import.meta.dirname, '../../core/formats/pfx-kdf-worker.ts') },
       bundle: true,
       splitting: true,
       platform: 'node',

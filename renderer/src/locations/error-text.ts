@@ -10,6 +10,9 @@ const IO: Record<string, string> = {
   'verify-failed': 'locations.err.verifyFailed',
 }
 
+/** The PFX limits (core/formats/pfx-limits.ts): their sentences (shared/i18n) name the limit main reports. */
+const PFX_LIMITS = new Set(['pfx-size-limit', 'pfx-iteration-limit', 'pfx-work-limit'])
+
 const TOKEN: Record<string, string> = {
   'token-removed': 'locations.err.tokenRemoved',
   'pin-expired': 'locations.err.pinExpired',
@@ -37,6 +40,10 @@ export function storageErrorText(t: T, err: ApiError): string {
     if (TOKEN[reason]) return t(TOKEN[reason])
   }
   if (err.code === 'CONFLICT' && reason === 'different-certificate') return t('locations.err.differentCert')
+  if (err.code === 'UNSUPPORTED' && reason && PFX_LIMITS.has(reason)) {
+    const limit = err.params?.limit
+    return t(`errorReasons.UNSUPPORTED.${reason}`, { limit: typeof limit === 'number' ? limit.toLocaleString('en-US') : '' })
+  }
   // Some sentences name a detail from main (TOO_MANY_ATTEMPTS: how long to wait).
   return t(`errors.${err.code}`, err.params ?? {})
 }

@@ -214,6 +214,17 @@ describe('CertActions', () => {
     expect(w.get('[data-testid="pfx-done"]').text()).toContain('/home/u/cert.pfx')
   })
 
+  it('security finding 2: a PFX over a limit is named in plain words, with the limit', () => {
+    const t = i18n.global.t as (k: string, n?: Record<string, unknown>) => string
+    setLocale('ko')
+    const err = new ApiError({ code: 'UNSUPPORTED', message: 'x', params: { reason: 'pfx-work-limit', limit: 4_000_000 } })
+    expect(storageErrorText(t, err)).toContain('4,000,000')
+    expect(storageErrorText(t, new ApiError({ code: 'UNSUPPORTED', message: 'x', params: { reason: 'pfx-iteration-limit', limit: 1_000_000 } }))).toContain('1,000,000회')
+    setLocale('en')
+    expect(storageErrorText(t, new ApiError({ code: 'UNSUPPORTED', message: 'x', params: { reason: 'pfx-size-limit', limit: 1_048_576 } }))).toContain('1,048,576 bytes')
+    setLocale('ko')
+  })
+
   it('offers no action on a damaged certificate', () => {
     const w = mount(CertActions, { props: { details: details({ state: 'damaged', damaged: 'cert-unreadable' }) }, global: global() })
     for (const a of ['copyTo', 'move', 'delete', 'exportPfx']) expect(w.get(`[data-testid="action-${a}"]`).attributes('disabled')).toBeDefined()
