@@ -9,7 +9,7 @@ import { startCenter, type RunningCenter, type StartCenterOptions } from '../cen
 import { createCertsHandlers } from './certs/handlers'
 import { createDispatcher, type Dispatch } from './dispatch'
 import { PasswordGuard, passwordCallGuard } from './password-guard'
-import { ReminderScheduler, type Reminder } from '../core/reminders/reminders'
+import { ReminderScheduler } from '../core/reminders/reminders'
 import { SettingsStore } from '../core/settings/settings-store'
 import { Trash } from '../core/storage/trash'
 import { PinGuard } from '../core/token/pins'
@@ -23,6 +23,7 @@ import type { DriveVolume } from '../core/drives/types'
 import { NpkiWatcher } from '../core/storage/watch'
 import { RootPolicy } from '../core/roots/root-policy'
 import { recoverKeySwapsUnder } from '../core/keys/key-swap'
+import { noticeInLanguage, type NotifyReminder } from './reminder-notice'
 
 export interface AppServices {
   dispatch: Dispatch
@@ -43,7 +44,8 @@ export interface AppServicesOptions {
   /** Start the embedded center when no remote one is configured (default true). */
   embeddedCenter?: boolean
   /** System notification for an expiry reminder (Electron); the UI always gets an event too. */
-  notify?: (r: Reminder) => void
+  /** Shows an expiry reminder; `text` is worded in the language of the settings. */
+  notify?: NotifyReminder
   setBadge?: (count: number) => void
   /** Run expiry reminders at start and daily (default true). */
   reminders?: boolean
@@ -96,7 +98,7 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
       async () => (await certsHandlers['certs.list']({}, { emit })).certs,
       (r) => {
         emit({ type: 'reminder', certId: r.certId, daysLeft: r.daysLeft })
-        opts.notify?.(r)
+        if (opts.notify) void noticeInLanguage(settings, r, opts.notify)
       },
       opts.setBadge,
     )

@@ -2,6 +2,7 @@ import { app, BrowserWindow, ipcMain, Notification, protocol, shell } from 'elec
 import { contract } from '../../shared/contract/index'
 import { createAppServices } from '../../app/app-services'
 import type { Reminder } from '../../core/reminders/reminders'
+import type { ReminderText } from '../../shared/i18n/reminder-text'
 import { runApp, type ElectronLike } from './app-main'
 import { EVENT_CHANNEL } from './shell'
 
@@ -14,11 +15,10 @@ const electronLike: ElectronLike = {
   createWindow: (options) => new BrowserWindow(options) as unknown as ReturnType<ElectronLike['createWindow']>,
 }
 
-/** An expiry reminder as a system notification; clicking it opens 갱신 for that certificate. */
-function notify(r: Reminder): void {
+/** An expiry reminder as a system notification (worded by the app layer in the settings' language); clicking it opens 갱신 for that certificate. */
+function notify(r: Reminder, text: ReminderText): void {
   if (!Notification.isSupported()) return
-  const when = r.daysLeft <= 0 ? '오늘' : `${r.daysLeft}일 후`
-  const n = new Notification({ title: '공동인증서 갱신 안내', body: `${r.owner}님의 인증서가 ${when} 만료됩니다. 눌러서 갱신하세요.` })
+  const n = new Notification(text)
   n.on('click', () => {
     const win = BrowserWindow.getAllWindows()[0]
     if (!win) return
