@@ -12,6 +12,7 @@ import { PasswordGuard, passwordCallGuard } from './password-guard'
 import { ReminderScheduler } from '../core/reminders/reminders'
 import { SettingsStore } from '../core/settings/settings-store'
 import { Trash } from '../core/storage/trash'
+import { recoverRenewals, RenewalJournal } from '../core/usecases/renewal-journal'
 import { PinGuard } from '../core/token/pins'
 import { createWizardHandlers } from './wizard/handlers'
 import { keysHandlers } from './keys/handlers'
@@ -34,6 +35,8 @@ export interface AppServices {
   center(): { url: string; embedded: boolean; secret?: string }
   /** The embedded center itself, when it runs (operators' tools and tests reach its RA/CA). */
   embeddedCenter(): RunningCenter | undefined
+  /** Renewals left open by the last run (crash, lost answer), settled at start: what was decided per folder. */
+  renewalsSettled: Promise<{ folder: string; outcome: 'new' | 'old' | 'unknown' }[]>
   close(): Promise<void>
 }
 
@@ -106,6 +109,13 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
   }
 
   const trash = new Trash(opts.dataDir)
+  // A renewal the app stopped in the middle of (crash, lost answer) is settled now, by asking
+  // the center which certificate it keeps active; in the background, the list does not wait.
+  const journal = new RenewalJournal(opts.dataDir)
+  const renewalsSettled = recoverRenewals(journal, trash, (recorded) => {
+    const c = center()
+    return c.embedded && /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(recorded) ? c.url : recorded
+  }).catch(() => [])
   /** A root the renderer names must be one main knows: the NPKI folders, settings' and drives'. */
   async function requireKnownRoot(root: string): Promise<void> {
     await roots.requireRoot(root).catch(() => {
@@ -120,6 +130,7 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
     ...createWizardHandlers({
       center,
       trash,
+      journal,
       // The same failure count as the 보안토큰 tab and the CLI: a PIN locks after 5 wrong tries wherever they were typed.
       pinGuard: new PinGuard(join(opts.dataDir, 'token-pin-failures.json')),
       // Saving is allowed only into roots main knows: the NPKI folders, settings' and the drives'.
@@ -156,6 +167,7 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
     settings,
     center,
     embeddedCenter: () => embedded,
+    renewalsSettled,
     async close() {
       reminders?.stop()
       npkiWatcher?.stop()

@@ -114,7 +114,7 @@ export const REASONS = {
     'transactionID',
     'waiting',
   ],
-  NETWORK: ['no-center', 'unreachable'],
+  NETWORK: ['no-center', 'renewal-unsettled', 'unreachable'],
 } as const satisfies { readonly [C in ErrorCode]?: readonly string[] }
 
 export type CodeWithReasons = keyof typeof REASONS

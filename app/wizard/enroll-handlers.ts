@@ -5,6 +5,7 @@ import { certIdFor, getFoundCert } from '../../core/certs/registry'
 import { RaClient } from '../../core/enroll/ra-client'
 import type { Trash } from '../../core/storage/trash'
 import type { PinGuard } from '../../core/token/pins'
+import type { RenewalJournal } from '../../core/usecases/renewal-journal'
 import { issueToFolder, requireNewPassword } from '../../core/usecases/issue-to-folder'
 import { issueToToken } from '../../core/usecases/issue-to-token'
 import type { EnrollCodes, UseCaseProgress } from '../../core/usecases/ports'
@@ -17,6 +18,7 @@ import type { WizardState } from './sessions'
 export interface EnrollHandlerDeps extends DestinationDeps {
   center: () => { url: string; embedded: boolean }
   trash: Trash
+  journal?: RenewalJournal
   pinGuard: PinGuard
 }
 
@@ -102,7 +104,7 @@ export function createEnrollHandlers(deps: EnrollHandlerDeps, state: WizardState
             password: req.password,
             authorize: async (serialHex) => void (await ra().post(`/ra/sessions/${encodeURIComponent(req.sessionId)}/renewal`, { serialHex })),
           },
-          { center: { url: deps.center().url }, trash: deps.trash, progress: progressOf(ctx, req.opId), signal },
+          { center: { url: deps.center().url }, trash: deps.trash, journal: deps.journal, progress: progressOf(ctx, req.opId), signal },
         )
         state.close(req.sessionId)
         ctx.emit({ type: 'certs-changed' })

@@ -2,6 +2,7 @@ import type { centerCalls } from '../../shared/contract/center'
 import type { enrollCalls } from '../../shared/contract/enroll'
 import { RootPolicy } from '../../core/roots/root-policy'
 import type { Trash } from '../../core/storage/trash'
+import type { RenewalJournal } from '../../core/usecases/renewal-journal'
 import { PinGuard } from '../../core/token/pins'
 import type { Handlers } from '../handler'
 import { createCenterHandlers } from './center-handlers'
@@ -12,6 +13,8 @@ export interface WizardDeps {
   /** `secret`: the embedded center's per-run secret, which opens its outbox and self-registration. */
   center: () => { url: string; embedded: boolean; secret?: string }
   trash: Trash
+  /** Renewals between the local save and the center's answer, settled at the next start if the app stops in between. */
+  journal?: RenewalJournal
   /** PKCS#11 modules from settings, tried before the OS defaults; only these may be loaded. */
   tokenModules?: () => Promise<string[]>
   /**
@@ -39,6 +42,7 @@ export function createWizardHandlers(deps: WizardDeps): Handlers<typeof centerCa
       {
         center: deps.center,
         trash: deps.trash,
+        ...(deps.journal ? { journal: deps.journal } : {}),
         pinGuard: deps.pinGuard ?? new PinGuard(),
         roots: deps.roots ?? new RootPolicy(),
         ...(deps.tokenModules ? { tokenModules: deps.tokenModules } : {}),

@@ -12,6 +12,7 @@ import { issueToFolder } from '../../core/usecases/issue-to-folder'
 import { issueToToken } from '../../core/usecases/issue-to-token'
 import { renewFolder } from '../../core/usecases/renew-folder'
 import { renewOnToken } from '../../core/usecases/renew-token'
+import { recoverRenewals, RenewalJournal } from '../../core/usecases/renewal-journal'
 import { revokeCertificate } from '../../core/usecases/revoke-certificate'
 import { defaultDataDir } from '../../core/settings/paths'
 import { centerWantsRaChecks, RENEWAL_CHECK_OPTIONS, runRenewalChecks } from './renewal-checks'
@@ -70,6 +71,10 @@ const CENTER_OPTIONS = {
 
 function trashOf(args: ParsedArgs): Trash {
   return new Trash(resolve(optionalString(args, 'data') ?? defaultDataDir()))
+}
+
+function journalOf(args: ParsedArgs): RenewalJournal {
+  return new RenewalJournal(resolve(optionalString(args, 'data') ?? defaultDataDir()))
 }
 
 function issueCommand(name: 'issue' | 'reissue', deps: EnrollDeps): Command {
@@ -218,7 +223,13 @@ function renewCommand(deps: EnrollDeps): Command {
         io.out(`stored on the token with id ${r.idHex} (the old certificate ${r.oldIdHex} was removed)`)
         return 0
       }
-      const r = await attempt((authorize) => renewFolder({ folder: folder!, password: secret, authorize }, { center: cmp, trash: trashOf(args), generateKey: deps.generateKey }))
+      const trash = trashOf(args)
+      const journal = journalOf(args)
+      // A renewal an earlier run left open (crash, lost answer) is settled first, by asking its center.
+      for (const r of await recoverRenewals(journal, trash)) {
+        if (r.outcome !== 'unknown') io.err(`settled an earlier renewal of ${r.folder}: the center keeps the ${r.outcome} certificate`)
+      }
+      const r = await attempt((authorize) => renewFolder({ folder: folder!, password: secret, authorize }, { center: cmp, trash, journal, generateKey: deps.generateKey }))
       io.out(`renewed: ${r.facts.subjectDn} (serial ${r.facts.serialHex}, valid until ${r.facts.notAfter.toISOString().slice(0, 10)})`)
       return 0
     },

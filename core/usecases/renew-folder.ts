@@ -7,6 +7,7 @@ import { buildPkcs8WithRandomNum, newRandomNum } from '../enroll/npki-key'
 import { saveRenewed, SIGN_CERT, SIGN_KEY } from '../enroll/save'
 import { openSignKey } from '../formats/signpri'
 import { cmpStage, type EnrollPorts } from './ports'
+import { activeAfterRenewal, settleRenewal, type PendingRenewal, type RenewalJournal } from './renewal-journal'
 
 export interface RenewFolderInput {
   /** The certificate folder; the renewed certificate replaces it where it is. */
@@ -45,7 +46,7 @@ export async function readSignPair(folder: string): Promise<{ certDer: Uint8Arra
  * store is a rejection, so the center keeps the old certificate active. The randomNum is kept,
  * so the VID (and with it bank and Hometax registrations) survives the renewal.
  */
-export async function renewFolder(input: RenewFolderInput, ports: EnrollPorts): Promise<RenewedFolder> {
+export async function renewFolder(input: RenewFolderInput, ports: EnrollPorts & { journal?: RenewalJournal }): Promise<RenewedFolder> {
   const { folder, password } = input
   const progress = ports.progress
   const { certDer, keyFile } = await readSignPair(folder)
@@ -62,8 +63,20 @@ export async function renewFolder(input: RenewFolderInput, ports: EnrollPorts): 
   ports.signal?.throwIfAborted()
   const pkcs8 = buildPkcs8WithRandomNum(key.privateKey, randomNum)
   let trashId: string | undefined
+  let pending: PendingRenewal | undefined
   const beforeConfirm = async (newCertDer: Uint8Array): Promise<void> => {
     progress?.('save', 0.6)
+    // Journaled before the folder changes: a crash from here on is settled at the next start
+    // by asking the center which certificate it activated (recoverRenewals).
+    pending = {
+      folder,
+      centerUrl: ports.center.url,
+      oldSerialHex: oldFacts.serialHex,
+      newSerialHex: parseCertificate(newCertDer).serialHex,
+      newCertDer: Buffer.from(newCertDer).toString('base64'),
+      at: new Date().toISOString(),
+    }
+    await ports.journal?.add(pending)
     ;({ trashId } = await saveRenewed(folder, newCertDer, pkcs8, password, ports.trash))
   }
   let renewed: Uint8Array
@@ -79,11 +92,32 @@ export async function renewFolder(input: RenewFolderInput, ports: EnrollPorts): 
       beforeConfirm,
     }))
   } catch (err) {
-    // The renewal was not confirmed: the old certificate is still the valid one, so it goes
-    // back in place of the new, never-activated one.
-    if (trashId) await ports.trash.restore(trashId, { overwrite: true }).catch(() => undefined)
-    throw err
+    if (!pending) throw err
+    if (!trashId) {
+      // The new pair was never stored (the center was told to reject it): nothing changed here.
+      await ports.journal?.remove(folder)
+      throw err
+    }
+    // Stored, but the confirmation's answer was not seen (lost pkiConf, network, cancel): the
+    // center may have activated the new certificate or not. Ask it, and keep that one.
+    const outcome = await activeAfterRenewal(ports.center.url, pending.oldSerialHex, pending.newSerialHex)
+    if (outcome === 'new') {
+      await ports.journal?.remove(folder)
+      progress?.('done', 1)
+      const certDer = new Uint8Array(Buffer.from(pending.newCertDer, 'base64'))
+      return { folder, certDer, facts: parseCertificate(certDer), trashId }
+    }
+    if (outcome === 'old' || !ports.journal) {
+      // Not activated: the old certificate is still the valid one, so it goes back in place
+      // of the new, never-activated one.
+      await settleRenewal(pending, 'old', ports.trash).catch(() => undefined)
+      await ports.journal?.remove(folder)
+      throw err
+    }
+    // Unknown (the center cannot be asked now): both pairs are kept, the journal settles it at the next start.
+    throw new CertError('NETWORK', 'the renewal was sent, but whether the center activated it is not known yet; it is checked again at the next start', { reason: 'renewal-unsettled' })
   }
+  await ports.journal?.remove(folder)
   progress?.('done', 1)
   return { folder, certDer: renewed, facts: parseCertificate(renewed), trashId: trashId! }
 }

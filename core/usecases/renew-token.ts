@@ -5,6 +5,7 @@ import { renew, type ExternalKey } from '../enroll/cmp-client'
 import { PENDING_KEY_LABEL } from '../enroll/token-issue'
 import { deleteFromToken, generateTokenKey, listTokenCerts, readTokenCert, signWithToken, storeCertOnToken, tokenRandomNum, type SessionOptions, type TokenRef } from '../token/pkcs11'
 import { cmpStage, type EnrollPorts } from './ports'
+import { activeAfterRenewal } from './renewal-journal'
 
 export interface RenewTokenInput {
   token: TokenRef
@@ -55,6 +56,7 @@ export async function renewOnToken(t: RenewTokenInput, ports: Omit<EnrollPorts, 
   const oldSpki = new Uint8Array(new X509Certificate(Buffer.from(oldCertDer)).publicKey.export({ type: 'spki', format: 'der' }))
   const fresh = await generateTokenKey(t.token, t.pin, { label: PENDING_KEY_LABEL }, t.session)
   let confirmed = false
+  let stored: Uint8Array | undefined
   try {
     ports.signal?.throwIfAborted()
     progress?.('request', 0.4)
@@ -69,7 +71,13 @@ export async function renewOnToken(t: RenewTokenInput, ports: Omit<EnrollPorts, 
       beforeConfirm: async (certDer) => {
         progress?.('save', 0.6)
         await storeCertOnToken(t.token, t.pin, { certDer, idHex: fresh.idHex, randomNum }, t.session)
+        stored = certDer
       },
+    }).catch(async (err: unknown) => {
+      // Stored, but the answer to certConf was not seen (lost pkiConf): ask the center which
+      // certificate it keeps active before anything on the token is removed.
+      if (!stored || (await activeAfterRenewal(ports.center.url, oldFacts.serialHex, parseCertificate(stored).serialHex)) !== 'new') throw err
+      return { certDer: stored, caCerts: [] }
     })
     confirmed = true
     // Only now is the old certificate superseded at the center: its objects may go.

@@ -137,6 +137,7 @@ export const REASONS_EN = {
   },
   NETWORK: {
     'no-center': 'No certification center is configured. Enter its address in the settings.',
+    'renewal-unsettled': 'The renewal was sent, but whether the center activated the new certificate could not be confirmed yet. Both certificates are kept; the app checks again at its next start and keeps the right one.',
     unreachable: 'The certification center could not be reached. Check the network connection and the center address.',
   },
 } satisfies ReasonSentences

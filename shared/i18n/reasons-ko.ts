@@ -134,6 +134,7 @@ export const REASONS_KO = {
   },
   NETWORK: {
     'no-center': '설정된 인증센터가 없습니다. 설정에서 인증센터 주소를 입력해 주세요.',
+    'renewal-unsettled': '갱신 요청은 보냈지만 인증센터가 새 인증서를 활성화했는지 아직 확인하지 못했습니다. 두 인증서 모두 보관해 두었으며, 다음에 프로그램을 시작할 때 다시 확인해 맞는 인증서를 남깁니다.',
     unreachable: '인증센터에 연결할 수 없습니다. 네트워크 연결과 인증센터 주소를 확인해 주세요.',
   },
 } satisfies ReasonSentences

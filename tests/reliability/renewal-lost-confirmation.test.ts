@@ -1,0 +1,165 @@
+/**
+ * Issue 13, finding 6: a renewal whose certConf answer is lost, or whose process dies between
+ * the local save and that answer. The certificate the center keeps active must be the one left
+ * in place: asked of the center on the spot, and at the next start from a recovery journal.
+ * A loopback proxy in front of the real center drops the pkiConf or holds the certConf.
+ */
+import { spawn } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { join, resolve } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startCenter, type RunningCenter } from '../../center/center'
+import { main } from '../../cli/certmgr'
+import type { CliIO } from '../../cli/command'
+import { parseCertificate } from '../../core/certs/parse'
+import { openSignKey } from '../../core/formats/signpri'
+import { Trash } from '../../core/storage/trash'
+import { issueToFolder } from '../../core/usecases/issue-to-folder'
+import { recoverRenewals, RenewalJournal } from '../../core/usecases/renewal-journal'
+import { bodyType, decodePKIMessage } from '../../shared/cmp/messages'
+import { tempDir } from '../helpers/fixtures'
+import { childRunner, killScratchDir } from '../helpers/kill-runner'
+
+const REPO = resolve(import.meta.dirname, '../..')
+const PASSWORD = 'Qwer!9a8s7d'
+let center: RunningCenter
+let work = ''
+let runner: { cmd: string; args: string[] }
+
+type Mode = 'drop-pkiconf' | 'hold-after-center' | 'hold-before-center'
+
+/**
+ * Forwards everything to the center, except a certConf: 'drop-pkiconf' forwards it and cuts the
+ * connection instead of passing the pkiConf back; 'hold-after-center' forwards it and never
+ * answers; 'hold-before-center' never forwards it. `onCertConf` runs once the certConf is where
+ * the mode puts it.
+ */
+async function proxy(mode: Mode, onCertConf: () => void = () => undefined): Promise<{ url: string; close: () => Promise<void> }> {
+  const target = new URL(center.url)
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const body = Buffer.concat(chunks)
+      let isCertConf = false
+      try {
+        isCertConf = req.method === 'POST' && bodyType(decodePKIMessage(new Uint8Array(body)).body) === 'certConf'
+      } catch {
+        /* not CMP */
+      }
+      if (isCertConf && mode === 'hold-before-center') return onCertConf()
+      const up = http.request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host } }, (r) => {
+        const back: Buffer[] = []
+        r.on('data', (c: Buffer) => back.push(c))
+        r.on('end', () => {
+          if (isCertConf) {
+            onCertConf()
+            if (mode === 'drop-pkiconf') req.socket.destroy()
+            return
+          }
+          res.writeHead(r.statusCode ?? 502, r.headers)
+          res.end(Buffer.concat(back))
+        })
+      })
+      up.end(body)
+    })
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections()
+        server.close(() => r())
+      }),
+  }
+}
+
+let customerSeq = 0
+/** A fresh customer with one certificate in a folder of its own. */
+async function issued(): Promise<{ folder: string; serial: string; dataDir: string }> {
+  customerSeq++
+  const { customerId } = await center.ra.createCustomer({ name: '홍길동', idn: `90010${customerSeq}1234568`.slice(0, 13), phone: '010-1234-5678', balanceKrw: 100_000 })
+  const codes = await center.ra.createEnrollmentCodes(customerId, 'limited', 'issue')
+  const dataDir = tempDir('certmgr-renew-data-')
+  const r = await issueToFolder(
+    { purpose: 'issue', root: join(tempDir('certmgr-renew-root-'), 'NPKI'), password: PASSWORD, codes: async () => codes },
+    { center: { url: center.url }, trash: new Trash(dataDir) },
+  )
+  return { folder: r.folder, serial: r.facts.serialHex, dataDir }
+}
+
+const serialIn = (folder: string) => parseCertificate(readFileSync(join(folder, 'signCert.der'))).serialHex
+const statusOf = async (serial: string) => (await center.ca.certBySerial(serial))?.status
+
+beforeAll(async () => {
+  work = killScratchDir('certmgr-renew-kill-')
+  runner = await childRunner(join(REPO, 'tests/reliability/renewal-kill-child.ts'), work)
+  center = await startCenter({ host: '127.0.0.1', port: 0, dataDir: join(work, 'center'), validityDays: 20, renewalRequiresRa: false, renewalWindowDays: 365 })
+})
+
+afterAll(async () => {
+  await center?.close()
+})
+
+describe('renewal after a lost pkiConf or a crash (issue 13, finding 6)', () => {
+  it('renewal after a lost pkiConf keeps the certificate the center activated in place, not the old one', async () => {
+    const { folder, serial, dataDir } = await issued()
+    const p = await proxy('drop-pkiconf')
+    try {
+      const pw = join(work, 'pw')
+      writeFileSync(pw, PASSWORD + '\n')
+      let err = ''
+      const io: CliIO = { out: () => undefined, err: (t) => void (err += t), readSecret: async (f) => readFileSync(f, 'utf8').replace(/\r?\n$/, '') }
+      const rc = await main(['renew', folder, '--center', p.url, '--password-file', pw, '--data', dataDir], io)
+      expect(err).toBe('')
+      expect(rc).toBe(0)
+    } finally {
+      await p.close()
+    }
+    const now = serialIn(folder)
+    expect(now).not.toBe(serial)
+    // The center activated the new certificate (the pkiConf was only lost on the way back) ...
+    expect(await statusOf(now)).toBe('active')
+    expect(await statusOf(serial)).toBe('revoked')
+    // ... and it is the one in place, with a key that opens; the old one is in the trash.
+    expect(() => openSignKey(readFileSync(join(folder, 'signCert.der')), readFileSync(join(folder, 'signPri.key')), PASSWORD)).not.toThrow()
+    expect((await new Trash(dataDir).list()).map((e) => e.serialHex)).toContain(serial)
+    expect(await new RenewalJournal(dataDir).list()).toEqual([])
+  })
+
+  for (const mode of ['hold-after-center', 'hold-before-center'] as const) {
+    const reached = mode === 'hold-after-center'
+    it(`renewal killed with kill -9 between the save and the confirmation (${reached ? 'the center got the certConf' : 'the certConf never arrived'}): the next start keeps the ${reached ? 'new' : 'old'} certificate`, async () => {
+      const { folder, serial, dataDir } = await issued()
+      let kill: () => void = () => undefined
+      const p = await proxy(mode, () => kill())
+      try {
+        const child = spawn(runner.cmd, [...runner.args, JSON.stringify({ folder, password: PASSWORD, centerUrl: p.url, dataDir })], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] })
+        let out = ''
+        child.stdout.on('data', (c: Buffer) => (out += c.toString()))
+        const exited = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_code, sig) => r(sig)))
+        kill = () => child.kill('SIGKILL')
+        expect(await exited).toBe('SIGKILL')
+        expect(out).toBe('')
+        // Killed after the save: the journal says a renewal is open.
+        const journal = new RenewalJournal(dataDir)
+        const open = await journal.list()
+        expect(open.map((e) => e.folder)).toEqual([folder])
+        const newSerial = open[0]!.newSerialHex
+        expect(await statusOf(newSerial)).toBe(reached ? 'active' : 'pending')
+
+        // The next start asks the center and keeps what it keeps active.
+        expect(await recoverRenewals(journal, new Trash(dataDir))).toEqual([{ folder, outcome: reached ? 'new' : 'old' }])
+        expect(serialIn(folder)).toBe(reached ? newSerial : serial)
+        expect(await statusOf(serialIn(folder))).toBe('active')
+        expect(() => openSignKey(readFileSync(join(folder, 'signCert.der')), readFileSync(join(folder, 'signPri.key')), PASSWORD)).not.toThrow()
+        expect(await journal.list()).toEqual([])
+      } finally {
+        await p.close()
+      }
+    })
+  }
+})
