@@ -1,4 +1,5 @@
 import QRCode from 'qrcode'
+import { CertError } from '../../shared/errors'
 import type { centerCalls } from '../../shared/contract/center'
 import { getFoundCert } from '../../core/certs/registry'
 import { RaClient } from '../../core/enroll/ra-client'
@@ -41,7 +42,11 @@ export function createCenterHandlers(center: () => { url: string; embedded: bool
     },
     'center.startSession': async (req) => {
       let serialHex: string | undefined
-      if (req.certId) serialHex = getFoundCert(req.certId).facts?.serialHex
+      if (req.certId?.startsWith('token:')) {
+        // A token certificate is not in the folder registry; its serial came with 'token.list', and the RA checks it is this customer's.
+        if (!req.serialHex) throw new CertError('BAD_REQUEST', 'a certificate on a security token needs its serial number')
+        serialHex = req.serialHex.toLowerCase()
+      } else if (req.certId) serialHex = getFoundCert(req.certId).facts?.serialHex
       const r = await ra().post<{ sessionId: string; medium: 'card' | 'otp' }>('/ra/sessions', {
         ...(req.name !== undefined ? { name: req.name } : {}),
         ...(req.idn !== undefined ? { idn: req.idn.replace('-', '') } : {}),

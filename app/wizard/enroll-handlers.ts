@@ -11,6 +11,7 @@ import { issueToToken } from '../../core/usecases/issue-to-token'
 import type { EnrollCodes, UseCaseProgress } from '../../core/usecases/ports'
 import { registerForeignCertificate } from '../../core/usecases/register-foreign'
 import { renewFolder } from '../../core/usecases/renew-folder'
+import { renewOnToken } from '../../core/usecases/renew-token'
 import type { HandlerContext, Handlers } from '../handler'
 import { rootFor, tokenFor, type DestinationDeps } from './destinations'
 import type { WizardState } from './sessions'
@@ -95,13 +96,46 @@ export function createEnrollHandlers(deps: EnrollHandlerDeps, state: WizardState
     'enroll.renew': async (req, ctx) => {
       const s = state.session(req.sessionId)
       if (s.purpose !== 'renew') throw new CertError('BAD_REQUEST', 'this identity check was not made for renewal')
+      if (req.certId.startsWith('token:')) {
+        const idHex = req.certId.slice('token:'.length).toLowerCase()
+        if (!req.token || !/^([0-9a-f]{2})+$/.test(idHex)) throw new CertError('BAD_REQUEST', 'a certificate on a security token needs its slot and PIN')
+        const pin = req.token.pin
+        const { ref, info } = await tokenFor(deps, req.token)
+        return state.withOp(req.opId, async (signal) => {
+          const r = await renewOnToken(
+            {
+              token: ref,
+              pin,
+              session: { guard: deps.pinGuard },
+              idHex,
+              authorize: async (serialHex) => void (await ra().post(`/ra/sessions/${encodeURIComponent(req.sessionId)}/renewal`, { serialHex })),
+            },
+            { center: { url: deps.center().url }, progress: progressOf(ctx, req.opId), signal },
+          )
+          state.close(req.sessionId)
+          ctx.emit({ type: 'certs-changed' })
+          return {
+            certId: `token:${r.idHex}`,
+            owner: r.facts.owner,
+            kind: kindOf(r.facts.policyOid),
+            issuerName: r.facts.issuerName,
+            serialHex: r.facts.serialHex,
+            notAfter: r.facts.notAfter.toISOString(),
+            location: 'token' as const,
+            path: info.label,
+            token: { label: info.label, idHex: r.idHex },
+          }
+        })
+      }
+      if (req.password === undefined) throw new CertError('BAD_REQUEST', 'the certificate password is required')
+      const password = req.password
       const found = getFoundCert(req.certId)
       if (found.state === 'expired') throw new CertError('CONFLICT', 'an expired certificate cannot be renewed; use reissue', { reason: 'expired' })
       return state.withOp(req.opId, async (signal) => {
         const r = await renewFolder(
           {
             folder: found.path,
-            password: req.password,
+            password,
             authorize: async (serialHex) => void (await ra().post(`/ra/sessions/${encodeURIComponent(req.sessionId)}/renewal`, { serialHex })),
           },
           { center: { url: deps.center().url }, trash: deps.trash, journal: deps.journal, progress: progressOf(ctx, req.opId), signal },

@@ -48,7 +48,15 @@ export const centerCalls = {
    */
   'center.startSession': call(
     z
-      .object({ name: z.string().min(1).max(64).optional(), idn: Idn.optional(), account: z.string().min(1).max(32), purpose: Purpose, certId: z.string().optional() })
+      .object({
+        name: z.string().min(1).max(64).optional(),
+        idn: Idn.optional(),
+        account: z.string().min(1).max(32),
+        purpose: Purpose,
+        certId: z.string().optional(),
+        /** A certificate on a security token (certId 'token:<id>') names its serial, as 'token.list' gave it. */
+        serialHex: z.string().regex(/^[0-9a-fA-F]{1,40}$/).optional(),
+      })
       .strict()
       .refine((r) => (r.purpose === 'renew' && r.certId !== undefined) || (r.name !== undefined && r.idn !== undefined), { message: 'name and resident number are required' }),
     z.object({ sessionId: SessionId, medium: Medium }),

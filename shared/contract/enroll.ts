@@ -52,8 +52,24 @@ export const enrollCalls = {
     EnrollResult,
     { progress: true },
   ),
-  /** 갱신: the old key opens with its password; RA renewal authorization; kur; replace in place. */
-  'enroll.renew': call(z.object({ opId: OpId, sessionId: z.string(), certId: z.string(), password: Password }).strict(), EnrollResult, { progress: true }),
+  /**
+   * 갱신: the old key opens with its password; RA renewal authorization; kur; replace in place.
+   * A certificate on a security token (certId 'token:<id>', from 'token.list') takes `token`
+   * (its slot and PIN) instead of a password: the new key pair is made on the token.
+   */
+  'enroll.renew': call(
+    z
+      .object({
+        opId: OpId,
+        sessionId: z.string(),
+        certId: z.string(),
+        password: Password.optional(),
+        token: z.object({ module: z.string().min(1).max(4096).optional(), slot: z.string().regex(/^[0-9a-fA-F]{2,32}$/), pin: z.string().min(1).max(256) }).strict().optional(),
+      })
+      .strict(),
+    EnrollResult,
+    { progress: true },
+  ),
   /** 타기관 인증서 등록: signature with that certificate + VID check at the RA. */
   'enroll.registerForeign': call(
     z.object({ sessionId: z.string(), certId: z.string(), password: Password }).strict(),
