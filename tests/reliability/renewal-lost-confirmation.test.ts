@@ -21,6 +21,10 @@ import { recoverRenewals, RenewalJournal } from '../../core/usecases/renewal-jou
 import { bodyType, decodePKIMessage } from '../../shared/cmp/messages'
 import { tempDir } from '../helpers/fixtures'
 import { childRunner, killScratchDir } from '../helpers/kill-runner'
+import { SOFTHSM_MODULE, softHsm } from '../helpers/softhsm'
+import { issueToToken } from '../../core/usecases/issue-to-token'
+import { renewOnToken } from '../../core/usecases/renew-token'
+import { listTokenCerts } from '../../core/token/pkcs11'
 
 const REPO = resolve(import.meta.dirname, '../..')
 const PASSWORD = 'Qwer!9a8s7d'
@@ -162,4 +166,28 @@ describe('renewal after a lost pkiConf or a crash (issue 13, finding 6)', () => 
       }
     })
   }
+
+  it('token renewal after a lost pkiConf keeps the new key pair the center activated and removes the old one', async () => {
+    const hsm = softHsm([{ label: 'lost-conf', pin: '111111' }])
+    try {
+      const ref = { module: SOFTHSM_MODULE, label: 'lost-conf' }
+      customerSeq++
+      const { customerId } = await center.ra.createCustomer({ name: '홍길동', idn: `90010${customerSeq}1234568`.slice(0, 13), phone: '010-1234-5678', balanceKrw: 100_000 })
+      const codes = await center.ra.createEnrollmentCodes(customerId, 'limited', 'issue')
+      const first = await issueToToken({ purpose: 'issue', token: ref, pin: '111111', codes: async () => codes }, { center: { url: center.url }, trash: new Trash(tempDir()) })
+      const p = await proxy('drop-pkiconf')
+      let renewed: Awaited<ReturnType<typeof renewOnToken>>
+      try {
+        renewed = await renewOnToken({ token: ref, pin: '111111' }, { center: { url: p.url } })
+      } finally {
+        await p.close()
+      }
+      expect(await statusOf(renewed.facts.serialHex)).toBe('active')
+      expect(await statusOf(first.facts.serialHex)).toBe('revoked')
+      const certs = await listTokenCerts(ref, '111111')
+      expect(certs.map((c) => ({ id: c.idHex, serial: c.serialHex, key: c.hasPrivateKey }))).toEqual([{ id: renewed.idHex, serial: renewed.facts.serialHex, key: true }])
+    } finally {
+      hsm.close()
+    }
+  })
 })
