@@ -212,6 +212,10 @@ const wizardEn: WizardMessages = {
     nextToken: 'A private key on a security token cannot be copied. If you lose the token, get the certificate reissued.',
   },
   select: {
+    tokenIntro: 'To renew a certificate on a security token, choose the token and open it with its PIN. The new key is made inside the token.',
+    tokenChoose: 'Security token',
+    tokenPin: 'Token PIN',
+    tokenOpen: 'Open',
     introRenew: 'Choose the certificate to renew. Renewal is possible only from 30 days before expiry until expiry.',
     introRegister: 'Choose the other CA’s certificate to register.',
     none: 'There is no certificate to choose.',

@@ -212,6 +212,10 @@ const wizardKo = {
     nextToken: '보안토큰의 개인키는 복사할 수 없습니다. 토큰을 잃어버리면 재발급을 받아 주세요.',
   },
   select: {
+    tokenIntro: '보안토큰에 있는 인증서를 갱신하려면 보안토큰을 고르고 PIN을 입력해 열어 주세요. 새 키는 보안토큰 안에서 만들어집니다.',
+    tokenChoose: '보안토큰',
+    tokenPin: '보안토큰 PIN',
+    tokenOpen: '열기',
     introRenew: '갱신할 인증서를 선택해 주세요. 만료 30일 전부터 만료일까지만 갱신할 수 있습니다.',
     introRegister: '등록할 다른 기관의 인증서를 선택해 주세요.',
     none: '선택할 수 있는 인증서가 없습니다.',

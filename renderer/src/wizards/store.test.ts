@@ -196,4 +196,35 @@ describe('wizard store', () => {
     expect(req).not.toHaveProperty('password')
     expect(w.secrets.tokenPin).toBe('')
   })
+
+  it('갱신 of a certificate on a security token: opened with its PIN, no password step, the serial to the RA and the PIN only in the renew call', async () => {
+    const w = useWizardStore()
+    w.start('renew')
+    expect(w.step).toBe('select')
+    const tok = { module: '/usr/lib/softhsm/libsofthsm2.so', slot: '0a1b', label: 'my-token' }
+    const soon = new Date(Date.now() + 10 * 86_400_000).toISOString()
+    fake.overrides['token.list'] = () => ({ certs: [{ idHex: 'ab12', label: '홍길동', serialHex: '7f01', owner: '홍길동', subjectDn: 'cn=홍길동', issuerName: 'CertMgr Center', notAfter: soon, hasPrivateKey: true }] })
+    expect(await w.unlockToken(tok, '2468')).toBeNull()
+    expect(w.tokenCerts.map((c) => c.idHex)).toEqual(['ab12'])
+    w.data.certId = 'token:ab12'
+    expect(w.steps).not.toContain('certPassword')
+    expect(w.renewTokenCert?.serialHex).toBe('7f01')
+    expect(await w.next()).toBe(true)
+    expect(w.step).toBe('identity')
+    w.data.account = '900123456789'
+    expect(await w.next()).toBe(true)
+    expect(fake.calls.find((c) => c.name === 'center.startSession')?.req).toMatchObject({ purpose: 'renew', certId: 'token:ab12', serialHex: '7f01' })
+    w.secrets.cardFirst = '12'
+    w.secrets.cardSecond = '34'
+    await w.verifyMedium()
+    expect(await w.next()).toBe(true)
+    expect(w.step).toBe('run')
+    fake.overrides['enroll.renew'] = () => ({ certId: 'token:cd34', owner: '홍길동', kind: 'limited', issuerName: 'X', serialHex: '7f02', notAfter: '2030-01-01T00:00:00Z', location: 'token', path: 'my-token', token: { label: 'my-token', idHex: 'cd34' } })
+    await w.run()
+    expect(w.step).toBe('done')
+    const req = fake.calls.find((c) => c.name === 'enroll.renew')?.req as Record<string, unknown>
+    expect(req).toMatchObject({ certId: 'token:ab12', token: { module: tok.module, slot: tok.slot, pin: '2468' } })
+    expect(req).not.toHaveProperty('password')
+    expect(w.secrets.tokenPin).toBe('')
+  })
 })

@@ -98,7 +98,12 @@ export const useWizardStore = defineStore('wizard', () => {
   let stopEvents: (() => void) | undefined
 
   // On a token the PIN guards the key: there is no certificate password to choose.
-  const steps = computed(() => FLOW_STEPS[flow.value].filter((s) => !(s === 'password' && data.destination === 'token')))
+  // A certificate on a token (certId 'token:<id>') is opened with its PIN in the select step: no certificate password.
+  const renewsToken = computed(() => flow.value === 'renew' && data.certId.startsWith('token:'))
+  const steps = computed(() => FLOW_STEPS[flow.value].filter((s) => !(s === 'password' && data.destination === 'token') && !(s === 'certPassword' && renewsToken.value)))
+  /** Certificates on the token opened in the 갱신 select step ('token.list'). */
+  const tokenCerts = ref<ResponseOf<'token.list'>['certs']>([])
+  const renewTokenCert = computed(() => (renewsToken.value ? tokenCerts.value.find((c) => `token:${c.idHex}` === data.certId) : undefined))
   const step = computed<StepId>(() => steps.value[stepIndex.value] ?? 'done')
   const purpose = computed(() => flow.value)
   const needsPhone = computed(() => flow.value !== 'renew')
@@ -187,6 +192,7 @@ export const useWizardStore = defineStore('wizard', () => {
     stopEvents = undefined
     wipeSecrets()
     Object.assign(data, blank())
+    tokenCerts.value = []
     stepIndex.value = 0
     busy.value = false
     error.value = null
@@ -242,7 +248,7 @@ export const useWizardStore = defineStore('wizard', () => {
           ...(asksPerson.value ? { name: data.name.trim(), idn: data.idn } : {}),
           account: data.account,
           purpose: purpose.value,
-          ...(flow.value === 'renew' ? { certId: data.certId } : {}),
+          ...(flow.value === 'renew' ? { certId: data.certId, ...(renewTokenCert.value ? { serialHex: renewTokenCert.value.serialHex } : {}) } : {}),
         }),
       )
       if (!r) return false
@@ -316,7 +322,8 @@ export const useWizardStore = defineStore('wizard', () => {
     data.tokenPinOk = false
     busy.value = true
     try {
-      await api().call('token.list', { ...(tok.module ? { module: tok.module } : {}), slot: tok.slot, pin })
+      const r = await api().call('token.list', { ...(tok.module ? { module: tok.module } : {}), slot: tok.slot, pin })
+      tokenCerts.value = r.certs
       data.token = tok
       secrets.tokenPin = pin
       data.tokenPinOk = true
@@ -329,6 +336,7 @@ export const useWizardStore = defineStore('wizard', () => {
   }
 
   function forgetToken(): void {
+    tokenCerts.value = []
     data.token = null
     data.tokenPinOk = false
     secrets.tokenPin = ''
@@ -365,7 +373,13 @@ export const useWizardStore = defineStore('wizard', () => {
       if (f === 'register') {
         registered.value = await api().call('enroll.registerForeign', { sessionId: data.sessionId, certId: data.certId, password: secrets.certPassword })
       } else if (f === 'renew') {
-        result.value = await api().call('enroll.renew', { opId: id, sessionId: data.sessionId, certId: data.certId, password: secrets.certPassword })
+        const tok = renewsToken.value ? data.token : null
+        result.value = await api().call('enroll.renew', {
+          opId: id,
+          sessionId: data.sessionId,
+          certId: data.certId,
+          ...(tok ? { token: { ...(tok.module ? { module: tok.module } : {}), slot: tok.slot, pin: secrets.tokenPin } } : { password: secrets.certPassword }),
+        })
       } else {
         const certType = data.certType === 'general' ? 'general' : 'limited'
         const dest = destination()
@@ -447,6 +461,8 @@ export const useWizardStore = defineStore('wizard', () => {
     verifyMedium,
     unlockToken,
     forgetToken,
+    tokenCerts,
+    renewTokenCert,
     run,
   }
 })

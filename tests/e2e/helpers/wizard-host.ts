@@ -126,7 +126,7 @@ export function otpNow(customer: Customer, offsetSteps = 0): string {
   return totp(base32Decode(secret), Math.floor(Date.now() / 1000) + offsetSteps * 30)
 }
 
-async function call<T>(app: WizardApp, name: string, req: unknown): Promise<T> {
+export async function call<T>(app: WizardApp, name: string, req: unknown): Promise<T> {
   const r = await app.services.dispatch(name, req, { emit: () => undefined })
   if (!r.ok) throw Object.assign(new Error(r.error.message), r.error)
   return r.value as T
