@@ -5,6 +5,7 @@ import { CmpService } from './cmp/service'
 import { resolveConfig, type CenterConfig, type CenterConfigOverrides } from './config'
 import { openCenterDb } from './db'
 import { Ra, type RaOptions } from './ra/ra'
+import { loadRaKey } from './ra/secrets'
 import { createCenterServer } from './server'
 
 export interface StartCenterOptions extends CenterConfigOverrides {
@@ -47,6 +48,8 @@ export async function startCenter(opts: StartCenterOptions): Promise<RunningCent
   const db = await openCenterDb(dataDir, { dbUrl, autoCheckpoint: walCheckpoints !== 'primary' })
   try {
     const ca = await Ca.open(db, dataDir, config)
+    // Made on first start with the CA key, so a copy of the data directory is complete.
+    await loadRaKey(db, dataDir)
     const ra = new Ra(db, {
       outboxDir: dataDir,
       keyDir: dataDir,

@@ -4,6 +4,7 @@ import { startCenter, type StartCenterOptions } from './center'
 import { Ca } from './ca/ca'
 import { resolveConfig, type CenterConfigOverrides } from './config'
 import { checkpointWal, openCenterDb } from './db'
+import { loadRaKey } from './ra/secrets'
 
 /** What a worker needs to start its share of the center; passed through the environment, so plain data only. */
 export interface WorkerSpec extends CenterConfigOverrides {
@@ -59,6 +60,7 @@ export async function startCenterCluster(spec: WorkerSpec & { workers: number })
   const db = await openCenterDb(spec.dataDir, { dbUrl: spec.dbUrl })
   try {
     await Ca.open(db, spec.dataDir, config)
+    await loadRaKey(db, spec.dataDir)
   } catch (err) {
     db.close()
     throw err

@@ -209,9 +209,24 @@ export class Ca implements CaFacade {
     if (toHex(AsnConvert.serialize(cert.tbsCertificate.subjectPublicKeyInfo)) !== toHex(spkiDer)) {
       throw new CertError('KEY_MISMATCH', 'the CA certificate does not belong to the CA key')
     }
+    await Ca.claimDatabase(db, certDer)
     const ca = new Ca(db, config, key, publicKey, certDer, cert)
     await ca.ensureCrl()
     return ca
+  }
+
+  /**
+   * The first CA to open a database records its certificate there; any other is refused. Nodes
+   * of one center share the database, so each needs a copy of the first node's data directory,
+   * not keys of its own.
+   */
+  private static async claimDatabase(db: Client, certDer: Uint8Array): Promise<void> {
+    const fingerprint = createHash('sha256').update(certDer).digest('hex')
+    await db.execute({ sql: "INSERT INTO ca_meta (key, value) VALUES ('ca_cert_sha256', ?) ON CONFLICT (key) DO NOTHING", args: [fingerprint] })
+    const rs = await db.execute("SELECT value FROM ca_meta WHERE key = 'ca_cert_sha256'")
+    if (String(rs.rows[0]?.value) !== fingerprint) {
+      throw new CertError('KEY_MISMATCH', "the database belongs to another CA than this data directory's key and certificate (copy the first node's data directory)")
+    }
   }
 
   private static sigAlg(key: KeyObject): AlgorithmIdentifier {

@@ -54,4 +54,16 @@ export const caMigrations: { version: number; sql: string[] }[] = [
     version: 2,
     sql: [`CREATE INDEX IF NOT EXISTS cmp_transactions_waiting ON cmp_transactions (state, updated_at)`],
   },
+  {
+    version: 3,
+    sql: [
+      // Which CA this database belongs to (the SHA-256 of its certificate): a node started with
+      // another node's database but a data directory of its own would otherwise issue under a
+      // second CA key.
+      `CREATE TABLE ca_meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      )`,
+    ],
+  },
 ]
