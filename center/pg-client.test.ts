@@ -7,7 +7,7 @@ import { createTestDatabase } from '../tests/helpers/postgres'
 import { dialectOf, openCenterDb, postgresDdl } from './db'
 import { caMigrations } from './ca/migrations'
 import { raMigrations } from './ra/migrations'
-import { toPgPlaceholders } from './pg-client'
+import { inlineArgs, toPgPlaceholders } from './pg-client'
 
 describe('toPgPlaceholders', () => {
   it('numbers ? in order and leaves quoted text alone', () => {
@@ -79,6 +79,17 @@ describe('the center on PostgreSQL', () => {
       ),
     ).rejects.toThrow()
     expect((await db.execute("SELECT COUNT(*) AS n FROM ra_meta WHERE key = 'k1'")).rows[0]!.n).toBe(0)
+    // The connection that failed is usable again, and a batch returns each statement's result.
+    const hostile = "x'); DELETE FROM ra_meta; --"
+    const [ins, sel] = await db.batch(
+      [
+        { sql: 'INSERT INTO ra_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING', args: ['k2', hostile] },
+        { sql: 'SELECT value, length(value) AS n FROM ra_meta WHERE key = ?', args: ['k2'] },
+      ],
+      'write',
+    )
+    expect(ins!.rowsAffected).toBe(1)
+    expect(sel!.rows[0]).toMatchObject({ value: hostile, n: hostile.length })
   })
 
   it('runs write transactions of separate connections one at a time (read-check-write holds)', async () => {
@@ -102,5 +113,15 @@ describe('the center on PostgreSQL', () => {
     } finally {
       other.close()
     }
+  })
+})
+
+describe('batches in one round trip', () => {
+  it('inlines values as literals that cannot break out of the statement', () => {
+    expect(inlineArgs("SELECT ?, ?, ?, ?, '?' WHERE x - ? > 0", ["it's; DROP TABLE t --", -5, null, new Uint8Array([0, 255]), -1])).toBe(
+      "SELECT 'it''s; DROP TABLE t --', (-5), NULL, '\\x00ff'::bytea, '?' WHERE x - (-1) > 0",
+    )
+    expect(() => inlineArgs('SELECT ?', [])).toThrow(RangeError)
+    expect(() => inlineArgs('SELECT ?', [1, 2])).toThrow(RangeError)
   })
 })

@@ -95,6 +95,65 @@ async function run(on: Queryable, s: InStatement | string, args?: InArgs): Promi
   }
 }
 
+/**
+ * A value written into SQL text, for batches sent in one round trip (below). Numbers go in
+ * parentheses (so `x - ?` with a negative value never becomes a `--` comment), strings as
+ * standard-conforming literals (quotes doubled; backslashes are plain characters), blobs as
+ * hex bytea.
+ */
+function literal(v: InValue): string {
+  const x = toPg(v)
+  if (x === null) return 'NULL'
+  if (typeof x === 'number') {
+    if (!Number.isFinite(x)) throw new TypeError('only finite numbers can be bound')
+    return `(${String(x)})`
+  }
+  if (Buffer.isBuffer(x)) return `'\\x${x.toString('hex')}'::bytea`
+  const text = String(x)
+  if (text.includes('\0')) throw new TypeError('text with NUL cannot be stored')
+  return `'${text.replace(/'/g, "''")}'`
+}
+
+/** `sql` with its `?` placeholders replaced by the literals of `args`, leaving quoted text alone. */
+export function inlineArgs(sql: string, args: InValue[]): string {
+  let out = ''
+  let n = 0
+  let quote: string | undefined
+  for (const ch of sql) {
+    if (quote) {
+      if (ch === quote) quote = undefined
+      out += ch
+    } else if (ch === "'" || ch === '"') {
+      quote = ch
+      out += ch
+    } else if (ch === '?') {
+      if (n >= args.length) throw new RangeError('fewer arguments than placeholders')
+      out += literal(args[n++]!)
+    } else out += ch
+  }
+  if (n !== args.length) throw new RangeError('more arguments than placeholders')
+  return out
+}
+
+function statementText(s: InStatement | [string, InArgs?]): string {
+  const [sql, args] = Array.isArray(s) ? s : typeof s === 'string' ? [s, undefined] : [s.sql, s.args]
+  if (args !== undefined && !Array.isArray(args)) throw new TypeError('named arguments are not supported; use ? placeholders')
+  return inlineArgs(sql, args ?? [])
+}
+
+function toResultSet(res: pg.QueryResult): ResultSet {
+  const columns = (res.fields ?? []).map((f) => f.name)
+  const rows = (res.rows as Record<string, unknown>[]).map((r) => toRow(columns.map((c) => r[c]), columns))
+  return {
+    columns,
+    columnTypes: columns.map(() => ''),
+    rows,
+    rowsAffected: res.command === 'SELECT' ? 0 : (res.rowCount ?? 0),
+    lastInsertRowid: undefined,
+    toJSON: () => ({ columns, rows: rows.map((r) => Array.from(r as ArrayLike<unknown>)), rowsAffected: res.rowCount ?? 0 }),
+  }
+}
+
 /** BEGIN, and for anything but a read-only transaction the center's write lock, in one round trip. */
 function beginSql(mode: TransactionMode): string {
   return mode === 'read' ? 'BEGIN READ ONLY' : `BEGIN; SELECT pg_advisory_xact_lock(${WRITE_LOCK_KEY})`
@@ -146,12 +205,27 @@ export function openPgClient(url: string, opts: { max?: number } = {}): Client {
     async execute(s: InStatement | string, args?: InArgs) {
       return run(pool, s, args)
     },
+    /**
+     * The whole batch, BEGIN and the write lock to COMMIT, goes to the server as one
+     * multi-statement query (values inlined as literals): one round trip, and the write lock is
+     * held only while the server runs the statements, never across a network wait.
+     */
     async batch(stmts: Array<InStatement | [string, InArgs?]>, mode: TransactionMode = 'deferred') {
-      return inTransaction(mode, async (c) => {
-        const out: ResultSet[] = []
-        for (const s of stmts) out.push(Array.isArray(s) ? await run(c, s[0], s[1]) : await run(c, s))
-        return out
-      })
+      if (stmts.length === 0) return []
+      const texts = stmts.map(statementText)
+      const c = await pool.connect()
+      let broken: Error | undefined
+      try {
+        const res = (await c.query([beginSql(mode), ...texts, 'COMMIT'].join(';\n'))) as unknown as pg.QueryResult[]
+        const skip = mode === 'read' ? 1 : 2
+        return res.slice(skip, skip + texts.length).map(toResultSet)
+      } catch (err) {
+        // A failed statement leaves the transaction open and aborted: end it before the connection goes back.
+        await c.query('ROLLBACK').catch((e: unknown) => (broken = e instanceof Error ? e : new Error(String(e))))
+        throw err
+      } finally {
+        c.release(broken)
+      }
     },
     async migrate(stmts: InStatement[]) {
       return inTransaction('write', async (c) => {

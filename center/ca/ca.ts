@@ -400,19 +400,14 @@ export class Ca implements CaFacade {
     if (!opts.confirm && !opts.alsoRun) {
       await this.db.execute(insert)
     } else {
-      // One write transaction instead of one commit per step: a crash leaves either nothing or
-      // the whole issuance (and the caller's bookkeeping) behind.
-      await this.writeTx(async (tx) => {
-        await tx.execute(insert)
-        let superseded = false
-        if (opts.confirm) {
-          const [revoke] = await tx.batch(Ca.confirmStatements(serialHex, req.customerId, req.certType, Date.now()))
-          superseded = (revoke?.rowsAffected ?? 0) > 0
-        }
-        const also = opts.alsoRun?.(serialHex) ?? []
-        if (also.length > 0) await tx.batch(also)
-        return superseded
-      })
+      // One write batch (one round trip on PostgreSQL, the write lock held only while the server
+      // runs it): a crash leaves either nothing or the whole issuance and the caller's bookkeeping.
+      const stmts: InStatement[] = [insert]
+      if (opts.confirm) stmts.push(...Ca.confirmStatements(serialHex, req.customerId, req.certType, Date.now()))
+      stmts.push(...(opts.alsoRun?.(serialHex) ?? []))
+      const rs = await this.lock.run(() => this.db.batch(stmts, 'write'))
+      // A certificate it superseded (a reissue) goes on the CRL at once; every start rebuilds the CRL as well.
+      if (opts.confirm && (rs[1]?.rowsAffected ?? 0) > 0) await this.writeTx(async () => true)
     }
     return { serialHex, certDer, notAfter: new Date(notAfter) }
   }
