@@ -40,6 +40,12 @@ describe('the certmgr command (package.json bin)', () => {
     expect(bad.stderr.trim().split('\n')).toHaveLength(1)
   })
 
+  it('reads a PFX with its key derivation in the bundled worker thread', () => {
+    const root = join(tmp, 'pfx-import', 'NPKI')
+    const out = execFileSync(process.execPath, [bin, 'import-pfx', join(FIXTURE, 'test.pfx'), '--root', root, '--password-file', join(FIXTURE, 'password.txt')], { encoding: 'utf8' })
+    expect(out).toMatch(/^imported: /)
+  })
+
   it('installs with npm install -g from a checkout and runs as `certmgr` from any folder', () => {
     const prefix = join(tmp, 'global')
     execFileSync('npm', ['install', '-g', '--prefix', prefix, REPO, '--no-audit', '--no-fund', '--loglevel=error'], { cwd: tmp, encoding: 'utf8' })

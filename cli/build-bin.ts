@@ -19,7 +19,8 @@ export const NATIVE_PACKAGES = ['pkcs11js', 'libsql', '@libsql/client', 'usb']
 export async function buildCliBin(outDir: string = resolve(ROOT, 'out/cli')): Promise<string> {
   rmSync(outDir, { recursive: true, force: true })
   await build({
-    entryPoints: { certmgr: resolve(ROOT, 'cli/bin.ts') },
+    // The PFX key-derivation worker (core/formats/pfx-kdf-pool.ts) is a file of its own beside the command.
+    entryPoints: { certmgr: resolve(ROOT, 'cli/bin.ts'), 'pfx-kdf-worker': resolve(ROOT, 'core/formats/pfx-kdf-worker.ts') },
     outdir: outDir,
     outExtension: { '.js': '.mjs' },
     chunkNames: 'chunks/[name]-[hash]',

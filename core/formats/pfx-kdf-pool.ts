@@ -40,8 +40,9 @@ interface Pending {
 }
 
 /**
- * Where the worker's code is: beside this file when bundled (out/main from electron-vite, or
- * an esbuild bundle with .mjs names), the TypeScript source otherwise.
+ * Where the worker's code is: beside this file or one folder up when bundled (out/main from
+ * electron-vite, out/cli and the kill tests' esbuild bundles with .mjs names and chunks/), the
+ * TypeScript source otherwise.
  */
 function startWorker(): Worker {
   const here = import.meta.url
@@ -51,7 +52,7 @@ function startWorker(): Worker {
     const tsx = createRequire(here).resolve('tsx/cjs/api')
     return new Worker(`require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(file)})`, { eval: true })
   }
-  const built = ['./pfx-kdf-worker.js', './pfx-kdf-worker.mjs', '../pfx-kdf-worker.js'].map((n) => new URL(n, here)).find((u) => existsSync(fileURLToPath(u)))
+  const built = ['./pfx-kdf-worker.js', './pfx-kdf-worker.mjs', '../pfx-kdf-worker.js', '../pfx-kdf-worker.mjs'].map((n) => new URL(n, here)).find((u) => existsSync(fileURLToPath(u)))
   if (!built) throw new CertError('INTERNAL', 'the key-derivation worker is missing from this build')
   return new Worker(built)
 }
