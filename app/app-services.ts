@@ -58,6 +58,8 @@ export interface AppServicesOptions {
   watch?: boolean
   /** Overrides for the embedded center (tests: short validity to exercise renewal). */
   centerOptions?: Partial<Omit<StartCenterOptions, 'dataDir'>>
+  /** 폴더 열기: shows a folder in the system's file manager (Electron's shell; tests record it). */
+  openFolder?: (path: string) => Promise<void>
   /** Counts wrong certificate passwords across all calls (default: a fresh one; tests pass one with their own clock). */
   passwordGuard?: PasswordGuard
 }
@@ -150,7 +152,7 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
       ctx.emit({ type: 'certs-changed' })
       return r
     },
-    ...createStorageHandlers({ dataDir: opts.dataDir, trash, roots }),
+    ...createStorageHandlers({ dataDir: opts.dataDir, trash, roots, ...(opts.openFolder ? { openFolder: opts.openFolder } : {}) }),
     ...transferHandlers,
     'transfer.saveReceived': async (req: Parameters<typeof transferHandlers['transfer.saveReceived']>[0], ctx: HandlerContext) => {
       if (req.root !== undefined) await requireKnownRoot(req.root)

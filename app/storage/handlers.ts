@@ -1,4 +1,5 @@
-import { join } from 'node:path'
+import { realpath, stat } from 'node:fs/promises'
+import { isAbsolute, join, relative } from 'node:path'
 import { CertError } from '../../shared/errors'
 import { storageCalls } from '../../shared/contract/storage'
 import { resolveCertFolder } from '../../core/certs/registry'
@@ -19,6 +20,8 @@ export interface StorageHandlerDeps {
   dataDir: string
   /** Which folders are roots, which take writes, and the mounted drives. */
   roots: RootPolicy
+  /** Shows a folder in the system's file manager (Electron's shell); absent where there is none. */
+  openFolder?: (path: string) => Promise<void>
   /** PKCS#11 modules from settings, tried before the OS defaults. */
   tokenModules?: () => Promise<string[]>
   /** Folders to offer PFX files from. */
@@ -83,6 +86,22 @@ export function createStorageHandlers(deps: StorageHandlerDeps): Handlers<typeof
       const e = await trash.put(resolveCertFolder(certId))
       ctx.emit({ type: 'certs-changed' })
       return { trashId: e.id, expiresAt: e.expiresAt }
+    },
+    'storage.openFolder': async (req) => {
+      // Only a folder inside a root main knows: the renderer cannot point the file manager anywhere else.
+      const real = await realpath(req.path).catch(() => {
+        throw new CertError('NOT_FOUND', 'the folder does not exist', { reason: 'not-cert-folder' })
+      })
+      if (!(await stat(real)).isDirectory()) throw new CertError('BAD_REQUEST', 'not a folder')
+      const roots = await Promise.all((await deps.roots.roots()).map((r) => realpath(r.path).catch(() => r.path)))
+      const inside = roots.some((r) => {
+        const rel = relative(r, real)
+        return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))
+      })
+      if (!inside) throw new CertError('FORBIDDEN', 'only a folder inside a certificate root can be opened', { reason: 'outside-root' })
+      if (!deps.openFolder) return { opened: false }
+      await deps.openFolder(real)
+      return { opened: true }
     },
     'storage.trashList': async () => {
       await trash.purgeExpired().catch(() => undefined)

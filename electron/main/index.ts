@@ -33,5 +33,17 @@ runApp(electronLike, {
   baseDir: import.meta.dirname,
   isDev: !app.isPackaged && process.env.NODE_ENV === 'development',
   callNames: Object.keys(contract),
-  createServices: (dataDir, version) => createAppServices({ dataDir, host: 'electron', version, notify, setBadge: (n) => app.setBadgeCount(n) }),
+  createServices: (dataDir, version) =>
+    createAppServices({
+      dataDir,
+      host: 'electron',
+      version,
+      notify,
+      setBadge: (n) => app.setBadgeCount(n),
+      // 폴더 열기: main has already checked that the folder lies inside a certificate root.
+      openFolder: async (p) => {
+        const err = await shell.openPath(p)
+        if (err) throw new Error(err)
+      },
+    }),
 })

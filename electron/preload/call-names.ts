@@ -28,6 +28,7 @@ export const CALL_NAMES: readonly string[] = [
   'storage.delete',
   'storage.locations',
   'storage.move',
+  'storage.openFolder',
   'storage.trashList',
   'storage.trashRestore',
   'token.delete',

@@ -94,6 +94,11 @@ export const storageCalls = {
   'storage.move': call(Target, CopyResult),
   // Moves the folder to the app's trash for 30 days.
   'storage.delete': call(z.object({ certId: Id }).strict(), z.object({ trashId: z.string(), expiresAt: z.string() })),
+  /**
+   * 폴더 열기: shows a certificate folder in the system's file manager. Only a folder inside a
+   * root main knows; `opened` is false where the host cannot open one (no file manager).
+   */
+  'storage.openFolder': call(z.object({ path: z.string().min(1).max(4096) }).strict(), z.object({ opened: z.boolean() })),
   'storage.trashList': call(Empty, z.object({ entries: z.array(TrashEntry) })),
   'storage.trashRestore': call(z.object({ trashId: z.string().regex(/^[0-9a-f]{16}$/), overwrite: z.boolean().optional() }).strict(), z.object({ path: z.string() })),
   'token.list': call(z.object(TokenTarget).strict(), z.object({ certs: z.array(TokenCert) })),

@@ -5,7 +5,7 @@
 import AxeBuilder from '@axe-core/playwright'
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import type { Page } from '@playwright/test'
 import { PYPINKSIGN, expect, screen, test } from './helpers/app-host'
 
@@ -117,7 +117,9 @@ test.describe('locations and certificate actions', () => {
     await screen(page, 'locations-export')
     await panel.getByTestId('pfx-next').click()
     await panel.getByTestId('pfx-run').click()
-    await expect(panel.getByTestId('pfx-done')).toContainText(out)
+    // The file by its name; the whole path is its title (issue 16: no raw paths in notices).
+    await expect(panel.getByTestId('pfx-done')).toContainText(basename(out))
+    await expect(panel.getByTestId('pfx-done').locator('p').first()).toHaveAttribute('title', out)
     const info = execFileSync('/usr/bin/openssl', ['pkcs12', '-info', '-noout', '-in', out, '-passin', `pass:${PASSWORD}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
     expect(typeof info).toBe('string')
     // openssl accepts the MAC and decrypts both bags with the password; a wrong one must fail.

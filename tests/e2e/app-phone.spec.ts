@@ -81,7 +81,9 @@ test.describe('phone copy in the app: receive', () => {
     await got.getByTestId('pc-r-password').fill(PASSWORD)
     await screen(page, 'phone-received')
     await got.getByTestId('pc-r-save').click()
-    await expect(page.getByTestId('pc-saved')).toContainText(app.roots[0]!)
+    // Where it went, in words (issue 16: no raw paths in notices); 폴더 열기 has the folder.
+    await expect(page.getByTestId('pc-saved')).toContainText('하드디스크 · HKD · yessign')
+    await expect(page.getByTestId('pc-saved')).not.toContainText(app.roots[0]!)
     await screen(page, 'phone-saved')
     await page.getByTestId('nav-list').click()
     await expect(page.getByTestId('cert-row')).toHaveCount(1)

@@ -190,6 +190,12 @@ const en: MessageSchema = {
     choose: 'Certificate whose password to change',
     none: 'No certificate here has a password to change. Certificates on a security token use a PIN instead.',
   },
+  openFolder: {
+    label: 'Open folder',
+    cannot: 'Folders cannot be opened here. Open it from the desktop app.',
+    failed: 'The folder could not be opened.',
+    certFolder: 'certificate folder',
+  },
   idnInput: {
     back: 'Resident number, last 7 digits',
     show: 'Show',

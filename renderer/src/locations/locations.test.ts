@@ -173,7 +173,9 @@ describe('CertActions', () => {
     await w.get('[data-testid="pfx-run"]').trigger('click')
     await flushPromises()
     expect(fake.calls.at(-1)).toEqual({ name: 'pfx.export', req: { certId: 'c1', password: fake.password, profile: 'compatible', outPath: '/home/u/cert.pfx' } })
-    expect(w.get('[data-testid="pfx-done"]').text()).toContain('/home/u/cert.pfx')
+    expect(w.get('[data-testid="pfx-done"]').text()).toContain('cert.pfx')
+    // The file by name, its whole path as the title: no long path in the notice.
+    expect(w.get('[data-testid="pfx-done"] p').attributes('title')).toBe('/home/u/cert.pfx')
   })
 
   it('security finding 3: a PFX password of its own gets the rule-by-rule feedback and must pass it', async () => {
@@ -211,7 +213,9 @@ describe('CertActions', () => {
     await w.get('[data-testid="pfx-overwrite"]').trigger('click')
     await flushPromises()
     expect(fake.calls.at(-1)).toEqual({ name: 'pfx.export', req: { certId: 'c1', password: fake.password, profile: 'modern', outPath: '/home/u/cert.pfx', overwrite: true } })
-    expect(w.get('[data-testid="pfx-done"]').text()).toContain('/home/u/cert.pfx')
+    expect(w.get('[data-testid="pfx-done"]').text()).toContain('cert.pfx')
+    // The file by name, its whole path as the title: no long path in the notice.
+    expect(w.get('[data-testid="pfx-done"] p').attributes('title')).toBe('/home/u/cert.pfx')
   })
 
   it('security finding 2: a PFX over a limit is named in plain words, with the limit', () => {
@@ -252,7 +256,8 @@ describe('TrashSection', () => {
     await w.get('[data-testid="trash-overwrite-yes"]').trigger('click')
     await flushPromises()
     expect(fake.calls.filter((c) => c.name === 'storage.trashRestore').map((c) => c.req)).toEqual([{ trashId: entry.id }, { trashId: entry.id, overwrite: true }])
-    expect(w.get('[data-testid="trash-result"]').text()).toContain(entry.originalPath)
+    // Where it came back, in words (issue 16: no raw paths in notices).
+    expect(w.get('[data-testid="trash-result"]').text()).toContain('하드디스크 · HKD · yessign')
     expect(w.find('[data-testid="trash-empty"]').exists()).toBe(true)
   })
 })

@@ -21,6 +21,8 @@ export interface Destination {
 export interface Notice {
   key: string
   params?: Record<string, string>
+  /** The certificate folder the notice is about: offered as 폴더 열기, never printed. */
+  folder?: string
 }
 
 /** Tabs of the certificate list, the places main knows about, and the trash. */
@@ -78,8 +80,8 @@ export const useLocationsStore = defineStore('locations', () => {
     if ((t === 'usb' || t === 'token') && !loading.value) void load()
   }
 
-  function say(key: string, params?: Record<string, string>): void {
-    notice.value = params ? { key, params } : { key }
+  function say(key: string, params?: Record<string, string>, folder?: string): void {
+    notice.value = { key, ...(params ? { params } : {}), ...(folder ? { folder } : {}) }
   }
 
   async function loadTrash(): Promise<void> {

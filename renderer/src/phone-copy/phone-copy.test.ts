@@ -81,7 +81,7 @@ describe('휴대폰에서 가져오기', () => {
     await w.get('[data-testid="pc-received"] form').trigger('submit')
     await flushPromises()
     expect(fake.calls.find((c) => c.name === 'transfer.saveReceived')?.req).toEqual({ sessionId: SID, password: fake.password, root: '/home/u/NPKI' })
-    expect(w.get('[data-testid="pc-saved"]').text()).toContain('/home/u/NPKI/yessign/USER/cn=HKD')
+    expect(w.get('[data-testid="pc-saved"]').text()).toContain('하드디스크 · HKD · yessign')
     w.unmount()
   })
 

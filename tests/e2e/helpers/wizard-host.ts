@@ -26,6 +26,8 @@ export interface WizardApp {
   center: RunningCenter
   /** The private SoftHSM2 configuration the host sees (no tokens unless asked for). */
   hsm: SoftHsm
+  /** Folders 폴더 열기 asked main to show, in order. */
+  opened: string[]
   close(): Promise<void>
 }
 
@@ -69,7 +71,16 @@ export async function startWizardApp(opts: WizardOptions = {}): Promise<WizardAp
   const hsm = softHsm(opts.tokens)
   const drives = opts.drives
   const driveList = drives ? { driveList: async () => drives.map((d) => ({ id: d.mountPoint, mountPoint: d.mountPoint, label: d.label, readOnly: false, kind: 'usb-stick' as const })) } : {}
-  const services = await createAppServices({ dataDir: join(tmp, 'data'), host: 'web', version: 'test', reminders: false, centerOptions: { validityDays: opts.validityDays ?? 20 }, ...driveList })
+  const opened: string[] = []
+  const services = await createAppServices({
+    dataDir: join(tmp, 'data'),
+    host: 'web',
+    version: 'test',
+    reminders: false,
+    centerOptions: { validityDays: opts.validityDays ?? 20 },
+    openFolder: async (p) => void opened.push(p),
+    ...driveList,
+  })
   const host = await startWebHost({ services, staticDir: STATIC_DIR })
   return {
     url: host.url,
@@ -77,6 +88,7 @@ export async function startWizardApp(opts: WizardOptions = {}): Promise<WizardAp
     services,
     center: services.embeddedCenter()!,
     hsm,
+    opened,
     async close() {
       await host.close()
       await services.close()
