@@ -1,4 +1,6 @@
-import { certsCalls } from '../../shared/contract/certs'
+import type { appCalls } from '../../shared/contract/app'
+import type { certsCalls } from '../../shared/contract/certs'
+import type { settingsCalls } from '../../shared/contract/settings'
 import type { Handlers } from '../handler'
 import type { SettingsStore } from '../../core/settings/settings-store'
 import { getFoundCert, rememberCerts } from '../../core/certs/registry'
@@ -14,7 +16,7 @@ export interface CertsDeps {
   roots: RootPolicy
 }
 
-export function createCertsHandlers(deps: CertsDeps): Handlers<Omit<typeof certsCalls, 'reminders.list'>> {
+export function createCertsHandlers(deps: CertsDeps): Handlers<typeof appCalls & typeof certsCalls & typeof settingsCalls> {
   return {
     'app.info': async () => {
       const c = deps.center()

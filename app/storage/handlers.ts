@@ -1,7 +1,8 @@
 import { realpath, stat } from 'node:fs/promises'
 import { isAbsolute, join, relative } from 'node:path'
 import { CertError } from '../../shared/errors'
-import { storageCalls } from '../../shared/contract/storage'
+import type { storageCalls } from '../../shared/contract/storage'
+import type { tokenCalls } from '../../shared/contract/token'
 import { resolveCertFolder } from '../../core/certs/registry'
 import type { RootPolicy } from '../../core/roots/root-policy'
 import { openSignKey } from '../../core/formats/signpri'
@@ -29,7 +30,7 @@ export interface StorageHandlerDeps {
   openKey?: KeyOpener
 }
 
-export function createStorageHandlers(deps: StorageHandlerDeps): Handlers<typeof storageCalls> {
+export function createStorageHandlers(deps: StorageHandlerDeps): Handlers<typeof storageCalls & typeof tokenCalls> {
   const trash = deps.trash ?? new Trash(deps.dataDir)
   const guard = new PinGuard(join(deps.dataDir, 'token-pin-failures.json'))
   const modules = async (): Promise<string[]> => availableModules((await deps.tokenModules?.()) ?? [])

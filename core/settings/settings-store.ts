@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { isAbsolute, join, win32 } from 'node:path'
 import { CertError } from '../../shared/errors'
-import { Settings } from '../../shared/contract/certs'
+import { Settings } from '../../shared/contract/settings'
 import { writeFileAtomic } from '../storage/atomic'
 
 export const DEFAULT_SETTINGS: Settings = { language: 'ko', extraRoots: [], hideExpired: false, centerUrl: '' }

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { call, Empty } from './define'
+import { call } from './define'
 
 export const CertState = z.enum(['valid', 'renewable', 'expired', 'not-yet-valid', 'damaged'])
 export const CertKind = z.enum(['general', 'limited', 'corporate', 'other'])
@@ -44,28 +44,12 @@ export const CertDetails = CertSummary.extend({
 })
 export type CertDetails = z.infer<typeof CertDetails>
 
-export const Settings = z.object({
-  language: z.enum(['ko', 'en']),
-  extraRoots: z.array(z.string().min(1).max(4096)).max(64),
-  hideExpired: z.boolean(),
-  /** Empty: the embedded center. */
-  centerUrl: z.string().max(2048),
-})
-export type Settings = z.infer<typeof Settings>
 
 export const certsCalls = {
-  'app.info': call(
-    Empty,
-    z.object({ version: z.string(), platform: z.string(), host: z.enum(['electron', 'web']), centerUrl: z.string(), centerEmbedded: z.boolean() }),
-  ),
   'certs.list': call(
     z.object({ rescan: z.boolean().optional() }).strict(),
     // Damaged folders are listed too, with state 'damaged' and the reason: they never break the list.
     z.object({ certs: z.array(CertSummary), roots: z.array(RootInfo) }),
   ),
   'certs.details': call(z.object({ id: z.string().min(1).max(128) }).strict(), CertDetails),
-  /** Expiry reminders of the latest daily check (the renderer shows them as a banner). */
-  'reminders.list': call(Empty, z.object({ reminders: z.array(z.object({ certId: z.string(), daysLeft: z.number().int(), milestone: z.enum(['window', 'd7', 'd1']) })) })),
-  'settings.get': call(Empty, Settings),
-  'settings.set': call(Settings.partial().strict(), Settings),
 }

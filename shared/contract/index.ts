@@ -1,22 +1,31 @@
 import type { z } from 'zod'
 import type { CallDef } from './define'
 
-// The whole API: each capability declares its calls in its own file; they are merged here.
+// The whole API: each area declares its calls in a file named after it ('certs.list' in
+// certs.ts, 'token.list' in token.ts); they are merged here.
+import { appCalls } from './app'
 import { certsCalls } from './certs'
 import { centerCalls } from './center'
 import { enrollCalls } from './enroll'
 import { keysCalls } from './keys'
 import { pfxCalls } from './pfx'
+import { remindersCalls } from './reminders'
+import { settingsCalls } from './settings'
 import { storageCalls } from './storage'
+import { tokenCalls } from './token'
 import { transferCalls } from './transfer'
 
 export const contract = {
+  ...appCalls,
   ...certsCalls,
   ...centerCalls,
   ...enrollCalls,
   ...keysCalls,
   ...pfxCalls,
+  ...remindersCalls,
+  ...settingsCalls,
   ...storageCalls,
+  ...tokenCalls,
   ...transferCalls,
 } satisfies Record<string, CallDef>
 

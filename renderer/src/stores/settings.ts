@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
-import type { Settings } from '../../../shared/contract/certs'
+import type { Settings } from '../../../shared/contract/settings'
 import type { ResponseOf } from '../../../shared/contract/index'
 import { api, type ApiError } from '../api/client'
 import { setLocale } from '../i18n/index'

@@ -1,4 +1,5 @@
-import type { CertDetails, CertSummary, Settings } from '../../../shared/contract/certs'
+import type { CertDetails, CertSummary } from '../../../shared/contract/certs'
+import type { Settings } from '../../../shared/contract/settings'
 import type { CallName, RequestOf, ResponseOf } from '../../../shared/contract/index'
 import type { AppEvent } from '../../../shared/contract/progress'
 import type { ErrorInfo } from '../../../shared/errors'
