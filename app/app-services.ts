@@ -22,7 +22,7 @@ import { createTransferHandlers } from './transfer/handlers'
 import { DriveWatcher } from '../core/drives/index'
 import type { DriveVolume } from '../core/drives/types'
 import { NpkiWatcher } from '../core/storage/watch'
-import { RootPolicy } from '../core/roots/root-policy'
+import { systemRootPolicy } from '../core/roots/root-policy'
 import { recoverKeySwapsUnder } from '../core/keys/key-swap'
 import { noticeInLanguage, type NotifyReminder } from './reminder-notice'
 
@@ -82,7 +82,7 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
   // Drives: USB events trigger rescans where the usb module works, with polling as a fallback.
   const drives = new DriveWatcher(opts.driveList ? { list: opts.driveList, usbEvents: null } : {})
   // The one answer to which folders are roots, which take writes and what is followed; every handler gets it.
-  const roots = new RootPolicy({ extraRoots: async () => (await settings.get()).extraRoots, drives: () => drives.current() })
+  const roots = systemRootPolicy({ extraRoots: async () => (await settings.get()).extraRoots, drives: () => drives.current() })
   // A password change a crash cut short is settled (both keys old or both new) before anything
   // lists, copies or opens the keys (core/keys/key-swap.ts).
   for (const r of await roots.roots()) await recoverKeySwapsUnder(r.path)

@@ -1,5 +1,6 @@
 import type { ParseArgsConfig } from 'node:util'
-import { RootPolicy } from '../core/roots/root-policy'
+import type { ToolRunner } from '../core/drives/types'
+import { systemRootPolicy, type RootPolicy } from '../core/roots/root-policy'
 
 /** What a command may do with the outside world; tests pass their own. */
 export interface CliIO {
@@ -23,8 +24,13 @@ export interface CliContext {
   roots: RootPolicy
 }
 
-export function cliContext(env: NodeJS.ProcessEnv = process.env): CliContext {
-  return { roots: new RootPolicy({ env }) }
+/**
+ * Built the way the app builds its policy (systemRootPolicy), drives included; the drives are
+ * asked of the OS only when a command first needs them, so `list --root DIR`, `copy` and the
+ * like never spawn lsblk. `driveTool` runs the drive listing tool (tests feed a saved output).
+ */
+export function cliContext(env: NodeJS.ProcessEnv = process.env, opts: { driveTool?: ToolRunner; platform?: NodeJS.Platform } = {}): CliContext {
+  return { roots: systemRootPolicy({ env, ...opts }) }
 }
 
 export interface ParsedArgs {

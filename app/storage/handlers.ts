@@ -43,10 +43,10 @@ export function createStorageHandlers(deps: StorageHandlerDeps): Handlers<typeof
       })
       return root.path
     }
-    const d = (await deps.roots.drives()).find((x) => x.id === req.toDrive)
-    if (!d) throw new CertError('NOT_FOUND', 'the drive is no longer attached')
-    if (d.readOnly) throw new CertError('IO', 'the destination medium is read-only', { reason: 'read-only', side: 'destination' })
-    const root = (await deps.roots.driveRoots()).find((r) => r.boundary === d.mountPoint)
+    const f = (await deps.roots.driveFolders()).find((x) => x.drive.id === req.toDrive)
+    if (!f) throw new CertError('NOT_FOUND', 'the drive is no longer attached')
+    if (f.drive.readOnly) throw new CertError('IO', 'the destination medium is read-only', { reason: 'read-only', side: 'destination' })
+    const root = f.root
     // The drive's NPKI folder is a link off the drive (or to a folder listed as the PC's): not followed.
     if (!root) throw new CertError('FORBIDDEN', "the drive's NPKI folder is a link to another place, so nothing is written through it", { reason: 'link' })
     return root.path

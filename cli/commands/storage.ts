@@ -1,7 +1,6 @@
 import { writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { CertError } from '../../shared/errors'
-import { listDrives, driveNpkiRoot, driveHasNpki } from '../../core/drives/index'
 import { openSignKey } from '../../core/formats/signpri'
 import { defaultDataDir } from '../../core/settings/paths'
 import { readCertFiles, signCertOf, signKeyOf } from '../../core/storage/folder'
@@ -70,12 +69,12 @@ export const storageCommands: Command[] = [
     usage: 'drives [--json]',
     summary: 'List mounted removable drives (USB sticks and disks, card readers) and their NPKI folders',
     options: { json: { type: 'boolean' } },
-    async run(args, io) {
-      const drives = await listDrives()
-      const rows = drives.map((d) => ({ ...d, npkiRoot: driveNpkiRoot(d), hasNpki: driveHasNpki(d) }))
+    async run(args, io, ctx) {
+      // The root policy's answer, as the app shows it: a drive whose NPKI folder leaves the drive is not followed.
+      const rows = (await ctx.roots.driveFolders()).map((f) => ({ ...f.drive, npkiRoot: f.path, hasNpki: f.hasNpki, followed: f.root !== undefined }))
       if (args.values.json) json(io, rows)
       else if (rows.length === 0) io.out('no removable drives found')
-      else for (const r of rows) io.out(`${r.mountPoint}\t${r.kind}${r.readOnly ? ' (read-only)' : ''}\t${r.label ?? ''}\t${r.hasNpki ? r.npkiRoot : 'no NPKI folder yet'}`)
+      else for (const r of rows) io.out(`${r.mountPoint}\t${r.kind}${r.readOnly ? ' (read-only)' : ''}\t${r.label ?? ''}\t${!r.followed ? `${r.npkiRoot} (not followed: it leads off the drive)` : r.hasNpki ? r.npkiRoot : 'no NPKI folder yet'}`)
       return 0
     },
   },

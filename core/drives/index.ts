@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process'
 import { EventEmitter } from 'node:events'
 import { existsSync } from 'node:fs'
-import { join } from 'node:path'
 import { LSBLK_ARGS, parseLsblk } from './linux'
 import { DISKUTIL_LIST_ARGS, diskutilInfoArgs, parentDiskOf, parseDiskutilInfo, parseDiskutilList } from './macos'
 import type { DriveVolume, ToolRunner } from './types'
@@ -11,9 +10,6 @@ export type { DriveKind, DriveVolume, ToolRunner } from './types'
 export { parseLsblk } from './linux'
 export { parseWindowsVolumes } from './windows'
 export { parseDiskutilInfo, parseDiskutilList } from './macos'
-
-/** The folder below a drive's mount point that holds certificates. */
-export const NPKI_DIR = 'NPKI'
 
 export const execTool: ToolRunner = (file, args) =>
   new Promise((resolve, reject) => {
@@ -61,15 +57,6 @@ export async function listDrives(opts: { platform?: NodeJS.Platform; run?: ToolR
     // No tool, no permission or a timeout: offer no drives rather than failing the whole list.
   }
   return []
-}
-
-/** `<mount>/NPKI`, the certificate root on a drive. */
-export function driveNpkiRoot(v: DriveVolume): string {
-  return join(v.mountPoint, NPKI_DIR)
-}
-
-export function driveHasNpki(v: DriveVolume): boolean {
-  return existsSync(driveNpkiRoot(v))
 }
 
 /** Something that says "a USB device came or went"; resolves to an unsubscribe function. */

@@ -5,7 +5,7 @@ import { addPinkCert, tempDir } from '../../tests/helpers/fixtures'
 import type { DriveVolume } from '../drives/types'
 import { certIdFor } from '../certs/identity'
 import { scanRoots } from '../certs/scan'
-import { RootPolicy } from './root-policy'
+import { RootPolicy, drivesOnDemand, systemRootPolicy } from './root-policy'
 import { assertNoLinkBelow } from './links'
 import { Trash } from '../storage/trash'
 import { existsSync, renameSync } from 'node:fs'
@@ -111,6 +111,35 @@ describe('links below a root', () => {
     const policy = new RootPolicy({ env: { CERTMGR_NPKI_ROOTS: join(w, 'other', 'NPKI') }, drives: () => [usb] })
     expect(await policy.driveRoots()).toEqual([])
     expect((await policy.scan()).certs).toEqual([])
+  })
+
+  it('driveFolders: each drive with its NPKI folder, followed or not, and whether it holds one', async () => {
+    const w = work()
+    const fresh = stick(join(w, 'fresh'))
+    const full = { ...stick(join(w, 'full')), id: '/dev/sdy1' }
+    addPinkCert(join(w, 'full', 'NPKI'))
+    const linked = { ...stick(join(w, 'linked')), id: '/dev/sdx1' }
+    symlinkSync(join(w, 'full', 'NPKI'), join(w, 'linked', 'NPKI'))
+    const policy = new RootPolicy({ env: { CERTMGR_NPKI_ROOTS: join(w, 'pc', 'NPKI') }, drives: () => [fresh, full, linked] })
+    const folders = await policy.driveFolders()
+    expect(folders.map((f) => [f.drive.id, f.path, f.root?.path, f.hasNpki])).toEqual([
+      ['/dev/sdz1', join(w, 'fresh', 'NPKI'), join(w, 'fresh', 'NPKI'), false],
+      ['/dev/sdy1', join(w, 'full', 'NPKI'), join(w, 'full', 'NPKI'), true],
+      ['/dev/sdx1', join(w, 'linked', 'NPKI'), undefined, false],
+    ])
+  })
+
+  it('systemRootPolicy asks the OS for drives once, on first need, and not for a named root or the default', async () => {
+    const w = work()
+    const usb = stick(join(w, 'usb'))
+    let asked = 0
+    const policy = systemRootPolicy({ env: { CERTMGR_NPKI_ROOTS: join(w, 'pc', 'NPKI') }, drives: drivesOnDemand({ platform: 'linux', run: async () => (asked++, JSON.stringify({ blockdevices: [{ name: 'sdb1', path: '/dev/sdb1', rm: true, hotplug: true, ro: false, type: 'part', mountpoints: [usb.mountPoint], tran: 'usb' }] })) }) })
+    policy.given(w)
+    policy.defaultRoot()
+    expect(asked).toBe(0)
+    expect((await policy.driveRoots()).map((r) => r.path)).toEqual([join(w, 'usb', 'NPKI')])
+    await policy.scan()
+    expect(asked).toBe(1)
   })
 
   it('a link that stays inside the root is followed, and its folder is shown once by its real path', () => {

@@ -1,11 +1,11 @@
-import { statSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { CertError } from '../../shared/errors'
 import { npkiRoots, type NpkiRoot } from '../certs/roots'
 export { rootIsFollowed } from './links'
 import { scanRoots, type FoundCert, type RootReport } from '../certs/scan'
-import type { DriveVolume } from '../drives/types'
-import { driveNpkiRoot } from '../drives/index'
+import type { DriveVolume, ToolRunner } from '../drives/types'
+import { listDrives } from '../drives/index'
 import { canWrite } from '../storage/locations'
 import { isInside, realPathOf, rootIsFollowed } from './links'
 
@@ -20,6 +20,17 @@ export interface RootPolicyOptions {
   extraRoots?: () => string[] | Promise<string[]>
   /** Mounted removable drives (the drive watcher's current list in the app). */
   drives?: () => DriveVolume[] | Promise<DriveVolume[]>
+}
+
+/** A mounted drive with the folder its certificates live in, as the policy answers it. */
+export interface DriveFolder {
+  drive: DriveVolume
+  /** `<mount>/NPKI`, whether it exists or not (a drive without one is still a destination). */
+  path: string
+  /** The drive's root when the policy follows it; absent when its NPKI folder is a link off the drive, or the same folder as another root. */
+  root?: NpkiRoot
+  /** The folder exists and is followed: certificates on it are listed. */
+  hasNpki: boolean
 }
 
 /** A key for "the same folder": device and inode when it exists, else the resolved path. */
@@ -55,12 +66,27 @@ export class RootPolicy {
     return (await this.opts.drives?.()) ?? []
   }
 
+  /** A drive's candidate root, `<mount>/NPKI`, kept on the drive by its boundary. */
+  driveRoot(d: DriveVolume): NpkiRoot {
+    return { path: resolve(join(d.mountPoint, NPKI_DIR)), source: 'drive', location: 'usb', label: d.label ?? d.mountPoint, boundary: d.mountPoint, readOnly: d.readOnly }
+  }
+
+  /** Each mounted drive with its NPKI folder and whether the policy follows it. */
+  async driveFolders(): Promise<DriveFolder[]> {
+    const [drives, roots] = await Promise.all([this.drives(), this.driveRoots()])
+    return drives.map((drive) => {
+      const path = this.driveRoot(drive).path
+      const root = roots.find((r) => r.boundary === drive.mountPoint)
+      return root ? { drive, path, root, hasNpki: existsSync(path) } : { drive, path, hasNpki: false }
+    })
+  }
+
   /** Every root, the computer's first, then the drives'; one entry per real folder. */
   async roots(): Promise<NpkiRoot[]> {
     const [extra, drives] = await Promise.all([this.opts.extraRoots?.() ?? [], this.drives()])
     const candidates = npkiRoots({ extra, env: this.env(), ...(this.opts.platform ? { platform: this.opts.platform } : {}) })
     for (const d of drives) {
-      candidates.push({ path: resolve(driveNpkiRoot(d)), source: 'drive', location: 'usb', label: d.label ?? d.mountPoint, boundary: d.mountPoint, readOnly: d.readOnly })
+      candidates.push(this.driveRoot(d))
     }
     const seen = new Set<string>()
     const out: NpkiRoot[] = []
@@ -133,4 +159,23 @@ export class RootPolicy {
   async scan(now: Date = new Date()): Promise<{ certs: FoundCert[]; roots: RootReport[] }> {
     return scanRoots(await this.roots(), now)
   }
+}
+
+/**
+ * The drives the OS reports, asked once and only when first needed: a run that never looks at
+ * drives (a `--root` list, a copy) never spawns lsblk / PowerShell / diskutil.
+ */
+export function drivesOnDemand(opts: { platform?: NodeJS.Platform; run?: ToolRunner } = {}): () => Promise<DriveVolume[]> {
+  let listing: Promise<DriveVolume[]> | undefined
+  return () => (listing ??= listDrives(opts))
+}
+
+/**
+ * The policy for this computer, as the app and the CLI both build it: the OS's folders (or
+ * CERTMGR_NPKI_ROOTS), settings' roots, and the mounted drives, from `drives` (the app's drive
+ * watcher) or by default asked of the OS on first need (the CLI, once per run).
+ */
+export function systemRootPolicy(opts: Omit<RootPolicyOptions, 'drives'> & { drives?: RootPolicyOptions['drives']; driveTool?: ToolRunner } = {}): RootPolicy {
+  const { driveTool, drives, ...rest } = opts
+  return new RootPolicy({ ...rest, drives: drives ?? drivesOnDemand({ ...(rest.platform ? { platform: rest.platform } : {}), ...(driveTool ? { run: driveTool } : {}) }) })
 }

@@ -2,6 +2,7 @@ import { constants } from 'node:fs'
 import { access, readdir, stat } from 'node:fs/promises'
 import { dirname, extname, join, resolve } from 'node:path'
 import type { NpkiRoot } from '../certs/roots'
+import type { DriveFolder } from '../roots/root-policy'
 import type { DriveVolume } from '../drives/types'
 import { availableModules, listTokens, type TokenInfo } from '../token/pkcs11'
 
@@ -52,8 +53,7 @@ export async function canWrite(p: string): Promise<boolean> {
 /** What the providers ask the root policy (core/roots/root-policy.ts): the roots and whether each takes writes. */
 export interface RootSource {
   pcRoots(): Promise<NpkiRoot[]>
-  drives(): Promise<DriveVolume[]>
-  driveRoots(): Promise<NpkiRoot[]>
+  driveFolders(): Promise<DriveFolder[]>
   isWritable(root: NpkiRoot): Promise<boolean>
 }
 
@@ -70,18 +70,15 @@ export function pcProvider(roots: RootSource): LocationProvider {
 }
 
 /**
- * Mounted removable drives; `<mount>/NPKI` is the root, and a drive without one is still a
+ * Mounted removable drives; their NPKI folder is the policy's answer, and a drive without one is still a
  * destination. A drive whose NPKI folder is a link off the drive is listed, but not writable.
  */
 export function driveProvider(roots: RootSource): LocationProvider {
   return {
     kind: 'usb',
     async list() {
-      const [drives, driveRoots] = await Promise.all([roots.drives(), roots.driveRoots()])
       return Promise.all(
-        drives.map(async (d): Promise<StorageLocation> => {
-          const root = driveRoots.find((r) => r.boundary === d.mountPoint)
-          const path = root?.path ?? join(d.mountPoint, 'NPKI')
+        (await roots.driveFolders()).map(async ({ drive: d, path, root }): Promise<StorageLocation> => {
           return { id: `usb:${d.id}`, kind: 'usb', label: d.label ?? d.model ?? d.mountPoint, path, exists: root !== undefined && (await exists(path)), writable: root !== undefined && (await roots.isWritable(root)), drive: d }
         }),
       )
