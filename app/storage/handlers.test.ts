@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { storageCalls } from '../../shared/contract/storage'
+import { tokenCalls } from '../../shared/contract/token'
 import type { AppEvent } from '../../shared/contract/progress'
 import { certIdFor, rememberCerts } from '../../core/certs/registry'
 import type { FoundCert } from '../../core/certs/scan'
@@ -52,7 +53,8 @@ afterEach(() => {
 
 function dispatcher() {
   const handlers = createStorageHandlers({ dataDir: join(tmp, 'data'), roots: new RootPolicy({ drives: async () => drives }), tokenModules: async () => [] })
-  return createDispatcher(storageCalls, handlers as never)
+  // The token calls are an API area of their own; the storage handlers serve both.
+  return createDispatcher({ ...storageCalls, ...tokenCalls }, handlers as never)
 }
 
 describe('storage handlers', () => {
