@@ -58,6 +58,11 @@ class Connection {
     this.socket.destroy()
   }
 
+  /** False once the socket failed or closed, e.g. the server ended it after its keep-alive timeout while it sat idle. */
+  get usable(): boolean {
+    return this.failed === undefined
+  }
+
   close(): void {
     this.socket.destroy()
   }
@@ -89,7 +94,11 @@ export class LoadClient {
   }
 
   async post(body: Uint8Array): Promise<Uint8Array> {
-    const c = this.idle.pop() ?? (await this.open())
+    // On a loaded machine a pause (the settle time between runs) can outlast the server's
+    // keep-alive timeout: connections it closed meanwhile are dropped, not written to.
+    let c = this.idle.pop()
+    while (c && !c.usable) c = this.idle.pop()
+    c ??= await this.open()
     const answer = await c.post(this.head, body)
     this.idle.push(c)
     return answer

@@ -138,6 +138,18 @@ function gatedClient(client: Client): Client {
   })
 }
 
+/** A PostgreSQL that cannot be reached or refuses us, as one line for the operator (the URL's password never in it). */
+function pgOpenError(err: unknown): unknown {
+  const code = (err as { code?: unknown }).code
+  const message = err instanceof Error ? err.message : String(err)
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT' || code === 'EHOSTUNREACH') {
+    return new CertError('NETWORK', `cannot reach the center database (${String(code)})`)
+  }
+  // 28xxx: authentication; 3D000: no such database.
+  if (typeof code === 'string' && (code.startsWith('28') || code === '3D000')) return new CertError('NETWORK', `the center database refused the connection: ${message}`)
+  return err
+}
+
 /** The SQLite file of a center whose tables are not in PostgreSQL. */
 export const CENTER_DB_FILE = 'center.db'
 
@@ -158,7 +170,7 @@ export async function openCenterDb(dataDir: string, opts: CenterStoreOptions = {
       await migrate(db, 'ra', raMigrations)
     } catch (err) {
       db.close()
-      throw err
+      throw pgOpenError(err)
     }
     return db
   }

@@ -108,7 +108,7 @@ describe('certmgr center backup / restore', () => {
     expect(gone.err).toMatch(/no such customer/)
   })
 
-  it('refuses a file that is not a center backup, and points PostgreSQL users to pg_dump, in one line', async () => {
+  it('refuses a file that is not a center backup, points PostgreSQL users to pg_dump, and says so when PostgreSQL is down, in one line', async () => {
     const data = join(dir, 'data2')
     const junk = join(dir, 'junk.db')
     writeFileSync(junk, 'not a database at all')
@@ -120,5 +120,10 @@ describe('certmgr center backup / restore', () => {
     const pg = await inProcess(['center', 'backup', '--data', data, '--db', 'postgres://nobody@127.0.0.1:1/x', '--out', join(dir, 'x.db')])
     expect(pg.code).toBe(2)
     expect(pg.err).toMatch(/pg_dump/)
+    // A PostgreSQL that is not there is one line, without a stack.
+    const down = await inProcess(['center', 'outbox', '--data', data, '--db', 'postgres://nobody@127.0.0.1:1/x'])
+    expect(down.code).not.toBe(0)
+    expect(down.err).toMatch(/cannot reach the center database \(ECONNREFUSED\)/)
+    expect(down.err.trim().split('\n')).toHaveLength(1)
   })
 })
