@@ -25,6 +25,7 @@ import { NpkiWatcher } from '../core/storage/watch'
 import { systemRootPolicy } from '../core/roots/root-policy'
 import { recoverKeySwapsUnder } from '../core/keys/key-swap'
 import { noticeInLanguage, type NotifyReminder } from './reminder-notice'
+import { createFilesHandlers, OpenedFiles, type DesktopShell } from './files/handlers'
 
 export interface AppServices {
   dispatch: Dispatch
@@ -37,6 +38,8 @@ export interface AppServices {
   embeddedCenter(): RunningCenter | undefined
   /** Renewals left open by the last run (crash, lost answer), settled at start: what was decided per folder. */
   renewalsSettled: Promise<{ folder: string; outcome: 'new' | 'old' | 'unknown' }[]>
+  /** PFX files the OS asked the app to open (argv, a second instance, macOS open-file). */
+  openFiles(paths: readonly string[], cwd?: string): string[]
   close(): Promise<void>
 }
 
@@ -62,6 +65,8 @@ export interface AppServicesOptions {
   openFolder?: (path: string) => Promise<void>
   /** Counts wrong certificate passwords across all calls (default: a fresh one; tests pass one with their own clock). */
   passwordGuard?: PasswordGuard
+  /** Native dialogs and the OS file manager (Electron); without it the renderer uses its own picker. */
+  desktop?: DesktopShell
 }
 
 /** Builds every main-process service once; Electron and the browser host both call this. */
@@ -118,6 +123,7 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
     const c = center()
     return c.embedded && /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(recorded) ? c.url : recorded
   }).catch(() => [])
+  const opened = new OpenedFiles(emit)
   /** A root the renderer names must be one main knows: the NPKI folders, settings' and drives'. */
   async function requireKnownRoot(root: string): Promise<void> {
     await roots.requireRoot(root).catch(() => {
@@ -153,6 +159,14 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
       return r
     },
     ...createStorageHandlers({ dataDir: opts.dataDir, trash, roots, ...(opts.openFolder ? { openFolder: opts.openFolder } : {}) }),
+    ...createFilesHandlers(
+      {
+        npkiRoots: async () => (await roots.roots()).map((r) => ({ path: r.path })),
+        drives: () => drives.current().map((v) => ({ path: v.mountPoint, label: v.label ?? v.mountPoint })),
+        ...(opts.desktop ? { desktop: opts.desktop } : {}),
+      },
+      opened,
+    ),
     ...transferHandlers,
     'transfer.saveReceived': async (req: Parameters<typeof transferHandlers['transfer.saveReceived']>[0], ctx: HandlerContext) => {
       if (req.root !== undefined) await requireKnownRoot(req.root)
@@ -170,6 +184,7 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
     center,
     embeddedCenter: () => embedded,
     renewalsSettled,
+    openFiles: (paths, cwd) => opened.add(paths, cwd),
     async close() {
       reminders?.stop()
       npkiWatcher?.stop()

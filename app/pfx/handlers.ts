@@ -24,8 +24,9 @@ export function createPfxHandlers(deps: PfxDeps): Handlers<typeof pfxCalls> {
       const r = await exportPfx(folder, password, absolute(outPath, 'the PFX path'), { profile, overwrite: overwrite === true, ...(pfxPassword !== undefined ? { pfxPassword } : {}) })
       return { path: r.path, profile: r.profile, hasRandomNum: r.hasRandomNum }
     },
-    'pfx.import': async ({ path, pfxPassword, keyPassword, root, replace }) => {
-      const r = await importPfx(absolute(path, 'the PFX path'), pfxPassword, root !== undefined ? absolute(root, 'the NPKI folder') : deps.roots.defaultRoot(), {
+    'pfx.import': async ({ path, dataBase64, pfxPassword, keyPassword, root, replace }) => {
+      const source = path !== undefined ? absolute(path, 'the PFX path') : new Uint8Array(Buffer.from(dataBase64 ?? '', 'base64'))
+      const r = await importPfx(source, pfxPassword, root !== undefined ? absolute(root, 'the NPKI folder') : deps.roots.defaultRoot(), {
         ...(keyPassword !== undefined ? { keyPassword } : {}),
         ...(replace !== undefined ? { replace } : {}),
       })

@@ -140,7 +140,8 @@ function sameKey(existing: CertFiles, pkcs8: Uint8Array, password: string): bool
  * is a CONFLICT unless `replace` is set; its km pair and other files stay when it is the same
  * certificate.
  */
-export async function importPfx(pfxFile: string, pfxPassword: string, root: string, opts: ImportPfxOptions = {}): Promise<ImportPfxResult> {
+/** `pfxFile` is the PFX's path, or its bytes when the caller has no path (a file dropped on a page). */
+export async function importPfx(pfxFile: string | Uint8Array, pfxPassword: string, root: string, opts: ImportPfxOptions = {}): Promise<ImportPfxResult> {
   const keyPassword = opts.keyPassword ?? pfxPassword
   if (opts.keyPassword !== undefined && opts.keyPassword !== pfxPassword) {
     const rule = checkNewPassword(opts.keyPassword)
@@ -148,7 +149,7 @@ export async function importPfx(pfxFile: string, pfxPassword: string, root: stri
   }
   let bytes: Uint8Array
   try {
-    bytes = await readPfxFile(pfxFile)
+    bytes = typeof pfxFile === 'string' ? await readPfxFile(pfxFile) : pfxFile
   } catch (err) {
     throw ioError(err, 'source')
   }

@@ -25,6 +25,8 @@ export interface ElectronLike {
     getPath(name: 'userData'): string
     getVersion(): string
   }
+  /** This process's command line (process.argv): a PFX the OS opened the app with is on it. */
+  argv: string[]
   protocol: {
     registerSchemesAsPrivileged(schemes: { scheme: string; privileges: Record<string, boolean> }[]): void
     handle(scheme: string, cb: (req: { url: string }) => Promise<Response>): void
@@ -57,11 +59,25 @@ export function runApp(e: ElectronLike, opts: RunOptions): boolean {
   }
   let win: WindowLike | undefined
   let services: AppServices | undefined
-  e.app.on('second-instance', () => {
+  // Open with (a double-clicked .pfx, 연결 프로그램): the file arrives on the first instance's
+  // command line, on a second instance's (which quits and hands it here), or as macOS's
+  // open-file event, possibly before the app is ready. Main keeps only existing .pfx/.p12 files
+  // and tells the window, which goes to the import view.
+  const pending: { paths: string[]; cwd?: string }[] = [{ paths: e.argv.slice(1) }]
+  const deliver = (paths: string[], cwd?: string) => {
+    if (services) services.openFiles(paths, cwd)
+    else pending.push({ paths, ...(cwd ? { cwd } : {}) })
+  }
+  e.app.on('second-instance', ((_ev: unknown, argv: string[], cwd: string) => {
+    deliver(Array.isArray(argv) ? argv.slice(1) : [], typeof cwd === 'string' ? cwd : undefined)
     if (!win) return
     if (win.isMinimized()) win.restore()
     win.focus()
-  })
+  }) as never)
+  e.app.on('open-file', ((ev: { preventDefault(): void }, path: string) => {
+    ev.preventDefault()
+    deliver([path])
+  }) as never)
   // #13/#14 for every web contents, including ones created later.
   e.app.on('web-contents-created', ((_ev: unknown, wc: WebContentsLike) => hardenWebContents(wc, e.shell)) as never)
   e.app.on('window-all-closed', () => e.app.quit())
@@ -73,10 +89,13 @@ export function runApp(e: ElectronLike, opts: RunOptions): boolean {
       const r = await serveAppRequest(rendererDir, req.url)
       return new Response(r.body as ConstructorParameters<typeof Response>[0], { status: r.status, headers: r.headers })
     })
-    services = await opts.createServices(e.app.getPath('userData'), e.app.getVersion())
+    const s = await opts.createServices(e.app.getPath('userData'), e.app.getVersion())
+    services = s
     const emit = (ev: AppEvent) => win?.webContents.send(EVENT_CHANNEL, ev)
-    services.events.on('event', emit)
-    registerIpc(e.ipcMain, opts.callNames, services.dispatch, emit)
+    s.events.on('event', emit)
+    // Files opened before the window existed wait in main; the renderer takes them at start.
+    for (const p of pending.splice(0)) s.openFiles(p.paths, p.cwd)
+    registerIpc(e.ipcMain, opts.callNames, s.dispatch, emit)
     const w = e.createWindow(windowOptions(join(opts.baseDir, '../preload/index.cjs'), opts.isDev))
     win = w
     w.once('ready-to-show', () => w.show())

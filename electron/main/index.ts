@@ -1,4 +1,6 @@
-import { app, BrowserWindow, ipcMain, Notification, protocol, shell } from 'electron'
+import { app, BrowserWindow, dialog, ipcMain, Notification, protocol, shell } from 'electron'
+import { join } from 'node:path'
+import type { DesktopShell } from '../../app/files/handlers'
 import { contract } from '../../shared/contract/index'
 import { createAppServices } from '../../app/app-services'
 import type { Reminder } from '../../core/reminders/reminders'
@@ -12,6 +14,7 @@ const electronLike: ElectronLike = {
   protocol: protocol as unknown as ElectronLike['protocol'],
   ipcMain: ipcMain as unknown as ElectronLike['ipcMain'],
   shell,
+  argv: process.argv,
   createWindow: (options) => new BrowserWindow(options) as unknown as ReturnType<ElectronLike['createWindow']>,
 }
 
@@ -29,6 +32,23 @@ function notify(r: Reminder, text: ReminderText): void {
   n.show()
 }
 
+/** The OS's own dialogs (parented to the window) and file manager for the files.* calls. */
+const desktop: DesktopShell = {
+  async dialog(purpose, defaultName) {
+    const win = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0]
+    const pfx = [{ name: 'PFX (PKCS#12)', extensions: ['pfx', 'p12'] }]
+    if (purpose === 'save-pfx') {
+      const opts = { defaultPath: join(app.getPath('documents'), defaultName ?? 'certificate.pfx'), filters: pfx }
+      const r = win ? await dialog.showSaveDialog(win, opts) : await dialog.showSaveDialog(opts)
+      return r.canceled || !r.filePath ? null : r.filePath
+    }
+    const opts = purpose === 'open-pfx' ? { properties: ['openFile' as const], filters: pfx } : { properties: ['openDirectory' as const] }
+    const r = win ? await dialog.showOpenDialog(win, opts) : await dialog.showOpenDialog(opts)
+    return r.canceled ? null : (r.filePaths[0] ?? null)
+  },
+  showInFolder: (path) => shell.showItemInFolder(path),
+}
+
 runApp(electronLike, {
   baseDir: import.meta.dirname,
   isDev: !app.isPackaged && process.env.NODE_ENV === 'development',
@@ -39,6 +59,7 @@ runApp(electronLike, {
       host: 'electron',
       version,
       notify,
+      desktop,
       setBadge: (n) => app.setBadgeCount(n),
       // 폴더 열기: main has already checked that the folder lies inside a certificate root.
       openFolder: async (p) => {

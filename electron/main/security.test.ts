@@ -183,6 +183,7 @@ function fakeElectron(lock: boolean) {
     protocol: { registerSchemesAsPrivileged: () => calls.push('scheme'), handle: () => calls.push('handle') },
     ipcMain: { handle: () => undefined },
     shell: { openExternal: async () => undefined },
+    argv: ['/opt/certmgr/certmgr'],
     createWindow: () => {
       calls.push('window')
       return win
@@ -192,7 +193,7 @@ function fakeElectron(lock: boolean) {
 }
 
 describe('app lifecycle', () => {
-  const services = async () => ({ dispatch: vi.fn(), events: { on: vi.fn() }, settings: {}, close: async () => undefined }) as never
+  const services = async () => ({ dispatch: vi.fn(), events: { on: vi.fn() }, settings: {}, openFiles: () => [], close: async () => undefined }) as never
   it('quits a second instance without opening a window', async () => {
     const { e, calls } = fakeElectron(false)
     expect(runApp(e, { baseDir: '/x/main', isDev: false, callNames: [], createServices: services })).toBe(false)

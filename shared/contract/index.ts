@@ -7,6 +7,7 @@ import { appCalls } from './app'
 import { certsCalls } from './certs'
 import { centerCalls } from './center'
 import { enrollCalls } from './enroll'
+import { filesCalls } from './files'
 import { keysCalls } from './keys'
 import { pfxCalls } from './pfx'
 import { remindersCalls } from './reminders'
@@ -20,6 +21,7 @@ export const contract = {
   ...certsCalls,
   ...centerCalls,
   ...enrollCalls,
+  ...filesCalls,
   ...keysCalls,
   ...pfxCalls,
   ...remindersCalls,

@@ -6,6 +6,8 @@ import { call } from './define'
 const CertId = z.string().min(1).max(128)
 const Password = z.string().min(1).max(1024)
 const FilePath = z.string().min(1).max(4096)
+/** A PFX file's bytes in base64: a real one is a few KB; 1 MB of base64 bounds a hostile one. */
+const PfxBase64 = z.string().min(4).max(1_048_576).regex(/^[A-Za-z0-9+/]+={0,2}$/)
 
 export const PfxProfile = z.enum(['modern', 'compatible'])
 export type PfxProfile = z.infer<typeof PfxProfile>
@@ -32,7 +34,18 @@ export const pfxCalls = {
    * PFX files with an empty password exist, so pfxPassword may be empty.
    */
   'pfx.import': call(
-    z.object({ path: FilePath, pfxPassword: z.string().max(1024), keyPassword: Password.optional(), root: FilePath.optional(), replace: z.boolean().optional() }),
+    z
+      .object({
+        path: FilePath.optional(),
+        // Or the file's bytes, where the page has them but not a path (a file dropped on the
+        // browser host): a PFX is encrypted under its password, so its bytes may cross the page.
+        dataBase64: PfxBase64.optional(),
+        pfxPassword: z.string().max(1024),
+        keyPassword: Password.optional(),
+        root: FilePath.optional(),
+        replace: z.boolean().optional(),
+      })
+      .refine((r) => (r.path === undefined) !== (r.dataBase64 === undefined), { message: 'give either path or dataBase64' }),
     z.object({ folder: z.string(), certId: z.string(), outcome: PfxImportOutcome, hasRandomNum: z.boolean() }),
   ),
 }

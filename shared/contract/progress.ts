@@ -17,5 +17,8 @@ export const AppEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('transfer'), sessionId: z.string(), state: z.string(), detail: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional() }),
   // `open`: the user clicked the system notification; the UI goes to 갱신 for that certificate.
   z.object({ type: z.literal('reminder'), certId: z.string(), daysLeft: z.number(), open: z.boolean().optional() }),
+  // The OS asked the app to open PFX files (a second start, macOS open-file): the UI goes to
+  // the import view and fetches them with 'files.takeOpened'.
+  z.object({ type: z.literal('files-opened') }),
 ])
 export type AppEvent = z.infer<typeof AppEvent>

@@ -213,6 +213,7 @@ test.describe('certificate list', () => {
     }
     await page.getByTestId('nav-settings').click()
     await expect(page.getByTestId('app-version')).toHaveText('test')
+    await page.getByTestId('new-root-advanced').click()
     await page.getByTestId('new-root').fill('/media/usb/NPKI')
     await page.getByTestId('add-root').click()
     await expect(page.getByTestId('extra-roots')).toContainText('/media/usb/NPKI')

@@ -16,6 +16,8 @@ const axeViolations = async (page: Page) => (await new AxeBuilder({ page }).with
 async function addRoot(page: Page, root: string): Promise<void> {
   mkdirSync(root, { recursive: true })
   await page.getByTestId('nav-settings').click()
+  // A folder outside the picker's places (a temp folder): the advanced typed path.
+  await page.getByTestId('new-root-advanced').click()
   await page.getByTestId('new-root').fill(root)
   await page.getByTestId('add-root').click()
   await expect(page.getByTestId('extra-roots')).toContainText(root)
@@ -109,6 +111,8 @@ test.describe('locations and certificate actions', () => {
     await expect(panel).toContainText('최신 방식')
     await expect(panel).toContainText('호환 방식')
     await panel.getByTestId('pfx-password').fill(PASSWORD)
+    // The typed path is the advanced option (the picker test below chooses without typing).
+    await panel.getByTestId('pfx-out-advanced').click()
     await panel.getByTestId('pfx-out').fill('hkd.pfx')
     await expect(panel.getByTestId('pfx-out-bad')).toBeVisible()
     await expect(panel.getByTestId('pfx-next')).toBeDisabled()
@@ -162,15 +166,14 @@ test.describe('locations and certificate actions', () => {
 test.describe('PFX files', () => {
   test.use({ npkiTree: 'empty' })
 
-  test('imports a PFX chosen in the file tab (the browser host asks for its full path)', async ({ openApp, app }) => {
+  test("imports a PFX chosen with the browser's own file input (its bytes, no path typed)", async ({ openApp, app }) => {
     const page = await openApp()
     await expect(rows(page)).toHaveCount(0)
     await page.getByTestId('loc-tab-file').click()
     const panel = page.getByTestId('file-panel')
     await panel.getByTestId('pfx-file').setInputFiles(join(PYPINKSIGN, 'test.pfx'))
     await expect(panel.getByTestId('pfx-chosen')).toContainText('test.pfx')
-    await expect(panel.getByTestId('pfx-path-help')).toContainText('전체 경로를 알 수 없습니다')
-    await panel.getByTestId('pfx-path').fill(join(PYPINKSIGN, 'test.pfx'))
+    await expect(panel.getByTestId('pfx-path')).toHaveValue('')
     await panel.getByTestId('pfx-import-password').fill(PASSWORD)
     await expect(panel.getByTestId('pfx-root')).toHaveValue(`pc:${app.roots[0]}`)
     await screen(page, 'locations-file')

@@ -2,6 +2,7 @@ import { REASONS_EN } from '../../../shared/i18n/reasons-en'
 import wizard from '../wizards/messages-en'
 import locations from '../locations/messages-en'
 import phoneCopy from '../phone-copy/messages-en'
+import files from '../files/messages-en'
 import type { MessageSchema } from './ko'
 
 const en: MessageSchema = {
@@ -257,6 +258,7 @@ const en: MessageSchema = {
   wizard,
   locations,
   phoneCopy,
+  files,
 }
 
 export default en

@@ -5,6 +5,7 @@ import { REASONS_KO } from '../../../shared/i18n/reasons-ko'
 import wizard from '../wizards/messages-ko'
 import locations from '../locations/messages-ko'
 import phoneCopy from '../phone-copy/messages-ko'
+import files from '../files/messages-ko'
 
 const ko = {
   app: {
@@ -260,6 +261,7 @@ const ko = {
   wizard,
   locations,
   phoneCopy,
+  files,
 }
 
 export type MessageSchema = typeof ko
