@@ -3,7 +3,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { gzipSync } from 'node:zlib'
-import { chromium, type Browser } from '@playwright/test'
+import { chromium, expect, type Browser } from '@playwright/test'
 import type { BenchResult, BenchSuite } from '../types'
 
 const ROOT = resolve(import.meta.dirname, '../..')
@@ -76,9 +76,12 @@ async function paintedListMs(browser: Browser, url: string, expectRows: number):
     await page.addInitScript(PAINT_PROBE)
     await page.goto(url)
     await page.waitForFunction(() => typeof (globalThis as { __listPaintedAt?: number }).__listPaintedAt === 'number', undefined, { timeout: 30_000 })
-    const rows = await page.getByTestId('cert-row').count()
-    if (rows !== expectRows) throw new Error(`expected ${expectRows} rows, painted ${rows}`)
-    return await page.evaluate(() => (globalThis as { __listPaintedAt?: number }).__listPaintedAt!)
+    const painted = await page.evaluate(() => (globalThis as { __listPaintedAt?: number }).__listPaintedAt!)
+    const count = (await page.getByTestId('cert-count').innerText()).replace(/[^0-9]/g, '')
+    if (count !== String(expectRows)) throw new Error(`expected ${expectRows} certificates, the page says ${count}`)
+    // The list paints its first rows at once and the rest a chunk per frame: all of them arrive.
+    await expect(page.getByTestId('cert-row')).toHaveCount(expectRows, { timeout: 30_000 })
+    return painted
   } finally {
     await context.close()
   }
