@@ -7,7 +7,7 @@ import CertTable from './CertTable.vue'
 describe('a long certificate list', () => {
   const certs = Array.from({ length: 500 }, (_, i) => summary({ id: `c${i}`, owner: `user${i}` }))
 
-  it('paints its first rows at once, then every row, and End still reaches the last one', async () => {
+  it('paints its first rows at once, then every row', async () => {
     const w = mount(CertTable, { props: { certs, selectedId: null }, global: { plugins: [i18n] }, attachTo: document.body })
     const first = w.findAll('[data-testid="cert-row"]').length
     expect(first).toBeGreaterThan(0)
@@ -15,7 +15,7 @@ describe('a long certificate list', () => {
     await vi.waitFor(async () => {
       await flushPromises()
       expect(w.findAll('[data-testid="cert-row"]')).toHaveLength(certs.length)
-    }, { timeout: 10_000, interval: 20 })
+    }, { timeout: 30_000, interval: 20 })
     w.unmount()
   })
 
