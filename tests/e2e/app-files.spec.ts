@@ -49,7 +49,7 @@ test.describe('picker', () => {
         await expect(panel.getByTestId('pfx-out')).toBeHidden()
         await panel.getByTestId('pfx-next').click()
         await panel.getByTestId('pfx-run').click()
-        await expect(panel.getByTestId('pfx-done')).toContainText(out)
+        await expect(panel.getByTestId('pfx-done')).toContainText('HKD.pfx')
         expect(existsSync(out)).toBe(true)
         execFileSync('/usr/bin/openssl', ['pkcs12', '-info', '-noout', '-in', out, '-passin', `pass:${PASSWORD}`], { stdio: 'ignore' })
         expect(pageErrors).toEqual([])
