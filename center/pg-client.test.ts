@@ -7,7 +7,7 @@ import { createTestDatabase } from '../tests/helpers/postgres'
 import { dialectOf, openCenterDb, postgresDdl } from './db'
 import { caMigrations } from './ca/migrations'
 import { raMigrations } from './ra/migrations'
-import { inlineArgs, toPgPlaceholders } from './pg-client'
+import { inlineArgs, openPgClient, toPgPlaceholders } from './pg-client'
 
 describe('toPgPlaceholders', () => {
   it('numbers ? in order and leaves quoted text alone', () => {
@@ -90,6 +90,33 @@ describe('the center on PostgreSQL', () => {
     )
     expect(ins!.rowsAffected).toBe(1)
     expect(sel!.rows[0]).toMatchObject({ value: hostile, n: hostile.length })
+  })
+
+  it('inlined literals stay literal on a server whose default is standard_conforming_strings = off', async () => {
+    // With the setting off, a backslash in a quoted literal escapes the next character, so
+    // `\'` would end the string early and the rest would run as SQL. The client sets the
+    // setting on for its own connections, whatever the server's default.
+    const other = await createTestDatabase()
+    const admin = openPgClient(other.url, { max: 1 })
+    const name = new URL(other.url).pathname.slice(1)
+    await admin.execute(`ALTER DATABASE ${name} SET standard_conforming_strings = off`)
+    admin.close()
+    const c = openPgClient(other.url)
+    try {
+      const hostile = "a\\'); DROP TABLE t; --"
+      await c.batch(
+        [
+          { sql: 'CREATE TABLE t (v TEXT)', args: [] },
+          { sql: 'INSERT INTO t (v) VALUES (?)', args: [hostile] },
+        ],
+        'write',
+      )
+      const sel = await c.execute('SELECT v FROM t')
+      expect(sel.rows.map((r) => r.v)).toEqual([hostile])
+    } finally {
+      c.close()
+      await other.drop()
+    }
   })
 
   it('runs write transactions of separate connections one at a time (read-check-write holds)', async () => {

@@ -173,6 +173,9 @@ export function openPgClient(url: string, opts: { max?: number } = {}): Client {
     // Idle connections must not keep a CLI command's process alive.
     allowExitOnIdle: true,
     application_name: 'certmgr-center',
+    // Batches inline values as standard-conforming literals (see literal()): a server or database
+    // whose default is off would read a backslash as an escape and let a value end its string.
+    options: '-c standard_conforming_strings=on',
   })
   // A server restart breaks idle pooled connections; the pool drops them and makes new ones.
   pool.on('error', () => undefined)
