@@ -21,7 +21,7 @@ describe('files.* handlers', () => {
     const r = await handlers()['files.places']({}, ctx)
     expect(r.places.map((p) => `${p.kind}:${p.path}`)).toEqual([`home:${join(tmp, 'home')}`, `npki:${join(tmp, 'NPKI')}`])
     expect(r.native).toBe(false)
-    expect((await handlers({ dialog: vi.fn(), showInFolder: vi.fn() })['files.places']({}, ctx)).native).toBe(true)
+    expect((await handlers({ dialog: vi.fn() })['files.places']({}, ctx)).native).toBe(true)
   })
 
   it('refuse browsing outside the places', async () => {
@@ -31,9 +31,9 @@ describe('files.* handlers', () => {
   it('have no dialog in the browser host, and give a saved PFX its extension in Electron', async () => {
     await expect(handlers()['files.dialog']({ purpose: 'save-pfx' }, ctx)).rejects.toMatchObject({ code: 'UNSUPPORTED' })
     const dialog = vi.fn(async () => '/home/u/HKD')
-    expect(await handlers({ dialog, showInFolder: vi.fn() })['files.dialog']({ purpose: 'save-pfx', defaultName: 'HKD.pfx' }, ctx)).toEqual({ path: '/home/u/HKD.pfx' })
+    expect(await handlers({ dialog })['files.dialog']({ purpose: 'save-pfx', defaultName: 'HKD.pfx' }, ctx)).toEqual({ path: '/home/u/HKD.pfx' })
     expect(dialog).toHaveBeenCalledWith('save-pfx', 'HKD.pfx')
-    expect(await handlers({ dialog: async () => null, showInFolder: vi.fn() })['files.dialog']({ purpose: 'open-pfx' }, ctx)).toEqual({ path: null })
+    expect(await handlers({ dialog: async () => null })['files.dialog']({ purpose: 'open-pfx' }, ctx)).toEqual({ path: null })
   })
 })
 

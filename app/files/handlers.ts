@@ -4,7 +4,6 @@ import { isAbsolute, resolve } from 'node:path'
 import type { filesCalls, Place, PickPurpose } from '../../shared/contract/files'
 import type { AppEvent } from '../../shared/contract/progress'
 import { CertError } from '../../shared/errors'
-import { resolveCertFolder } from '../../core/certs/registry'
 import { browseFolder } from '../../core/files/browse'
 import type { Handlers } from '../handler'
 
@@ -12,8 +11,6 @@ import type { Handlers } from '../handler'
 export interface DesktopShell {
   /** The OS's open/save/folder dialog; null when the user cancelled. */
   dialog(purpose: PickPurpose, defaultName?: string): Promise<string | null>
-  /** Shows a file or folder in the OS's file manager. */
-  showInFolder(path: string): void
 }
 
 export interface FilesHandlerDeps {
@@ -72,12 +69,6 @@ export function createFilesHandlers(deps: FilesHandlerDeps, opened: OpenedFiles)
       // A save dialog may hand back a name without the extension: main's rule wants .pfx/.p12.
       if (path && purpose === 'save-pfx' && !PFX.test(path)) return { path: `${path}.pfx` }
       return { path }
-    },
-    'files.reveal': async ({ certId }) => {
-      const folder = resolveCertFolder(certId)
-      if (!deps.desktop) return { shown: false, folder }
-      deps.desktop.showInFolder(existsSync(resolve(folder, 'signCert.der')) ? resolve(folder, 'signCert.der') : folder)
-      return { shown: true, folder }
     },
     'files.takeOpened': async () => ({ paths: opened.take() }),
   }

@@ -46,7 +46,6 @@ const desktop: DesktopShell = {
     const r = win ? await dialog.showOpenDialog(win, opts) : await dialog.showOpenDialog(opts)
     return r.canceled ? null : (r.filePaths[0] ?? null)
   },
-  showInFolder: (path) => shell.showItemInFolder(path),
 }
 
 runApp(electronLike, {

@@ -19,7 +19,6 @@ export const CALL_NAMES: readonly string[] = [
   'files.browse',
   'files.dialog',
   'files.places',
-  'files.reveal',
   'files.takeOpened',
   'keys.changePassword',
   'keys.checkPassword',

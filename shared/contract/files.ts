@@ -34,7 +34,6 @@ export const filesCalls = {
    * 폴더 열기: shows the certificate's folder in the OS's file manager. `shown` is false where
    * the host cannot (the browser host); the UI then shows `folder` to copy.
    */
-  'files.reveal': call(z.object({ certId: z.string().min(1).max(128) }).strict(), z.object({ shown: z.boolean(), folder: z.string() })),
   /** PFX files the OS asked the app to open (double-click, 연결 프로그램) since the last call. */
   'files.takeOpened': call(Empty, z.object({ paths: z.array(z.string()) })),
 }
