@@ -33,6 +33,7 @@ import { equalBytes } from '../../shared/cpace/cpace'
 import { checkBindHost, pickLanAddress, urlHostPart } from './net'
 import { loadPhonePage, type PhonePage } from './page'
 import { checkReceived, type ReceivedSummary } from './validate'
+import { expandReceived } from './npki-zip'
 
 export type TransferState =
   | 'listening'
@@ -553,14 +554,17 @@ class TransferSession {
       throw new HttpError(400, { error: 'tampered' })
     }
     let summary: ReceivedSummary
+    let files: TransferFile[]
     try {
-      summary = checkReceived(opened.format, opened.files)
+      // An NPKI zip is unpacked here, once, so everything after (summary, storeReceived) sees plain NPKI files.
+      files = expandReceived(opened.format, opened.files)
+      summary = checkReceived(opened.format, files)
     } catch (err) {
       this.emit('phone-connected', { reason: 'bad-files' })
       throw new HttpError(422, { error: 'bad-files', message: err instanceof CertError ? err.message : 'the files could not be read', sid: toB64(this.sid) })
     }
     this.closed = true
-    this.resolveResult({ format: opened.format, files: opened.files, summary })
+    this.resolveResult({ format: opened.format, files, summary })
     setImmediate(() => this.finish('received', { format: opened.format }))
     return { ok: true }
   }

@@ -5,7 +5,7 @@
  */
 import './style.css'
 import { PhoneClient, TransferError } from '../../shared/cpace/client'
-import { formatCode, generateCode, normalizeCode, PFX_NAME, warmUp, type TransferFile, type TransferFormat } from '../../shared/cpace/transfer'
+import { formatCode, generateCode, normalizeCode, NPKI_ZIP_NAME, PFX_NAME, warmUp, type TransferFile, type TransferFormat } from '../../shared/cpace/transfer'
 import { format, messages, pickLang, type Lang, type MsgKey } from './i18n'
 import { zipStore } from './zip'
 
@@ -37,7 +37,8 @@ const codeInput = h('input', { id: 'code', type: 'text', inputmode: 'numeric', a
 const fmtPfx = h('input', { type: 'radio', name: 'fmt', value: 'pfx', id: 'fmt-pfx' })
 const fmtNpki = h('input', { type: 'radio', name: 'fmt', value: 'npki', id: 'fmt-npki' })
 fmtPfx.checked = true
-const pfxInput = h('input', { type: 'file', accept: '.pfx,.p12,application/x-pkcs12', 'data-testid': 'pfx-file' })
+// One file is what a phone has: a PFX, or the NPKI folder as a zip (the PC unpacks it).
+const pfxInput = h('input', { type: 'file', accept: '.pfx,.p12,.zip,application/x-pkcs12,application/zip', 'data-testid': 'pfx-file' })
 const certInput = h('input', { type: 'file', accept: '.der,.cer', 'data-testid': 'cert-file' })
 const keyInput = h('input', { type: 'file', accept: '.key', 'data-testid': 'key-file' })
 
@@ -118,11 +119,14 @@ async function onSend(): Promise<void> {
   const code = normalizeCode(codeInput.value)
   if (!code) return setView({ kind: 'send', busy: false, error: t('needCode') })
   let files: TransferFile[]
-  const fmt: TransferFormat = fmtPfx.checked ? 'pfx' : 'npki'
+  let fmt: TransferFormat = fmtPfx.checked ? 'pfx' : 'npki'
   if (fmt === 'pfx') {
-    const pfx = await fileBytes(pfxInput)
-    if (!pfx) return setView({ kind: 'send', busy: false, error: t('needFiles') })
-    files = [{ name: PFX_NAME, data: pfx }]
+    const one = await fileBytes(pfxInput)
+    if (!one) return setView({ kind: 'send', busy: false, error: t('needFiles') })
+    // A zip starts with "PK\x03\x04"; a PFX is a DER SEQUENCE (0x30).
+    const isZip = one[0] === 0x50 && one[1] === 0x4b && one[2] === 0x03 && one[3] === 0x04
+    if (isZip) fmt = 'npki'
+    files = [{ name: isZip ? NPKI_ZIP_NAME : PFX_NAME, data: one }]
   } else {
     const cert = await fileBytes(certInput)
     const key = await fileBytes(keyInput)

@@ -127,6 +127,11 @@ export interface Manifest {
 
 export const PFX_NAME = 'certificate.pfx'
 export const NPKI_NAMES = ['signCert.der', 'signPri.key', 'kmCert.der', 'kmPri.key'] as const
+/**
+ * An NPKI folder sent as one zip (what a phone has): the PC unpacks it after decryption
+ * (core/transfer/npki-zip.ts) and from then on treats it as the NPKI files it contains.
+ */
+export const NPKI_ZIP_NAME = 'NPKI.zip'
 
 /** Checks a manifest's shape and vocabulary; returns an English reason or undefined. */
 export function manifestProblem(m: Manifest): string | undefined {
@@ -144,6 +149,7 @@ export function manifestProblem(m: Manifest): string | undefined {
     return undefined
   }
   if (m.format === 'npki') {
+    if (names.length === 1 && names[0] === NPKI_ZIP_NAME) return undefined
     if (!names.every((n) => (NPKI_NAMES as readonly string[]).includes(n))) return 'unexpected file in an NPKI transfer'
     if (!names.includes('signCert.der') || !names.includes('signPri.key')) return 'signCert.der and signPri.key are both required'
     if (names.includes('kmCert.der') !== names.includes('kmPri.key')) return 'kmCert.der and kmPri.key travel together'

@@ -83,7 +83,7 @@ test('phone copy: PC → phone saves the NPKI folder as a zip another tool can o
     await expect(page.locator('html')).toHaveAttribute('lang', 'en')
     await page.getByTestId('lang').click()
     await expect(page.locator('html')).toHaveAttribute('lang', 'ko')
-    await expect(page.getByRole('heading', { level: 2 })).toHaveText('이 번호를 PC에 입력하세요')
+    await expect(page.getByRole('heading', { level: 2 })).toHaveText('이 인증번호를 PC에 입력하세요')
     await page.screenshot({ path: join(SHOTS, 'pc-to-phone-code-ko.png'), fullPage: true })
     const code = await shownCode(page)
     expect(await s.submitCode(code)).toEqual({ ok: true })
