@@ -7,8 +7,8 @@ import { call, Ok } from './define'
 
 /** What the UI shows beside the QR code: the threat model in two sentences. */
 export const TRANSFER_THREAT_GIST = {
-  ko: '인증서는 비밀번호로 암호화된 그대로, 화면의 12자리 번호로 한 번 더 암호화되어 같은 네트워크 안에서만 전송됩니다. 엿보기·번호 추측(3번 틀리면 잠김)·재전송·변조는 막지만, 같은 Wi-Fi에서 휴대폰 페이지 자체를 바꿔치기하는 공격자는 막지 못합니다(그래도 인증서 비밀번호는 전송되지 않습니다).',
-  en: 'The certificate stays encrypted under its password and is encrypted again under the 12-digit number; it never leaves your local network. This stops eavesdropping, number guessing (3 wrong tries lock the session), replays and tampering, but not an attacker on the same Wi-Fi who replaces the phone page itself (even then the certificate password is never sent).',
+  ko: '인증서는 비밀번호로 암호화된 그대로, 화면의 인증번호로 한 번 더 암호화되어 같은 네트워크 안에서만 전송됩니다. 엿보기·인증번호 추측(3번 틀리면 잠김)·재전송·변조는 막지만, 같은 Wi-Fi에서 휴대폰 페이지 자체를 바꿔치기하는 공격자는 막지 못합니다(그래도 인증서 비밀번호는 전송되지 않습니다).',
+  en: 'The certificate stays encrypted under its password and is encrypted again under the one-time code on the screen; it never leaves your local network. This stops eavesdropping, code guessing (3 wrong tries lock the session), replays and tampering, but not an attacker on the same Wi-Fi who replaces the phone page itself (even then the certificate password is never sent).',
 } as const
 
 const SessionId = z.string().uuid()

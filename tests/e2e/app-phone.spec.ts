@@ -98,7 +98,7 @@ test.describe('phone copy in the app: send', () => {
     const page = await openApp()
     await openPhoneCopy(page)
     const card = page.getByTestId('pc-send')
-    await expect(card.getByTestId('pc-threat')).toContainText('12자리 번호')
+    await expect(card.getByTestId('pc-threat')).toContainText('인증번호로 한 번 더 암호화')
     await card.getByTestId('pc-password').fill(PASSWORD)
     await card.getByTestId('pc-send-start').click()
     await expect(card.getByTestId('pc-qr')).toBeVisible()
