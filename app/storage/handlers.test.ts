@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { MAX_CERT_FILE_BYTES } from '../../core/storage/regular-file'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -111,5 +112,58 @@ describe('storage handlers', () => {
     const d = dispatcher()
     expect(await d('token.list', { module: join(tmp, 'evil.so'), slot: '00', pin: '1234' }, ctx)).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } })
     expect(await d('token.list', { slot: 'zz', pin: '1234' }, ctx)).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } })
+  })
+})
+
+describe('a certificate folder dropped on the window', () => {
+  const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64')
+  const dest = () => join(otherRoot, fx.caFolder, 'USER', fx.folderName)
+
+  it('shows what the folder holds and stores its bytes under a listed root, atomically through the copy write', async () => {
+    const d = dispatcher()
+    const source = { files: [{ name: 'signCert.der', dataBase64: b64(fx.cert) }, { name: 'signPri.key', dataBase64: b64(fx.key) }, { name: 'notes.txt', dataBase64: 'aGk=' }] }
+    const info = await d('storage.inspectDropped', { source }, ctx)
+    expect(info).toMatchObject({ ok: true, value: { owner: expect.any(String), issuer: expect.any(String) } })
+    expect((info as { value: { owner: string } }).value.owner.length).toBeGreaterThan(0)
+    expect(await d('storage.copyDropped', { source, toRoot: otherRoot }, ctx)).toEqual({ ok: true, value: { path: dest(), outcome: 'copied' } })
+    expect(readFileSync(join(dest(), 'signPri.key'))).toEqual(Buffer.from(fx.key))
+    // Only the NPKI names are written: the page cannot put other files into a root.
+    expect(existsSync(join(dest(), 'notes.txt'))).toBe(false)
+    expect(events).toEqual([{ type: 'certs-changed' }])
+  })
+
+  it('stores a dropped folder named by its path (Electron), and refuses a root main does not list', async () => {
+    const d = dispatcher()
+    expect(await d('storage.copyDropped', { source: { path: src }, toRoot: otherRoot }, ctx)).toMatchObject({ ok: true, value: { path: dest(), outcome: 'copied' } })
+    expect(await d('storage.copyDropped', { source: { path: src }, toRoot: join(tmp, 'elsewhere') }, ctx)).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } })
+  })
+
+  it('refuses a dropped folder lacking signPri.key, by path and by bytes, and writes nothing', async () => {
+    const d = dispatcher()
+    const noKey = join(tmp, `nokey-${Date.now()}`)
+    mkdirSync(noKey)
+    writeFileSync(join(noKey, 'signCert.der'), fx.cert)
+    for (const source of [{ path: noKey }, { files: [{ name: 'signCert.der', dataBase64: b64(fx.cert) }] }]) {
+      expect(await d('storage.inspectDropped', { source }, ctx)).toMatchObject({ ok: false, error: { code: 'NOT_FOUND', params: { reason: 'not-cert-folder' } } })
+      expect(await d('storage.copyDropped', { source, toRoot: otherRoot }, ctx)).toMatchObject({ ok: false, error: { code: 'NOT_FOUND', params: { reason: 'not-cert-folder' } } })
+    }
+    // A file, not a folder, named by its path.
+    expect(await d('storage.copyDropped', { source: { path: join(noKey, 'signCert.der') }, toRoot: otherRoot }, ctx)).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } })
+    expect(existsSync(dest())).toBe(false)
+    expect(events).toEqual([])
+  })
+
+  it('refuses oversize files in a dropped folder, by path and by bytes, and writes nothing', async () => {
+    const d = dispatcher()
+    const big = new Uint8Array(MAX_CERT_FILE_BYTES + 1)
+    const fat = join(tmp, `fat-${Date.now()}`)
+    mkdirSync(fat)
+    writeFileSync(join(fat, 'signCert.der'), fx.cert)
+    writeFileSync(join(fat, 'signPri.key'), big)
+    for (const source of [{ path: fat }, { files: [{ name: 'signCert.der', dataBase64: b64(fx.cert) }, { name: 'signPri.key', dataBase64: b64(big) }] }]) {
+      expect(await d('storage.copyDropped', { source, toRoot: otherRoot }, ctx)).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST', params: { reason: 'too-large' } } })
+    }
+    expect(existsSync(dest())).toBe(false)
+    expect(events).toEqual([])
   })
 })

@@ -11,7 +11,8 @@ import { availableModules, deleteFromToken, generateTokenKey, importToToken, lis
 import { PinGuard } from '../../core/token/pins'
 import { readCertFiles, signCertOf, signKeyOf } from '../../core/storage/folder'
 import { driveProvider, listLocations, pcProvider, pfxProvider, tokenProvider } from '../../core/storage/locations'
-import { copyCert, moveCert, type KeyOpener } from '../../core/storage/operations'
+import { copyCert, moveCert, writeCertFiles, type KeyOpener } from '../../core/storage/operations'
+import { describeDropped, readDroppedFolder, type DroppedFolder } from '../../core/storage/dropped-folder'
 import { Trash } from '../../core/storage/trash'
 
 export interface StorageHandlerDeps {
@@ -66,6 +67,11 @@ export function createStorageHandlers(deps: StorageHandlerDeps): Handlers<typeof
 
   const openKey = deps.openKey ?? openSignKey
 
+  function dropped(source: { path: string } | { files: { name: string; dataBase64: string }[] }): DroppedFolder {
+    if ('path' in source) return { path: source.path }
+    return { files: source.files.map((f) => ({ name: f.name, data: new Uint8Array(Buffer.from(f.dataBase64, 'base64')) })) }
+  }
+
   return {
     'storage.locations': async () => {
       const providers = [pcProvider(deps.roots), driveProvider(deps.roots), tokenProvider({ modules })]
@@ -74,6 +80,14 @@ export function createStorageHandlers(deps: StorageHandlerDeps): Handlers<typeof
     },
     'storage.copy': async (req, ctx) => {
       const res = await copyCert(resolveCertFolder(req.certId), { toRoot: await targetRoot(req), password: req.password, overwrite: req.overwrite }, { openKey })
+      if (res.outcome !== 'identical') ctx.emit({ type: 'certs-changed' })
+      return res
+    },
+    'storage.inspectDropped': async ({ source }) => describeDropped(await readDroppedFolder(dropped(source))),
+    'storage.copyDropped': async (req, ctx) => {
+      const files = await readDroppedFolder(dropped(req.source))
+      // The same write as a copy and the transfer receiver: one atomic folder write under the root.
+      const res = await writeCertFiles(files, { toRoot: await targetRoot(req), overwrite: req.overwrite })
       if (res.outcome !== 'identical') ctx.emit({ type: 'certs-changed' })
       return res
     },

@@ -72,7 +72,22 @@ export const TrashEntry = z.object({
 })
 export type TrashEntry = z.infer<typeof TrashEntry>
 
+/**
+ * A certificate folder dropped on the window: its path (Electron's preload names it) or, in the
+ * browser host, its files' bytes (the key stays encrypted under its password). Main checks either.
+ */
+const DroppedFile = z.object({ name: z.string().min(1).max(255), dataBase64: z.string().max(1_500_000).regex(/^[A-Za-z0-9+/]*={0,2}$/) }).strict()
+const DroppedSource = z.union([z.object({ path: z.string().min(1).max(4096) }).strict(), z.object({ files: z.array(DroppedFile).min(1).max(8) }).strict()])
+const DropTarget = z
+  .object({ source: DroppedSource, toRoot: z.string().min(1).max(4096).optional(), toDrive: z.string().min(1).max(512).optional(), overwrite: z.boolean().optional() })
+  .strict()
+  .refine((r) => (r.toRoot === undefined) !== (r.toDrive === undefined), { message: 'give exactly one of toRoot and toDrive' })
+
 export const storageCalls = {
+  // What the copy dialog of a dropped certificate folder shows; refuses what is no certificate folder.
+  'storage.inspectDropped': call(z.object({ source: DroppedSource }).strict(), z.object({ owner: z.string(), issuer: z.string(), notAfter: z.string() })),
+  // Stores a dropped certificate folder under a listed root, atomically (the copy's write path).
+  'storage.copyDropped': call(DropTarget, CopyResult),
   'storage.locations': call(Empty, z.object({ locations: z.array(StorageLocation) })),
   'storage.copy': call(Target, CopyResult),
   // Copy, read back and compare, then remove the source.

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Page } from '@playwright/test'
-import { PYPINKSIGN, expect, screen, test } from './helpers/app-host'
+import { FIXTURE_DN, PYPINKSIGN, expect, screen, test } from './helpers/app-host'
 
 const PASSWORD = readFileSync(join(PYPINKSIGN, 'password.txt'), 'utf8').trim()
 const rows = (page: Page) => page.getByTestId('cert-row')
@@ -140,6 +140,86 @@ test.describe('drag and drop', () => {
     await expect(rows(page)).toHaveCount(1)
     await expect(rows(page).getByTestId('owner')).toHaveText('HKD')
     expect(pageErrors).toEqual([])
+  })
+
+  /**
+   * Drops a folder as a file manager would: Chromium hands the page a File for the folder and a
+   * directory entry through DataTransferItem.webkitGetAsEntry. A synthetic DataTransfer cannot
+   * hold a real directory, so the entry the page reads is built here over real File objects.
+   */
+  async function dropFolder(page: Page, name: string, files: Record<string, Buffer>): Promise<void> {
+    await page.evaluate(
+      ({ name, files }) => {
+        const fileEntries = Object.entries(files).map(([n, b64]) => {
+          const file = new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], n)
+          return { isFile: true, isDirectory: false, name: n, file: (ok: (f: File) => void) => ok(file) }
+        })
+        let served = false
+        const dir = {
+          isFile: false,
+          isDirectory: true,
+          name,
+          createReader: () => ({
+            readEntries: (ok: (e: unknown[]) => void) => {
+              const batch = served ? [] : fileEntries
+              served = true
+              ok(batch)
+            },
+          }),
+        }
+        const proto = DataTransferItem.prototype as unknown as { webkitGetAsEntry: () => unknown }
+        const real = proto.webkitGetAsEntry
+        proto.webkitGetAsEntry = function () {
+          return dir
+        }
+        try {
+          const dt = new DataTransfer()
+          dt.items.add(new File([], name))
+          const target = document.querySelector('main')!
+          target.dispatchEvent(new DragEvent('dragover', { bubbles: true, cancelable: true, dataTransfer: dt }))
+          target.dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: dt }))
+        } finally {
+          proto.webkitGetAsEntry = real
+        }
+      },
+      { name, files: Object.fromEntries(Object.entries(files).map(([n, b]) => [n, b.toString('base64')])) },
+    )
+  }
+
+  test('drag and drop: a certificate folder dropped on the window is copied where the user chooses', async ({ openApp, app, pageErrors }) => {
+    const page = await openApp()
+    await expect(rows(page)).toHaveCount(0)
+    const folder = { 'signCert.der': readFileSync(join(PYPINKSIGN, 'signCert.der')), 'signPri.key': readFileSync(join(PYPINKSIGN, 'signPri.key')) }
+    // Into each of the two PC roots in turn: the certificate is then listed twice.
+    for (const [i, root] of app.roots.entries()) {
+      await page.getByTestId('nav-settings').click()
+      await dropFolder(page, 'HKD', folder)
+      const dialog = page.getByRole('dialog', { name: '이 인증서를 어디에 복사할까요?' })
+      await expect(dialog).toBeVisible()
+      await expect(dialog.getByTestId('drop-owner')).toHaveText('HKD')
+      await expect(dialog.getByTestId('drop-issuer')).not.toBeEmpty()
+      await expect(dialog.getByTestId('drop-expiry')).not.toBeEmpty()
+      await dialog.getByTestId('drop-dest').selectOption({ label: `하드디스크 (${root})` })
+      if (i === 0) await screen(page, 'drop-folder')
+      await dialog.getByTestId('drop-copy').click()
+      await expect(dialog).toHaveCount(0)
+      await expect(page.getByTestId('loc-notice')).toContainText('인증서를 복사했습니다')
+      await expect(rows(page)).toHaveCount(i + 1)
+      // The key file is written as it was dropped (still encrypted), byte for byte.
+      expect(readFileSync(join(root, 'yessign', 'USER', FIXTURE_DN, 'signPri.key'))).toEqual(folder['signPri.key'])
+    }
+    await expect(rows(page).getByTestId('owner')).toHaveText(['HKD', 'HKD'])
+    expect(pageErrors).toEqual([])
+  })
+
+  test('drag and drop: a folder without signPri.key is refused in words, nothing is copied', async ({ openApp }) => {
+    const page = await openApp()
+    await dropFolder(page, 'half', { 'signCert.der': readFileSync(join(PYPINKSIGN, 'signCert.der')) })
+    const dialog = page.getByRole('dialog', { name: '이 인증서를 어디에 복사할까요?' })
+    await expect(dialog.getByTestId('error')).toContainText('signPri.key')
+    await expect(dialog.getByTestId('drop-copy')).toBeDisabled()
+    await dialog.getByTestId('drop-cancel').click()
+    await expect(rows(page)).toHaveCount(0)
   })
 
   test('drag and drop: a file that is not a PFX is refused with a sentence, nothing opens', async ({ openApp }) => {
