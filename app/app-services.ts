@@ -17,6 +17,7 @@ import { PinGuard } from '../core/token/pins'
 import { createWizardHandlers } from './wizard/handlers'
 import { keysHandlers } from './keys/handlers'
 import { createPfxHandlers } from './pfx/handlers'
+import { RunningOps } from './running-ops'
 import { createStorageHandlers } from './storage/handlers'
 import { createTransferHandlers } from './transfer/handlers'
 import { DriveWatcher } from '../core/drives/index'
@@ -130,7 +131,9 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
       throw new CertError('FORBIDDEN', 'that folder is not one of the NPKI folders')
     })
   }
-  const pfxHandlers = createPfxHandlers({ roots })
+  // One record of running operations: 'enroll.cancel' stops an enrollment or a PFX import.
+  const ops = new RunningOps()
+  const pfxHandlers = createPfxHandlers({ roots, ops })
   const transferHandlers = createTransferHandlers({ roots })
   const handlers = {
     ...certsHandlers,
@@ -143,6 +146,7 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
       pinGuard: new PinGuard(join(opts.dataDir, 'token-pin-failures.json')),
       // Saving is allowed only into roots main knows: the NPKI folders, settings' and the drives'.
       roots,
+      ops,
     }),
     ...keysHandlers,
     ...pfxHandlers,

@@ -13,6 +13,7 @@ import { decryptSignPri, parseEncryptedSignPri, readRandomNum } from '../../core
 import { createPfxHandlers } from './handlers'
 import { RootPolicy } from '../../core/roots/root-policy'
 import { exportPfx, importPfx } from '../../core/pfx/operations'
+import { RunningOps } from '../running-ops'
 
 const FIX = resolve(import.meta.dirname, '../..', '../shared/fixtures/pypinksign')
 const PASSWORD = readFileSync(join(FIX, 'password.txt'), 'utf8')
@@ -148,7 +149,7 @@ describe('importPfx', () => {
 })
 
 describe('pfx handlers through the dispatcher', () => {
-  const dispatch = createDispatcher(pfxCalls, createPfxHandlers({ roots: new RootPolicy() }) as never)
+  const dispatch = createDispatcher(pfxCalls, createPfxHandlers({ roots: new RootPolicy(), ops: new RunningOps() }) as never)
   const ctx = { emit: () => undefined }
 
   it('pfx.export resolves the certificate id and writes the file', async () => {

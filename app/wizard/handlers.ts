@@ -8,6 +8,7 @@ import type { Handlers } from '../handler'
 import { createCenterHandlers } from './center-handlers'
 import { createEnrollHandlers } from './enroll-handlers'
 import { WizardState } from './sessions'
+import type { RunningOps } from '../running-ops'
 
 export interface WizardDeps {
   /** `secret`: the embedded center's per-run secret, which opens its outbox and self-registration. */
@@ -28,6 +29,8 @@ export interface WizardDeps {
    * Default: the OS's folders (or CERTMGR_NPKI_ROOTS) only.
    */
   roots?: RootPolicy
+  /** The running operations 'enroll.cancel' can stop; shared with the PFX import. */
+  ops?: RunningOps
 }
 
 /**
@@ -35,7 +38,7 @@ export interface WizardDeps {
  * (enroll-handlers.ts), sharing one record of sessions and running operations.
  */
 export function createWizardHandlers(deps: WizardDeps): Handlers<typeof centerCalls & typeof enrollCalls> {
-  const state = new WizardState()
+  const state = new WizardState(deps.ops)
   return {
     ...createCenterHandlers(deps.center, state),
     ...createEnrollHandlers(

@@ -1,4 +1,5 @@
 import { CertError } from '../../shared/errors'
+import { RunningOps } from '../running-ops'
 
 /** What main remembers of an RA session; reference and authorization codes never leave main. */
 export interface SessionInfo {
@@ -12,7 +13,8 @@ export interface SessionInfo {
  */
 export class WizardState {
   private readonly sessions = new Map<string, SessionInfo>()
-  private readonly running = new Map<string, AbortController>()
+  /** Shared with the other long operations (a PFX import) so one cancel call stops any of them. */
+  constructor(private readonly ops: RunningOps = new RunningOps()) {}
 
   open(id: string, info: SessionInfo): void {
     this.sessions.set(id, info)
@@ -29,23 +31,11 @@ export class WizardState {
   }
 
   /** Runs a long operation under its opId so `enroll.cancel` can stop it. */
-  async withOp<T>(opId: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    if (this.running.has(opId)) throw new CertError('CONFLICT', 'this operation is already running')
-    const ac = new AbortController()
-    this.running.set(opId, ac)
-    try {
-      return await fn(ac.signal)
-    } catch (err) {
-      if (ac.signal.aborted) throw new CertError('CANCELLED', 'cancelled')
-      throw err
-    } finally {
-      this.running.delete(opId)
-    }
+  withOp<T>(opId: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return this.ops.withOp(opId, fn)
   }
 
   cancel(opId: string): boolean {
-    const ac = this.running.get(opId)
-    ac?.abort()
-    return !!ac
+    return this.ops.cancel(opId)
   }
 }

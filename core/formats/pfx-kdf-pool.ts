@@ -20,7 +20,7 @@ import { MAX_PFX_WORK } from './pfx-limits'
  */
 
 export interface KdfProgress {
-  /** Derivation rounds finished and asked for so far in this file. */
+  /** Derivation rounds finished and asked for so far in this file; sent as each derivation starts and ends. */
   done: number
   total: number
 }
@@ -162,6 +162,9 @@ export class KdfSession {
       })
     }
     this.charged += rounds
+    // Reported when a derivation starts too, so a reader sees done < total while it runs (the
+    // count of rounds still to come is unknown until the file's next bag is reached).
+    this.opts.onProgress?.({ done: this.done, total: this.charged })
   }
 
   /** RFC 7292 appendix B in the worker; one pass of the hash chain per `u` output bytes. */

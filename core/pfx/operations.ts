@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises'
 import { CertError } from '../../shared/errors'
 import { checkNewPassword } from '../../shared/password-rule'
 import { parseCertificate } from '../certs/parse'
-import { readPfx, writePfx, type PfxProfile } from '../formats/pfx'
+import { readPfx, writePfx, type KdfProgress, type PfxProfile } from '../formats/pfx'
 import { decryptSignPri, encryptSignPri, openSignKey, readRandomNum } from '../formats/signpri'
 import { realFs, writeFileAtomic, writeFolderAtomic, type FsLayer } from '../storage/atomic'
 import { fileNamed, ioError, readCertFiles, sameBytes, signCertOf, signKeyOf, type CertFiles } from '../storage/folder'
@@ -40,6 +40,10 @@ export interface ImportPfxOptions {
   replace?: boolean
   iterations?: number
   fs?: FsLayer
+  /** Stops the PFX's key derivation (its worker is terminated); nothing is written. CANCELLED. */
+  signal?: AbortSignal
+  /** Derivation rounds done of those asked so far, while the PFX is read. */
+  onProgress?: (p: KdfProgress) => void
 }
 
 export type ImportOutcome = 'created' | 'replaced' | 'identical'
@@ -153,7 +157,9 @@ export async function importPfx(pfxFile: string | Uint8Array, pfxPassword: strin
   } catch (err) {
     throw ioError(err, 'source')
   }
-  const pfx = await readPfx(bytes, pfxPassword)
+  const pfx = await readPfx(bytes, pfxPassword, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) })
+  // A cancel that lands after the last derivation still means "do not import".
+  if (opts.signal?.aborted) throw new CertError('CANCELLED', 'reading the PFX file was cancelled')
   const keyFile = encryptSignPri(pfx.pkcs8, keyPassword, { scheme: 'A', ...(opts.iterations ? { iterations: opts.iterations } : {}) })
   // A key file that does not open would lock the user out: prove it before writing.
   if (!sameBytes(decryptSignPri(keyFile, keyPassword).pkcs8, pfx.pkcs8)) throw new CertError('INTERNAL', 'the new key file did not verify')

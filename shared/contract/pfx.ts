@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { call } from './define'
+import { call, OpId } from './define'
 
 // PKCS#12 (PFX) export and import. Passwords go in; only paths and facts come back, never key
 // bytes. The NPKI rule for a new key password is checked by the service (PASSWORD_RULE).
@@ -32,10 +32,13 @@ export const pfxCalls = {
    * signCert.der + signPri.key. keyPassword defaults to the PFX password; a different one must
    * pass the NPKI rule. An existing different certificate is a CONFLICT unless replace is set.
    * PFX files with an empty password exist, so pfxPassword may be empty.
+   * With an opId, the key derivation reports progress (stage 'pfx-kdf', fraction of the rounds
+   * asked so far) and 'enroll.cancel' with that opId stops it (CANCELLED, nothing imported).
    */
   'pfx.import': call(
     z
       .object({
+        opId: OpId,
         path: FilePath.optional(),
         // Or the file's bytes, where the page has them but not a path (a file dropped on the
         // browser host): a PFX is encrypted under its password, so its bytes may cross the page.
@@ -47,5 +50,6 @@ export const pfxCalls = {
       })
       .refine((r) => (r.path === undefined) !== (r.dataBase64 === undefined), { message: 'give either path or dataBase64' }),
     z.object({ folder: z.string(), certId: z.string(), outcome: PfxImportOutcome, hasRandomNum: z.boolean() }),
+    { progress: true },
   ),
 }
