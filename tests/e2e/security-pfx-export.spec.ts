@@ -26,6 +26,8 @@ test.describe('security: PFX export', () => {
     await panel.getByTestId('pfx-own').check()
     await panel.getByTestId('pfx-pfx-password').fill('1')
     await panel.getByTestId('pfx-pfx-again').fill('1')
+    // The typed path is a folded advanced option (the picker is the normal way).
+    await panel.getByTestId('pfx-out-advanced').click()
     await panel.getByTestId('pfx-out').fill(out)
     await expect(panel.getByTestId('pw-rule')).toHaveAttribute('data-rule', 'length')
     await expect(panel.getByTestId('pfx-next')).toBeDisabled()
@@ -40,7 +42,9 @@ test.describe('security: PFX export', () => {
     expect(readFileSync(out, 'utf8')).toBe('an older file the user keeps')
     await screen(page, 'security-pfx-overwrite-confirm')
     await panel.getByTestId('pfx-overwrite').click()
-    await expect(panel.getByTestId('pfx-done')).toContainText(out)
+    // The notice names the file in words; the whole path is its title.
+    await expect(panel.getByTestId('pfx-done')).toContainText('hkd.pfx')
+    await expect(panel.getByTestId('pfx-done').locator('p').first()).toHaveAttribute('title', out)
     execFileSync('/usr/bin/openssl', ['pkcs12', '-info', '-noout', '-in', out, '-passin', `pass:${PFX_PASSWORD}`], { stdio: 'ignore' })
   })
 })
