@@ -46,6 +46,9 @@ test.describe('reissue wizard', () => {
     const rows = page.getByTestId('cert-row')
     await expect(rows).toHaveCount(1)
     await rows.first().click()
+    // The serial is among the technical rows folded under 자세히.
+    await page.getByTestId('details-more-toggle').click()
+    await expect(page.getByTestId('d-serial')).toBeVisible()
     expect((await page.getByTestId('d-serial').innerText()).replace(/\s/g, '').toLowerCase()).toBe(newSerial)
     await page.keyboard.press('Escape')
     const trash = (await wapp.services.dispatch('storage.trashList', {}, { emit: () => undefined })) as { ok: true; value: { entries: { serialHex?: string }[] } }
