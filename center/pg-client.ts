@@ -1,5 +1,6 @@
-import type { Client, InArgs, InStatement, InValue, ResultSet, Row, Transaction, TransactionMode } from '@libsql/client'
+import type { Client, InArgs, InStatement, InValue, ResultSet, Transaction, TransactionMode } from '@libsql/client'
 import pg from 'pg'
+import { toRow } from './client-row'
 
 /**
  * The advisory lock every write transaction of the center takes on PostgreSQL (an arbitrary
@@ -52,19 +53,6 @@ function toPg(v: InValue): unknown {
   return v
 }
 
-/** Rows as @libsql/client gives them (values by column name and by index, blobs as ArrayBuffer), so callers cannot tell the stores apart. */
-function toRow(values: unknown[], columns: string[]): Row {
-  const row: Record<string | number, unknown> = {}
-  Object.defineProperty(row, 'length', { value: values.length, enumerable: false })
-  for (let i = 0; i < values.length; i++) {
-    let v = values[i]
-    if (Buffer.isBuffer(v)) v = v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength)
-    Object.defineProperty(row, i, { value: v, enumerable: false })
-    const name = columns[i]!
-    if (!Object.prototype.hasOwnProperty.call(row, name)) Object.defineProperty(row, name, { value: v, enumerable: true, configurable: true, writable: true })
-  }
-  return row as unknown as Row
-}
 
 interface Queryable {
   query(config: pg.QueryArrayConfig): Promise<pg.QueryArrayResult>

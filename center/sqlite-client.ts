@@ -1,6 +1,7 @@
 import type { Client, InArgs, InStatement, InValue, ResultSet, Row, Transaction, TransactionMode } from '@libsql/client'
 import type Database from 'libsql'
 import { lazyRequire } from '../core/lazy-require'
+import { toRow } from './client-row'
 
 type Stmt = ReturnType<Database.Database['prepare']>
 
@@ -19,19 +20,6 @@ function toSql(v: InValue): unknown {
   return v
 }
 
-/** A row as @libsql/client gives it: values by column name and by index, blobs as ArrayBuffer. */
-function toRow(values: unknown[], columns: string[]): Row {
-  const row: Record<string | number, unknown> = {}
-  Object.defineProperty(row, 'length', { value: values.length, enumerable: false })
-  for (let i = 0; i < values.length; i++) {
-    let v = values[i]
-    if (Buffer.isBuffer(v)) v = v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength)
-    Object.defineProperty(row, i, { value: v, enumerable: false })
-    const name = columns[i]!
-    if (!Object.prototype.hasOwnProperty.call(row, name)) Object.defineProperty(row, name, { value: v, enumerable: true, configurable: true, writable: true })
-  }
-  return row as unknown as Row
-}
 
 function resultSet(columns: string[], rows: Row[], rowsAffected: number, lastInsertRowid: bigint | undefined): ResultSet {
   return {
