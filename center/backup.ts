@@ -6,10 +6,11 @@ import { CertError } from '../shared/errors'
 import { caMigrations } from './ca/migrations'
 import { CENTER_DB_FILE, openCenterDb, type Migration } from './db'
 import { raMigrations } from './ra/migrations'
+import { takeRestoreLock } from './serving-lock'
 
 /**
- * Backup and restore of the embedded center's SQLite database. (A center on PostgreSQL is
- * backed up with PostgreSQL's own tools: `pg_dump` / `pg_restore`, see the README.) The backup
+ * Backup and restore of the center's SQLite database (a center on PostgreSQL: see
+ * center/pg-backup.ts, which runs PostgreSQL's own `pg_dump` / `pg_restore`). The backup
  * holds the tables only; the data directory's key files (CA key and secret, ca.crt, the RA key)
  * are backed up apart from it, so a copied backup alone reveals no sealed column.
  */
@@ -100,18 +101,22 @@ export function checkBackup(file: string): { bytes: number } {
 
 /**
  * Puts the backup `fromFile` in place of the data directory's database. The center must be
- * stopped. The backup is checked first, copied beside the database and flushed, the old
- * database (with its WAL folded in) is kept as `center.db.before-restore-<time>`, and only then
- * is the copy renamed into place: at every moment one whole database is there.
+ * stopped: while any process serves on the data (it holds the serving lock, see
+ * center/serving-lock.ts) this refuses before touching anything. The backup is checked first,
+ * copied beside the database and flushed, the old database (with its WAL folded in) is kept as
+ * `center.db.before-restore-<time>`, and only then is the copy renamed into place: at every
+ * moment one whole database is there.
  */
 export async function restoreCenterDb(dataDir: string, fromFile: string): Promise<{ kept?: string }> {
   if (!existsSync(fromFile)) throw new CertError('NOT_FOUND', `cannot read ${fromFile}`)
   const target = join(dataDir, CENTER_DB_FILE)
   const tmp = join(dataDir, `.${CENTER_DB_FILE}.${randomBytes(4).toString('hex')}.restore.tmp`)
   mkdirSync(dataDir, { recursive: true, mode: 0o700 })
-  copyFileSync(fromFile, tmp)
+  // Held until the new file is in place: a center starting meanwhile waits for it.
+  const lock = await takeRestoreLock(dataDir)
   let kept: string | undefined
   try {
+    copyFileSync(fromFile, tmp)
     // The copy is what gets checked, so nothing is opened (or created) beside the backup itself.
     checkBackup(tmp)
     fsyncFile(tmp)
@@ -129,9 +134,10 @@ export async function restoreCenterDb(dataDir: string, fromFile: string): Promis
       for (const side of ['-wal', '-shm']) if (existsSync(target + side)) unlinkSync(target + side)
     }
     renameSync(tmp, target)
+    fsyncDir(dataDir)
   } finally {
     for (const f of [tmp, tmp + '-wal', tmp + '-shm']) if (existsSync(f)) unlinkSync(f)
+    await lock.release()
   }
-  fsyncDir(dataDir)
   return { kept }
 }

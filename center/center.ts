@@ -7,6 +7,7 @@ import { openCenterDb } from './db'
 import { Ra, type RaOptions } from './ra/ra'
 import { loadRaKey } from './ra/secrets'
 import { createCenterServer } from './server'
+import { holdServingLock } from './serving-lock'
 
 export interface StartCenterOptions extends CenterConfigOverrides {
   dataDir: string
@@ -45,7 +46,16 @@ export interface RunningCenter {
 export async function startCenter(opts: StartCenterOptions): Promise<RunningCenter> {
   const { dataDir, raOptions, walCheckpoints, dbUrl, embedded, now, trustedCaCerts, ...overrides } = opts
   const config = resolveConfig(overrides)
-  const db = await openCenterDb(dataDir, { dbUrl, autoCheckpoint: walCheckpoints !== 'primary' })
+  // Held while this process serves, so `certmgr center restore` refuses instead of swapping the
+  // database under it (and a start waits for a restore in progress).
+  const servingLock = await holdServingLock(dataDir, dbUrl)
+  let db: Client
+  try {
+    db = await openCenterDb(dataDir, { dbUrl, autoCheckpoint: walCheckpoints !== 'primary' })
+  } catch (err) {
+    await servingLock.release()
+    throw err
+  }
   try {
     const ca = await Ca.open(db, dataDir, config)
     // Made on first start with the CA key, so a copy of the data directory is complete.
@@ -93,10 +103,12 @@ export async function startCenter(opts: StartCenterOptions): Promise<RunningCent
           server.closeAllConnections()
         })
         db.close()
+        await servingLock.release()
       },
     }
   } catch (err) {
     db.close()
+    await servingLock.release()
     throw err
   }
 }

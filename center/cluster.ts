@@ -5,6 +5,7 @@ import { Ca } from './ca/ca'
 import { resolveConfig, type CenterConfigOverrides } from './config'
 import { checkpointWal, openCenterDb } from './db'
 import { loadRaKey } from './ra/secrets'
+import { holdServingLock } from './serving-lock'
 
 /** What a worker needs to start its share of the center; passed through the environment, so plain data only. */
 export interface WorkerSpec extends CenterConfigOverrides {
@@ -57,12 +58,22 @@ export async function startCenterCluster(spec: WorkerSpec & { workers: number })
   // A concrete port for every worker: with port 0 each generation of workers would get its own
   // random port, and a worker replaced after all others died would answer somewhere else.
   const workerSpec: WorkerSpec = { ...rest, dbUrl, port: config.port === 0 ? await freePort(config.host) : config.port }
-  const db = await openCenterDb(spec.dataDir, { dbUrl: spec.dbUrl })
+  // The primary holds the serving lock too: between a worker's death and its replacement the
+  // data is still in use (see center/serving-lock.ts).
+  const servingLock = await holdServingLock(spec.dataDir, spec.dbUrl)
+  let db: Awaited<ReturnType<typeof openCenterDb>>
+  try {
+    db = await openCenterDb(spec.dataDir, { dbUrl: spec.dbUrl })
+  } catch (err) {
+    await servingLock.release()
+    throw err
+  }
   try {
     await Ca.open(db, spec.dataDir, config)
     await loadRaKey(db, spec.dataDir)
   } catch (err) {
     db.close()
+    await servingLock.release()
     throw err
   }
   // The workers never checkpoint (a checkpoint's fsync would stall every request they hold);
@@ -116,6 +127,7 @@ export async function startCenterCluster(spec: WorkerSpec & { workers: number })
           }),
       ),
     )
+    await servingLock.release()
   }
 
   // The primary owns the listening socket and hands connections to the workers in turn.

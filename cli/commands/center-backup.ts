@@ -1,38 +1,37 @@
 import { resolve } from 'node:path'
 import { backupCenterDb, restoreCenterDb } from '../../center/backup'
-import { UsageError, requireString, type Command } from '../command'
+import { backupPgDb, restorePgDb } from '../../center/pg-backup'
+import { requireString, type Command } from '../command'
 import { centerStore, centerStoreOptions } from './center-store'
 
-const PG_DUMP_HINT = 'the center keeps its tables in PostgreSQL: back them up with pg_dump and restore with pg_restore (see the README)'
+const KEYS_NOTE = 'keep the data directory (ca-key.p8.pem, ca-secret, ca.crt, ra-secret.key) with it: the sealed columns need ra-secret.key'
 
-/** Backup and restore of the center's database (the operator's side). */
+/** Backup and restore of the center's database (the operator's side): SQLite under --data, or PostgreSQL with --db. */
 export const centerBackupCommands: Command[] = [
   {
     name: 'center backup',
-    usage: 'center backup --data DIR --out FILE',
-    summary: "Copy the center's database to FILE while it keeps serving (SQLite; for PostgreSQL use pg_dump)",
+    usage: 'center backup --data DIR [--db postgres://…] --out FILE',
+    summary: "Copy the center's database to FILE while it keeps serving (SQLite's snapshot, or pg_dump for PostgreSQL)",
     options: { ...centerStoreOptions, out: { type: 'string' } },
     async run(args, io) {
       const { dataDir, dbUrl } = centerStore(args)
       const out = resolve(requireString(args, 'out'))
-      if (dbUrl) throw new UsageError(PG_DUMP_HINT)
-      const { bytes } = await backupCenterDb(dataDir, out)
+      const { bytes } = dbUrl ? await backupPgDb(dbUrl, out) : await backupCenterDb(dataDir, out)
       io.out(`backed up to ${out} (${bytes.toLocaleString('en-US')} bytes)`)
-      io.out('keep the data directory (ca-key.p8.pem, ca-secret, ca.crt, ra-secret.key) with it: the sealed columns need ra-secret.key')
+      io.out(KEYS_NOTE)
       return 0
     },
   },
   {
     name: 'center restore',
-    usage: 'center restore --data DIR --from FILE',
-    summary: "Replace the center's database with a backup (stop the center first; the old one is kept beside it)",
+    usage: 'center restore --data DIR [--db postgres://…] --from FILE',
+    summary: "Replace the center's database with a backup (refused while a center serves on it; the old one is kept)",
     options: { ...centerStoreOptions, from: { type: 'string' } },
     async run(args, io) {
       const { dataDir, dbUrl } = centerStore(args)
       const from = resolve(requireString(args, 'from'))
-      if (dbUrl) throw new UsageError(PG_DUMP_HINT)
-      const { kept } = await restoreCenterDb(dataDir, from)
-      io.out(`restored ${from} into ${dataDir}`)
+      const { kept } = dbUrl ? await restorePgDb(dataDir, dbUrl, from) : await restoreCenterDb(dataDir, from)
+      io.out(`restored ${from} into ${dbUrl ? 'the PostgreSQL database' : dataDir}`)
       if (kept) io.out(`the previous database is kept as ${kept}`)
       return 0
     },

@@ -1,0 +1,116 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import Database from 'libsql'
+import pg from 'pg'
+import { CertError } from '../shared/errors'
+
+/**
+ * The lock that tells a restore whether a center still serves on the data.
+ *
+ * Every serving process (a lone `center serve`, each `--workers` process and their primary,
+ * every PostgreSQL node, the app's embedded center) holds it *shared* for as long as it runs;
+ * a restore takes it *exclusively*, without waiting, and refuses when it cannot. The operating
+ * system or the database server drops it with the process, so a center killed with -9 leaves no
+ * stale lock behind, and a center starting during a restore waits for the restore to end.
+ *
+ * - SQLite: a read transaction on `center.lock` beside `center.db` (SQLite's own file locks:
+ *   fcntl on POSIX, LockFileEx on Windows; a read holds SHARED, `BEGIN EXCLUSIVE` needs none).
+ * - PostgreSQL: a session advisory lock on SERVING_LOCK_KEY, held by one connection per
+ *   process (several nodes on separate machines share nothing else than the database).
+ */
+export const SERVING_LOCK_FILE = 'center.lock'
+
+/** "CMGS": apart from the write-transaction lock (pg-client.ts, "CMGR"). */
+export const SERVING_LOCK_KEY = 0x434d4753
+
+/** How long a starting center waits for a restore in progress to end. */
+const START_WAIT_MS = 30_000
+
+export interface HeldLock {
+  release(): Promise<void>
+}
+
+const RUNNING = 'a center is still serving on this database: stop it (every process and every node) before restoring'
+
+function sqliteLock(dataDir: string, busyTimeoutMs: number): InstanceType<typeof Database> {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+  return new Database(join(dataDir, SERVING_LOCK_FILE), { timeout: busyTimeoutMs })
+}
+
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED'
+}
+
+async function pgConnect(dbUrl: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: dbUrl, application_name: 'certmgr-center-lock' })
+  // A dropped connection drops the lock too; it must not take the process down with an unhandled 'error'.
+  client.on('error', () => undefined)
+  await client.connect()
+  return client
+}
+
+/** Held shared by every process that serves the center, from before it opens the database until it stops. */
+export async function holdServingLock(dataDir: string, dbUrl?: string): Promise<HeldLock> {
+  if (dbUrl !== undefined) {
+    const client = await pgConnect(dbUrl)
+    try {
+      const deadline = Date.now() + START_WAIT_MS
+      for (;;) {
+        const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock_shared($1) AS ok', [SERVING_LOCK_KEY])
+        if (r.rows[0]?.ok) break
+        if (Date.now() > deadline) throw new CertError('CONFLICT', 'a restore of the center database is in progress')
+        await new Promise((r) => setTimeout(r, 200))
+      }
+    } catch (err) {
+      await client.end().catch(() => undefined)
+      throw err
+    }
+    return { release: () => client.end().catch(() => undefined) }
+  }
+  const db = sqliteLock(dataDir, START_WAIT_MS)
+  try {
+    db.exec('BEGIN')
+    db.prepare('SELECT count(*) FROM sqlite_master').get()
+  } catch (err) {
+    db.close()
+    if (isBusy(err)) throw new CertError('CONFLICT', 'a restore of the center database is in progress')
+    throw err
+  }
+  return {
+    release: async () => {
+      if (db.open) db.close()
+    },
+  }
+}
+
+/**
+ * Taken by a restore for its whole run: fails at once, with one line for the operator, while
+ * any center process holds the serving lock.
+ */
+export async function takeRestoreLock(dataDir: string, dbUrl?: string): Promise<HeldLock> {
+  if (dbUrl !== undefined) {
+    const client = await pgConnect(dbUrl)
+    let ok = false
+    try {
+      ok = (await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [SERVING_LOCK_KEY])).rows[0]?.ok === true
+    } finally {
+      if (!ok) await client.end().catch(() => undefined)
+    }
+    if (!ok) throw new CertError('CONFLICT', RUNNING)
+    return { release: () => client.end().catch(() => undefined) }
+  }
+  const db = sqliteLock(dataDir, 0)
+  try {
+    db.exec('BEGIN EXCLUSIVE')
+  } catch (err) {
+    db.close()
+    if (isBusy(err)) throw new CertError('CONFLICT', RUNNING)
+    throw err
+  }
+  return {
+    release: async () => {
+      if (db.open) db.close()
+    },
+  }
+}
