@@ -12,7 +12,7 @@ import { PasswordGuard, passwordCallGuard } from './password-guard'
 import { ReminderScheduler } from '../core/reminders/reminders'
 import { SettingsStore } from '../core/settings/settings-store'
 import { Trash } from '../core/storage/trash'
-import { recoverRenewals, RenewalJournal } from '../core/usecases/renewal-journal'
+import { recoverRenewals, RenewalJournal, type CenterNow, type RecoveredRenewal } from '../core/usecases/renewal-journal'
 import { PinGuard } from '../core/token/pins'
 import { createWizardHandlers } from './wizard/handlers'
 import { keysHandlers } from './keys/handlers'
@@ -37,8 +37,11 @@ export interface AppServices {
   center(): { url: string; embedded: boolean; secret?: string }
   /** The embedded center itself, when it runs (operators' tools and tests reach its RA/CA). */
   embeddedCenter(): RunningCenter | undefined
-  /** Renewals left open by the last run (crash, lost answer), settled at start: what was decided per folder. */
-  renewalsSettled: Promise<{ folder: string; outcome: 'new' | 'old' | 'unknown' }[]>
+  /**
+   * Renewals left open by the last run (crash, lost answer), settled at start: what was decided
+   * per folder; a token's renewal is 'needs-pin' until the token is next opened with its PIN.
+   */
+  renewalsSettled: Promise<RecoveredRenewal[]>
   /** PFX files the OS asked the app to open (argv, a second instance, macOS open-file). */
   openFiles(paths: readonly string[], cwd?: string): string[]
   close(): Promise<void>
@@ -120,10 +123,11 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
   // A renewal the app stopped in the middle of (crash, lost answer) is settled now, by asking
   // the center which certificate it keeps active; in the background, the list does not wait.
   const journal = new RenewalJournal(opts.dataDir)
-  const renewalsSettled = recoverRenewals(journal, trash, (recorded) => {
+  const centerNow: CenterNow = (recorded) => {
     const c = center()
     return c.embedded && /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(recorded) ? c.url : recorded
-  }).catch(() => [])
+  }
+  const renewalsSettled = recoverRenewals(journal, trash, centerNow).catch(() => [])
   const opened = new OpenedFiles(emit)
   /** A root the renderer names must be one main knows: the NPKI folders, settings' and drives'. */
   async function requireKnownRoot(root: string): Promise<void> {
@@ -142,6 +146,7 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
       center,
       trash,
       journal,
+      centerNow,
       // The same failure count as the 보안토큰 tab and the CLI: a PIN locks after 5 wrong tries wherever they were typed.
       pinGuard: new PinGuard(join(opts.dataDir, 'token-pin-failures.json')),
       // Saving is allowed only into roots main knows: the NPKI folders, settings' and the drives'.
@@ -162,7 +167,7 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
       ctx.emit({ type: 'certs-changed' })
       return r
     },
-    ...createStorageHandlers({ dataDir: opts.dataDir, trash, roots, ...(opts.openFolder ? { openFolder: opts.openFolder } : {}) }),
+    ...createStorageHandlers({ dataDir: opts.dataDir, trash, roots, journal, centerNow, ...(opts.openFolder ? { openFolder: opts.openFolder } : {}) }),
     ...createFilesHandlers(
       {
         npkiRoots: async () => (await roots.roots()).map((r) => ({ path: r.path })),

@@ -14,6 +14,7 @@ import { driveProvider, listLocations, pcProvider, pfxProvider, tokenProvider } 
 import { copyCert, moveCert, writeCertFiles, type KeyOpener } from '../../core/storage/operations'
 import { describeDropped, readDroppedFolder, type DroppedFolder } from '../../core/storage/dropped-folder'
 import { Trash } from '../../core/storage/trash'
+import { settleTokenRenewals, type CenterNow, type RenewalJournal } from '../../core/usecases/renewal-journal'
 
 export interface StorageHandlerDeps {
   /** The app's one trash: several instances over the same manifest would race each other. */
@@ -29,6 +30,9 @@ export interface StorageHandlerDeps {
   /** Folders to offer PFX files from. */
   pfxDirs?: () => Promise<string[]>
   openKey?: KeyOpener
+  /** Renewals on tokens a crash left open: settled when the user opens that token with its PIN. */
+  journal?: RenewalJournal
+  centerNow?: CenterNow
 }
 
 export function createStorageHandlers(deps: StorageHandlerDeps): Handlers<typeof storageCalls & typeof tokenCalls> {
@@ -127,7 +131,13 @@ export function createStorageHandlers(deps: StorageHandlerDeps): Handlers<typeof
       ctx.emit({ type: 'certs-changed' })
       return r
     },
-    'token.list': async (req) => ({ certs: await listTokenCerts(await tokenRef(req), req.pin, { guard }) }),
+    'token.list': async (req) => {
+      const ref = await tokenRef(req)
+      // Opening the token with its PIN is when a renewal a crash left open on it can be settled,
+      // so the list shows the one key pair the center keeps (an unanswered one stays for later).
+      if (deps.journal) await settleTokenRenewals(deps.journal, ref, req.pin, { guard }, deps.centerNow).catch(() => [])
+      return { certs: await listTokenCerts(ref, req.pin, { guard }) }
+    },
     'token.import': async (req) => {
       const files = await readCertFiles(resolveCertFolder(req.certId))
       const certDer = signCertOf(files)

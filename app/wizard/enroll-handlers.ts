@@ -1,11 +1,12 @@
 import type { enrollCalls } from '../../shared/contract/enroll'
 import { CertError } from '../../shared/errors'
 import { kindOf } from '../../shared/policy'
+import type { CertFacts } from '../../core/certs/parse'
 import { certIdFor, getFoundCert } from '../../core/certs/registry'
 import { RaClient } from '../../core/enroll/ra-client'
 import type { Trash } from '../../core/storage/trash'
 import type { PinGuard } from '../../core/token/pins'
-import type { RenewalJournal } from '../../core/usecases/renewal-journal'
+import type { CenterNow, RenewalJournal } from '../../core/usecases/renewal-journal'
 import { issueToFolder, requireNewPassword } from '../../core/usecases/issue-to-folder'
 import { issueToToken } from '../../core/usecases/issue-to-token'
 import type { EnrollCodes, UseCaseProgress } from '../../core/usecases/ports'
@@ -20,11 +21,27 @@ export interface EnrollHandlerDeps extends DestinationDeps {
   center: () => { url: string; embedded: boolean }
   trash: Trash
   journal?: RenewalJournal
+  centerNow?: CenterNow
   pinGuard: PinGuard
 }
 
 function progressOf(ctx: HandlerContext, opId: string): UseCaseProgress {
   return (stage, fraction) => ctx.emit({ type: 'progress', progress: { opId, stage, fraction } })
+}
+
+/** What the wizard shows of a certificate a use-case put on a token (issued, reissued or renewed). */
+function tokenResult(r: { idHex: string; facts: CertFacts }, tokenLabel: string) {
+  return {
+    certId: `token:${r.idHex}`,
+    owner: r.facts.owner,
+    kind: kindOf(r.facts.policyOid),
+    issuerName: r.facts.issuerName,
+    serialHex: r.facts.serialHex,
+    notAfter: r.facts.notAfter.toISOString(),
+    location: 'token' as const,
+    path: tokenLabel,
+    token: { label: tokenLabel, idHex: r.idHex },
+  }
 }
 
 /**
@@ -54,16 +71,8 @@ export function createEnrollHandlers(deps: EnrollHandlerDeps, state: WizardState
           state.close(req.sessionId)
           ctx.emit({ type: 'certs-changed' })
           return {
-            certId: `token:${r.idHex}`,
-            owner: r.facts.owner,
-            kind: kindOf(r.facts.policyOid),
-            issuerName: r.facts.issuerName,
-            serialHex: r.facts.serialHex,
-            notAfter: r.facts.notAfter.toISOString(),
-            location: 'token' as const,
-            path: info.label,
+            ...tokenResult(r, info.label),
             feeKrw: r.feeKrw ?? 0,
-            token: { label: info.label, idHex: r.idHex },
             ...(r.revokedSerials[0] ? { revokedSerialHex: r.revokedSerials[0] } : {}),
           }
         })
@@ -110,21 +119,11 @@ export function createEnrollHandlers(deps: EnrollHandlerDeps, state: WizardState
               idHex,
               authorize: async (serialHex) => void (await ra().post(`/ra/sessions/${encodeURIComponent(req.sessionId)}/renewal`, { serialHex })),
             },
-            { center: { url: deps.center().url }, progress: progressOf(ctx, req.opId), signal },
+            { center: { url: deps.center().url }, journal: deps.journal, centerNow: deps.centerNow, progress: progressOf(ctx, req.opId), signal },
           )
           state.close(req.sessionId)
           ctx.emit({ type: 'certs-changed' })
-          return {
-            certId: `token:${r.idHex}`,
-            owner: r.facts.owner,
-            kind: kindOf(r.facts.policyOid),
-            issuerName: r.facts.issuerName,
-            serialHex: r.facts.serialHex,
-            notAfter: r.facts.notAfter.toISOString(),
-            location: 'token' as const,
-            path: info.label,
-            token: { label: info.label, idHex: r.idHex },
-          }
+          return tokenResult(r, info.label)
         })
       }
       if (req.password === undefined) throw new CertError('BAD_REQUEST', 'the certificate password is required')

@@ -2,7 +2,7 @@ import type { centerCalls } from '../../shared/contract/center'
 import type { enrollCalls } from '../../shared/contract/enroll'
 import { RootPolicy } from '../../core/roots/root-policy'
 import type { Trash } from '../../core/storage/trash'
-import type { RenewalJournal } from '../../core/usecases/renewal-journal'
+import type { CenterNow, RenewalJournal } from '../../core/usecases/renewal-journal'
 import { PinGuard } from '../../core/token/pins'
 import type { Handlers } from '../handler'
 import { createCenterHandlers } from './center-handlers'
@@ -16,6 +16,8 @@ export interface WizardDeps {
   trash: Trash
   /** Renewals between the local save and the center's answer, settled at the next start if the app stops in between. */
   journal?: RenewalJournal
+  /** Where a center recorded in the journal answers now (the embedded one moves at every start). */
+  centerNow?: CenterNow
   /** PKCS#11 modules from settings, tried before the OS defaults; only these may be loaded. */
   tokenModules?: () => Promise<string[]>
   /**
@@ -46,6 +48,7 @@ export function createWizardHandlers(deps: WizardDeps): Handlers<typeof centerCa
         center: deps.center,
         trash: deps.trash,
         ...(deps.journal ? { journal: deps.journal } : {}),
+        ...(deps.centerNow ? { centerNow: deps.centerNow } : {}),
         pinGuard: deps.pinGuard ?? new PinGuard(),
         roots: deps.roots ?? new RootPolicy(),
         ...(deps.tokenModules ? { tokenModules: deps.tokenModules } : {}),

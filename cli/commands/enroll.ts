@@ -12,7 +12,8 @@ import { issueToFolder } from '../../core/usecases/issue-to-folder'
 import { issueToToken } from '../../core/usecases/issue-to-token'
 import { renewFolder } from '../../core/usecases/renew-folder'
 import { renewOnToken } from '../../core/usecases/renew-token'
-import { recoverRenewals, RenewalJournal } from '../../core/usecases/renewal-journal'
+import { RenewalJournal } from '../../core/usecases/renewal-journal'
+import { recoverAndReport } from './pending-renewals'
 import { revokeCertificate } from '../../core/usecases/revoke-certificate'
 import { defaultDataDir } from '../../core/settings/paths'
 import { centerWantsRaChecks, RENEWAL_CHECK_OPTIONS, runRenewalChecks } from './renewal-checks'
@@ -189,6 +190,11 @@ function renewCommand(deps: EnrollDeps): Command {
     },
     async run(args, io) {
       const center = requireString(args, 'center')
+      const trash = trashOf(args)
+      const journal = journalOf(args)
+      // A renewal an earlier run left open (crash, lost answer) is settled first, by asking its
+      // center; one on a token is reported here and settled by renewOnToken, which has the PIN.
+      await recoverAndReport(journal, trash, io)
       const onToken = optionalString(args, 'token') !== undefined || optionalString(args, 'slot') !== undefined
       const secretFile = onToken ? requireString(args, 'pin-file') : requireString(args, 'password-file')
       oneStdinAtMost({ [onToken ? '--pin-file' : '--password-file']: secretFile, '--idn-file': optionalString(args, 'idn-file'), '--account-file': optionalString(args, 'account-file') })
@@ -215,19 +221,13 @@ function renewCommand(deps: EnrollDeps): Command {
         const { ref, guard } = tokenArgs(args)
         let r: Awaited<ReturnType<typeof renewOnToken>>
         try {
-          r = await attempt((authorize) => renewOnToken({ token: ref, pin: secret, session: { guard }, idHex: optionalString(args, 'id'), authorize }, { center: cmp }))
+          r = await attempt((authorize) => renewOnToken({ token: ref, pin: secret, session: { guard }, idHex: optionalString(args, 'id'), authorize }, { center: cmp, journal }))
         } catch (err) {
           return pinFailure(err, io, 'renew')
         }
         io.out(`renewed: ${r.facts.subjectDn} (serial ${r.facts.serialHex}, valid until ${r.facts.notAfter.toISOString().slice(0, 10)})`)
         io.out(`stored on the token with id ${r.idHex} (the old certificate ${r.oldIdHex} was removed)`)
         return 0
-      }
-      const trash = trashOf(args)
-      const journal = journalOf(args)
-      // A renewal an earlier run left open (crash, lost answer) is settled first, by asking its center.
-      for (const r of await recoverRenewals(journal, trash)) {
-        if (r.outcome !== 'unknown') io.err(`settled an earlier renewal of ${r.folder}: the center keeps the ${r.outcome} certificate`)
       }
       const r = await attempt((authorize) => renewFolder({ folder: folder!, password: secret, authorize }, { center: cmp, trash, journal, generateKey: deps.generateKey }))
       io.out(`renewed: ${r.facts.subjectDn} (serial ${r.facts.serialHex}, valid until ${r.facts.notAfter.toISOString().slice(0, 10)})`)

@@ -198,6 +198,10 @@ export const storageCommands: Command[] = [
       const ref = tokenRef(args)
       const pin = await io.readSecret(requireString(args, 'pin-file'))
       return tokenRun('token list', io, async () => {
+        // Opening a token with its PIN settles a renewal a crash left open on it (as the app's 보안토큰 tab does).
+        // Loaded here only: the other storage commands do not pay for the CRL check and CMP code.
+        const [{ settleTokenAndReport }, { RenewalJournal }] = await Promise.all([import('./pending-renewals'), import('../../core/usecases/renewal-journal')])
+        await settleTokenAndReport(new RenewalJournal(dataDir(args)), ref, pin, { guard: guardFor(args) }, io)
         const certs = await listTokenCerts(ref, pin, { guard: guardFor(args) })
         if (args.values.json) json(io, certs)
         else if (certs.length === 0) io.out('no certificates on the token')

@@ -179,7 +179,8 @@ function signerFor(key: KeyObject): Signer {
     })
 }
 
-const VERIFY_HASH: Record<string, string | null> = {
+/** The hash each signature algorithm we verify uses (null: the algorithm hashes itself, Ed25519). */
+export const VERIFY_HASH: Record<string, string | null> = {
   [OID.sha256WithRSAEncryption]: 'sha256',
   [OID.ecdsaWithSHA256]: 'sha256',
   '1.2.840.113549.1.1.12': 'sha384',

@@ -102,7 +102,7 @@ export async function issueToFolder(input: IssueToFolderInput, ports: EnrollPort
   }
   const facts = parseCertificate(certDer)
   const searchRoots = input.searchRoots ?? [{ path: root, source: 'settings', location: 'pc' }]
-  const revoked = purpose === 'reissue' ? await trashRevoked(ports.center.url, facts.issuerDn, searchRoots, ports.trash) : []
+  const revoked = purpose === 'reissue' ? await trashRevoked(ports.center.url, certDer, searchRoots, ports.trash) : []
   progress?.('done', 1)
   return { folder, certDer, facts, feeKrw: codes.feeKrw, revokedSerials: revoked }
 }

@@ -59,7 +59,7 @@ export async function issueToToken(input: IssueToTokenInput, ports: Omit<EnrollP
     }
   })
   const facts = parseCertificate(issued.certDer)
-  const revoked = input.purpose === 'reissue' ? await trashRevoked(ports.center.url, facts.issuerDn, input.searchRoots ?? [], ports.trash) : []
+  const revoked = input.purpose === 'reissue' ? await trashRevoked(ports.center.url, issued.certDer, input.searchRoots ?? [], ports.trash) : []
   progress?.('done', 1)
   return { idHex: issued.idHex, certDer: issued.certDer, facts, feeKrw, revokedSerials: revoked }
 }

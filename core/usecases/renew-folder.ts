@@ -100,7 +100,7 @@ export async function renewFolder(input: RenewFolderInput, ports: EnrollPorts & 
     }
     // Stored, but the confirmation's answer was not seen (lost pkiConf, network, cancel): the
     // center may have activated the new certificate or not. Ask it, and keep that one.
-    const outcome = await activeAfterRenewal(ports.center.url, pending.oldSerialHex, pending.newSerialHex)
+    const outcome = await activeAfterRenewal(ports.center.url, pending.oldSerialHex, pending.newSerialHex, Buffer.from(pending.newCertDer, 'base64'))
     if (outcome === 'new') {
       await ports.journal?.remove(folder)
       progress?.('done', 1)

@@ -5,7 +5,7 @@ import { renew, type ExternalKey } from '../enroll/cmp-client'
 import { PENDING_KEY_LABEL } from '../enroll/token-issue'
 import { deleteFromToken, generateTokenKey, listTokenCerts, readTokenCert, signWithToken, storeCertOnToken, tokenRandomNum, type SessionOptions, type TokenRef } from '../token/pkcs11'
 import { cmpStage, type EnrollPorts } from './ports'
-import { activeAfterRenewal } from './renewal-journal'
+import { activeAfterRenewal, settleTokenRenewals, tokenIdentity, type CenterNow, type PendingTokenRenewal, type RenewalJournal } from './renewal-journal'
 
 export interface RenewTokenInput {
   token: TokenRef
@@ -33,11 +33,20 @@ function tokenKey(t: RenewTokenInput, idHex: string, spkiDer: Uint8Array): Exter
  * is protected by a signature of the old token key (and the POPO signed by the new one), and
  * the new certificate with the randomNum is stored beside the new key before certConf (a
  * failed store is a rejection). The old certificate, key pair and randomNum are removed only
- * once the center confirmed; until then any failure removes the new key pair again, so the
- * token is left as it was.
+ * once the center confirmed; until then any failure the center's answer settles removes the
+ * new key pair again, so the token is left as it was. From the new key pair's creation until
+ * that point the renewal is in the journal: a process killed in between is settled the next
+ * time the token is opened with its PIN (settleTokenRenewals, also run here first), and a
+ * lost answer the center cannot be asked about now leaves both pairs until then.
  */
-export async function renewOnToken(t: RenewTokenInput, ports: Omit<EnrollPorts, 'generateKey' | 'trash'>): Promise<RenewedToken> {
+export async function renewOnToken(
+  t: RenewTokenInput,
+  ports: Omit<EnrollPorts, 'generateKey' | 'trash'> & { journal?: RenewalJournal; centerNow?: CenterNow },
+): Promise<RenewedToken> {
   const progress = ports.progress
+  const journal = ports.journal
+  // An earlier renewal on this token that a crash left open is settled before a new one starts.
+  if (journal) await settleTokenRenewals(journal, t.token, t.pin, t.session, ports.centerNow)
   const certs = (await listTokenCerts(t.token, t.pin, t.session)).filter((c) => c.hasPrivateKey)
   const chosen = t.idHex !== undefined ? certs.find((c) => c.idHex === t.idHex!.toLowerCase()) : certs.length === 1 ? certs[0] : undefined
   if (!chosen) {
@@ -54,10 +63,27 @@ export async function renewOnToken(t: RenewTokenInput, ports: Omit<EnrollPorts, 
   ports.signal?.throwIfAborted()
   progress?.('keygen', 0.1)
   const oldSpki = new Uint8Array(new X509Certificate(Buffer.from(oldCertDer)).publicKey.export({ type: 'spki', format: 'der' }))
+  const identity = journal ? await tokenIdentity(t.token, t.pin, t.session) : undefined
   const fresh = await generateTokenKey(t.token, t.pin, { label: PENDING_KEY_LABEL }, t.session)
   let confirmed = false
+  let keepBoth = false
   let stored: Uint8Array | undefined
+  let pending: PendingTokenRenewal | undefined
   try {
+    if (journal && identity) {
+      // Journaled before the kur: from here a kill -9 can leave two key pairs on the token.
+      pending = {
+        kind: 'token',
+        token: identity,
+        oldIdHex,
+        newIdHex: fresh.idHex,
+        centerUrl: ports.center.url,
+        oldSerialHex: oldFacts.serialHex,
+        oldCertDer: Buffer.from(oldCertDer).toString('base64'),
+        at: new Date().toISOString(),
+      }
+      await journal.add(pending)
+    }
     ports.signal?.throwIfAborted()
     progress?.('request', 0.4)
     const r = await renew({
@@ -76,15 +102,26 @@ export async function renewOnToken(t: RenewTokenInput, ports: Omit<EnrollPorts, 
     }).catch(async (err: unknown) => {
       // Stored, but the answer to certConf was not seen (lost pkiConf): ask the center which
       // certificate it keeps active before anything on the token is removed.
-      if (!stored || (await activeAfterRenewal(ports.center.url, oldFacts.serialHex, parseCertificate(stored).serialHex)) !== 'new') throw err
-      return { certDer: stored, caCerts: [] }
+      if (!stored) throw err
+      const outcome = await activeAfterRenewal(ports.center.url, oldFacts.serialHex, parseCertificate(stored).serialHex, stored)
+      if (outcome === 'new') return { certDer: stored, caCerts: [] }
+      if (outcome === 'unknown' && pending) {
+        // The center cannot say now: both pairs stay, and the journal settles it when the token is next opened.
+        keepBoth = true
+        throw new CertError('NETWORK', 'the renewal was sent, but whether the center activated it is not known yet; it is checked again when the token is next opened', { reason: 'renewal-unsettled' })
+      }
+      throw err
     })
     confirmed = true
     // Only now is the old certificate superseded at the center: its objects may go.
     await deleteFromToken(t.token, t.pin, oldIdHex, t.session).catch(() => undefined)
+    if (pending) await journal!.remove(pending)
     progress?.('done', 1)
     return { idHex: fresh.idHex, oldIdHex, certDer: r.certDer, facts: parseCertificate(r.certDer) }
   } finally {
-    if (!confirmed) await deleteFromToken(t.token, t.pin, fresh.idHex, t.session).catch(() => undefined)
+    if (!confirmed && !keepBoth) {
+      await deleteFromToken(t.token, t.pin, fresh.idHex, t.session).catch(() => undefined)
+      if (pending) await journal!.remove(pending).catch(() => undefined)
+    }
   }
 }

@@ -1,0 +1,20 @@
+/**
+ * The process tests/reliability/token-renewal-kill.test.ts kills with SIGKILL at a step of a
+ * renewal on a security token. Argument: a JSON config { module, label, pin, centerUrl,
+ * dataDir }; SOFTHSM2_CONF comes from the environment. Runs one token renewal as the app and
+ * the CLI do (with the recovery journal in the data folder) and prints "done" if it finishes.
+ */
+import { renewOnToken } from '../../core/usecases/renew-token'
+import { RenewalJournal } from '../../core/usecases/renewal-journal'
+
+const cfg = JSON.parse(process.argv[2] ?? '{}') as { module: string; label: string; pin: string; centerUrl: string; dataDir: string }
+renewOnToken(
+  { token: { module: cfg.module, label: cfg.label }, pin: cfg.pin },
+  { center: { url: cfg.centerUrl, timeoutMs: 600_000 }, journal: new RenewalJournal(cfg.dataDir) },
+).then(
+  () => process.stdout.write('done\n'),
+  (err: unknown) => {
+    process.stdout.write(`failed ${(err as Error).message}\n`)
+    process.exitCode = 1
+  },
+)
