@@ -6,7 +6,8 @@ import type { HandlerContext } from './handler'
 import { contract } from '../shared/contract/index'
 import type { AppEvent } from '../shared/contract/progress'
 import { startCenter, type RunningCenter, type StartCenterOptions } from '../center/center'
-import { createCertsHandlers } from './certs/handlers'
+import { createCertsHandlers, scanListing } from './certs/handlers'
+import { ScanCache } from './certs/scan-cache'
 import { createDispatcher, type Dispatch } from './dispatch'
 import { PasswordGuard, passwordCallGuard } from './password-guard'
 import { ReminderScheduler } from '../core/reminders/reminders'
@@ -73,6 +74,26 @@ export interface AppServicesOptions {
   desktop?: DesktopShell
 }
 
+/** Calls that never change what a scan of the roots finds; every other call drops the kept scan. */
+const READ_ONLY_CALLS: ReadonlySet<string> = new Set([
+  'app.info',
+  'certs.list',
+  'certs.details',
+  'settings.get',
+  'reminders.list',
+  'storage.locations',
+  'storage.trashList',
+  'storage.inspectDropped',
+  'files.takeOpened',
+  'files.places',
+  'files.browse',
+  'token.list',
+  'transfer.status',
+  'transfer.addresses',
+  'center.info',
+  'center.outbox',
+])
+
 /** Builds every main-process service once; Electron and the browser host both call this. */
 export async function createAppServices(opts: AppServicesOptions): Promise<AppServices> {
   const events = new EventEmitter<{ event: [AppEvent] }>()
@@ -104,7 +125,16 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
     await npkiWatcher.start()
   }
 
-  const certsHandlers = createCertsHandlers({ settings, version: opts.version, host: opts.host, center, roots })
+  // One scan for the window's list and the reminders (which both ask at start), kept while the
+  // watchers vouch for it (see scan-cache.ts); without watchers every caller scans.
+  const scans = new ScanCache(() => scanListing(roots), { keep: opts.watch !== false })
+  drives.on('change', () => scans.invalidate())
+  npkiWatcher?.on('activity', () => scans.invalidate())
+  npkiWatcher?.on('certs-changed', () => scans.invalidate())
+  events.on('event', (e) => {
+    if (e.type === 'certs-changed') scans.invalidate()
+  })
+  const certsHandlers = createCertsHandlers({ settings, version: opts.version, host: opts.host, center, roots, listing: (fresh) => scans.get(fresh) })
   let reminders: ReminderScheduler | undefined
   if (opts.reminders !== false) {
     reminders = new ReminderScheduler(
@@ -183,7 +213,17 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
     },
   }
   // Every call that takes a certificate password is counted per certificate, whichever handler serves it.
-  const dispatch = createDispatcher(contract, handlers as never, { guard: passwordCallGuard(opts.passwordGuard ?? new PasswordGuard()) })
+  const dispatchChecked = createDispatcher(contract, handlers as never, { guard: passwordCallGuard(opts.passwordGuard ?? new PasswordGuard()) })
+  // A call that may write (anything but the read-only ones) drops the kept scan before and after it runs.
+  const dispatch: Dispatch = async (name, payload, ctx) => {
+    if (READ_ONLY_CALLS.has(name)) return dispatchChecked(name, payload, ctx)
+    scans.invalidate()
+    try {
+      return await dispatchChecked(name, payload, ctx)
+    } finally {
+      scans.invalidate()
+    }
+  }
 
 
   return {

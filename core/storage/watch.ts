@@ -63,6 +63,8 @@ export class NpkiWatcher extends EventEmitter {
 
   private changed(): void {
     if (!this.running) return
+    // At once, before the debounce: a scan kept by the app must not outlive the change it missed.
+    this.emit('activity')
     if (this.timer) clearTimeout(this.timer)
     this.timer = setTimeout(() => {
       this.timer = undefined
