@@ -21,23 +21,25 @@ export function createCenterHandlers(center: () => { url: string; embedded: bool
     'center.info': async () => {
       const c = center()
       try {
-        const info = await new RaClient(c.url, 5_000).get<{ name: string; fees: { general: number; limited: number }; renewalWindowDays: number }>('/ra/info')
+        const info = await new RaClient(c.url, 5_000).call('info', {})
         return { url: c.url, embedded: c.embedded, name: info.name, feesKrw: info.fees, renewalWindowDays: info.renewalWindowDays, reachable: true }
       } catch {
         return { url: c.url, embedded: c.embedded, name: '', feesKrw: { general: 4400, limited: 0 }, renewalWindowDays: 30, reachable: false }
       }
     },
     'center.register': async (req) => {
-      const r = await ra().post<{ customerId: string; account: string; medium: 'card' | 'otp'; card?: { serial: string; slots: string[] }; otpUri?: string }>('/ra/customers', {
-        name: req.name,
-        idn: req.idn.replace('-', ''),
-        phone: req.phone,
-        medium: req.medium,
+      const r = await ra().call('customers', {
+        body: {
+          name: req.name,
+          idn: req.idn.replace('-', ''),
+          phone: req.phone,
+          medium: req.medium,
+        },
       })
       return { ...r, ...(r.otpUri ? { otpQr: await QRCode.toDataURL(r.otpUri, { margin: 1, width: 220 }) } : {}) }
     },
     'center.outbox': async () => {
-      const r = await ra().get<{ messages: { at: string; to: string; channel: string; text: string }[] }>('/ra/outbox')
+      const r = await ra().call('outbox', {})
       return { messages: r.messages.map((m) => ({ at: m.at, to: m.to, channel: m.channel, text: m.text })) }
     },
     'center.startSession': async (req) => {
@@ -47,32 +49,34 @@ export function createCenterHandlers(center: () => { url: string; embedded: bool
         if (!req.serialHex) throw new CertError('BAD_REQUEST', 'a certificate on a security token needs its serial number')
         serialHex = req.serialHex.toLowerCase()
       } else if (req.certId) serialHex = getFoundCert(req.certId).facts?.serialHex
-      const r = await ra().post<{ sessionId: string; medium: 'card' | 'otp' }>('/ra/sessions', {
-        ...(req.name !== undefined ? { name: req.name } : {}),
-        ...(req.idn !== undefined ? { idn: req.idn.replace('-', '') } : {}),
-        account: req.account,
-        purpose: req.purpose,
-        ...(serialHex ? { serialHex } : {}),
+      const r = await ra().call('sessions', {
+        body: {
+          ...(req.name !== undefined ? { name: req.name } : {}),
+          ...(req.idn !== undefined ? { idn: req.idn.replace('-', '') } : {}),
+          account: req.account,
+          purpose: req.purpose,
+          ...(serialHex ? { serialHex } : {}),
+        },
       })
       state.open(r.sessionId, { purpose: req.purpose, serialHex })
       return r
     },
     'center.sendPhoneCode': async (req) => {
       state.session(req.sessionId)
-      return ra().post(`/ra/sessions/${encodeURIComponent(req.sessionId)}/phone`, { channel: req.channel })
+      return ra().call('phone', { sessionId: req.sessionId, body: { channel: req.channel } })
     },
     'center.verifyPhone': async (req) => {
       state.session(req.sessionId)
-      await ra().post(`/ra/sessions/${encodeURIComponent(req.sessionId)}/phone/verify`, { code: req.code })
+      await ra().call('phoneVerify', { sessionId: req.sessionId, body: { code: req.code } })
       return { verified: true as const }
     },
     'center.mediumChallenge': async (req) => {
       state.session(req.sessionId)
-      return ra().post(`/ra/sessions/${encodeURIComponent(req.sessionId)}/medium/challenge`, {})
+      return ra().call('mediumChallenge', { sessionId: req.sessionId, body: {} })
     },
     'center.verifyMedium': async (req) => {
       state.session(req.sessionId)
-      await ra().post(`/ra/sessions/${encodeURIComponent(req.sessionId)}/medium/verify`, { response: req.response })
+      await ra().call('mediumVerify', { sessionId: req.sessionId, body: { response: req.response } })
       return { verified: true as const }
     },
   }

@@ -1,5 +1,6 @@
 import type { enrollCalls } from '../../shared/contract/enroll'
 import { CertError } from '../../shared/errors'
+import type { CERT_TYPES } from '../../shared/ra/api'
 import { kindOf } from '../../shared/policy'
 import type { CertFacts } from '../../core/certs/parse'
 import { certIdFor, getFoundCert } from '../../core/certs/registry'
@@ -9,7 +10,7 @@ import type { PinGuard } from '../../core/token/pins'
 import type { CenterNow, RenewalJournal } from '../../core/usecases/renewal-journal'
 import { issueToFolder, requireNewPassword } from '../../core/usecases/issue-to-folder'
 import { issueToToken } from '../../core/usecases/issue-to-token'
-import type { EnrollCodes, UseCaseProgress } from '../../core/usecases/ports'
+import type { UseCaseProgress } from '../../core/usecases/ports'
 import { registerForeignCertificate } from '../../core/usecases/register-foreign'
 import { renewFolder } from '../../core/usecases/renew-folder'
 import { renewOnToken } from '../../core/usecases/renew-token'
@@ -53,7 +54,7 @@ function tokenResult(r: { idHex: string; facts: CertFacts }, tokenLabel: string)
 export function createEnrollHandlers(deps: EnrollHandlerDeps, state: WizardState): Handlers<typeof enrollCalls> {
   const ra = () => new RaClient(deps.center().url)
   /** The RA hands out the codes only after the phone and the security medium were verified. */
-  const codesOf = (sessionId: string, certType: string) => () => ra().post<EnrollCodes & { feeKrw: number }>(`/ra/sessions/${encodeURIComponent(sessionId)}/codes`, { certType })
+  const codesOf = (sessionId: string, certType: (typeof CERT_TYPES)[number]) => () => ra().call('codes', { sessionId, body: { certType } })
 
   return {
     'enroll.issue': async (req, ctx) => {
@@ -117,7 +118,7 @@ export function createEnrollHandlers(deps: EnrollHandlerDeps, state: WizardState
               pin,
               session: { guard: deps.pinGuard },
               idHex,
-              authorize: async (serialHex) => void (await ra().post(`/ra/sessions/${encodeURIComponent(req.sessionId)}/renewal`, { serialHex })),
+              authorize: async (serialHex) => void (await ra().call('renewal', { sessionId: req.sessionId, body: { serialHex } })),
             },
             { center: { url: deps.center().url }, journal: deps.journal, centerNow: deps.centerNow, progress: progressOf(ctx, req.opId), signal },
           )
@@ -135,7 +136,7 @@ export function createEnrollHandlers(deps: EnrollHandlerDeps, state: WizardState
           {
             folder: found.path,
             password,
-            authorize: async (serialHex) => void (await ra().post(`/ra/sessions/${encodeURIComponent(req.sessionId)}/renewal`, { serialHex })),
+            authorize: async (serialHex) => void (await ra().call('renewal', { sessionId: req.sessionId, body: { serialHex } })),
           },
           { center: { url: deps.center().url }, trash: deps.trash, journal: deps.journal, progress: progressOf(ctx, req.opId), signal },
         )
@@ -157,10 +158,10 @@ export function createEnrollHandlers(deps: EnrollHandlerDeps, state: WizardState
     'enroll.registerForeign': async (req) => {
       state.session(req.sessionId)
       const found = getFoundCert(req.certId)
-      const base = `/ra/sessions/${encodeURIComponent(req.sessionId)}/register`
+      const sessionId = req.sessionId
       return registerForeignCertificate(
         { folder: found.path, password: req.password },
-        { challenge: () => ra().post<{ challenge: string }>(`${base}/challenge`, {}), register: (body) => ra().post<{ subject: string; issuer: string; serialHex: string; notAfter: string }>(base, body) },
+        { challenge: () => ra().call('registerChallenge', { sessionId, body: {} }), register: (body) => ra().call('register', { sessionId, body }) },
       )
     },
 

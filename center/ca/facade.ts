@@ -1,3 +1,5 @@
+import type { CERT_TYPES } from '../../shared/ra/api'
+
 /**
  * What the RA side may ask of the CA. The RA never touches CA keys or the certificate table
  * directly; everything goes through this facade so the CA can keep its invariants (one valid
@@ -7,7 +9,8 @@
 /** RFC 5280 CRLReason values the CA accepts (7 is unused by the standard). */
 export type RevocationReason = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 8 | 9 | 10
 
-export type CertType = 'limited' | 'general'
+/** The certificate types of the RA's API (shared/ra/api.ts), so the CA and the schema cannot drift. */
+export type CertType = (typeof CERT_TYPES)[number]
 
 /** 'pending' = issued but not yet confirmed by certConf; never treated as valid. */
 export type CertStatus = 'pending' | 'active' | 'revoked' | 'expired'

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto'
 import { CertError } from '../../shared/errors'
+import { CERT_TYPES } from '../../shared/ra/api'
 import type { CertType } from '../ca/facade'
 import { accounts, type Customer } from './customers'
 import { bad, LIMITS, num, str, type Actor, type EnrollmentPurpose, type RaCaPort, type RaContext } from './ra-context'
@@ -13,7 +14,8 @@ export interface EnrollmentCodes {
 }
 
 const AUTH_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'
-export const CERT_TYPES: readonly string[] = ['limited', 'general']
+/** The schema's list (shared/ra/api.ts), widened for checking a string from elsewhere. */
+const KNOWN_CERT_TYPES: readonly string[] = CERT_TYPES
 
 // Fees and the one-time enrollment codes (reference number + authorization code) the CA's CMP
 // server consumes.
@@ -62,7 +64,7 @@ export async function refund(ctx: RaContext, customerId: string, amountKrw: numb
 
 /** A fresh reference number / authorization code pair; earlier unused pairs of that type die. */
 export async function createEnrollmentCodes(ctx: RaContext, customerId: string, certType: CertType, purpose: EnrollmentPurpose, actor: Actor = 'operator', ttlSeconds = ctx.codeTtlSeconds): Promise<EnrollmentCodes> {
-  if (!CERT_TYPES.includes(certType)) throw bad('certType', "the certificate type must be 'limited' or 'general'")
+  if (!KNOWN_CERT_TYPES.includes(certType)) throw bad('certType', "the certificate type must be 'limited' or 'general'")
   if (purpose !== 'issue' && purpose !== 'reissue') throw bad('purpose', "the purpose must be 'issue' or 'reissue'")
   if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds < 60 || ttlSeconds > 30 * 86400) throw bad('ttl', 'the code lifetime must be 60 seconds to 30 days')
   const exists = await ctx.one('SELECT 1 FROM ra_customers WHERE id = ?', [customerId])
@@ -166,7 +168,7 @@ export async function enrollmentSecret(ctx: RaContext, reference: string): Promi
 
 /** Reference number and authorization code after the identity checks (issue or reissue). */
 export async function sessionCodes(ctx: RaContext, sessionId: string, certType: CertType, ca: RaCaPort): Promise<EnrollmentCodes> {
-  if (!CERT_TYPES.includes(certType)) throw bad('certType', "the certificate type must be 'limited' or 'general'")
+  if (!KNOWN_CERT_TYPES.includes(certType)) throw bad('certType', "the certificate type must be 'limited' or 'general'")
   const s = await session(ctx, sessionId)
   requireSteps(s, ['issue', 'reissue'], { phone: true, medium: true })
   const customerId = str(s.customer_id)

@@ -2,14 +2,16 @@ import { randomInt, timingSafeEqual } from 'node:crypto'
 import { join } from 'node:path'
 import type { Client, InValue, Row, Transaction } from '@libsql/client'
 import { CertError } from '../../shared/errors'
+import type { MEDIA, SESSION_PURPOSES } from '../../shared/ra/api'
 import type { CaFacade } from '../ca/facade'
 import { OutboxMessenger, OUTBOX_FILE, type Messenger } from './messenger'
 import { loadRaKey, SecretBox } from './secrets'
 
 export type { CertType } from '../ca/facade'
-export type Medium = 'card' | 'otp'
-export type SessionPurpose = 'issue' | 'reissue' | 'renew' | 'revoke' | 'register'
-export type EnrollmentPurpose = 'issue' | 'reissue'
+// Taken from the lists the RA's JSON schemas check (shared/ra/api.ts), so they cannot drift.
+export type Medium = (typeof MEDIA)[number]
+export type SessionPurpose = (typeof SESSION_PURPOSES)[number]
+export type EnrollmentPurpose = Extract<SessionPurpose, 'issue' | 'reissue'>
 export type Actor = 'customer' | 'operator' | 'ca'
 
 /** Yearly fee per certificate type, KRW, VAT included (NPKI.md §5). */

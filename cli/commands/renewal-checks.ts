@@ -15,7 +15,7 @@ export const RENEWAL_CHECK_OPTIONS = {
  */
 export async function centerWantsRaChecks(centerUrl: string): Promise<boolean> {
   try {
-    const info = await new RaClient(centerUrl, 5_000).get<{ renewalCheck?: string }>('/ra/info')
+    const info = await new RaClient(centerUrl, 5_000).call('info', {})
     // A center from before the setting existed always asked for the checks.
     return info.renewalCheck !== 'signature'
   } catch {
@@ -60,15 +60,14 @@ export async function runRenewalChecks(centerUrl: string, args: ParsedArgs, io: 
   const name = optionalString(args, 'name') ?? (await askRequired(io, '이름 (name):'))
   const idn = (await fromFile('idn-file')) ?? (await askRequired(io, '주민등록번호 (resident number):'))
   const account = (await fromFile('account-file')) ?? (await askRequired(io, '계좌번호 (account number):'))
-  const { sessionId } = await ra.post<{ sessionId: string }>('/ra/sessions', { name, idn: idn.replace(/-/g, ''), account: account.replace(/-/g, ''), purpose: 'renew', serialHex })
-  const base = `/ra/sessions/${encodeURIComponent(sessionId)}`
-  const sent = await ra.post<{ to: string }>(`${base}/phone`, { channel: 'sms' })
-  await untilAccepted(io, `인증번호 (SMS code sent to ${sent.to}):`, (code) => ra.post(`${base}/phone/verify`, { code }))
-  const ch = await ra.post<{ medium: 'card'; slots: [number, number] } | { medium: 'otp' }>(`${base}/medium/challenge`, {})
+  const { sessionId } = await ra.call('sessions', { body: { name, idn: idn.replace(/-/g, ''), account: account.replace(/-/g, ''), purpose: 'renew', serialHex } })
+  const sent = await ra.call('phone', { sessionId, body: { channel: 'sms' } })
+  await untilAccepted(io, `인증번호 (SMS code sent to ${sent.to}):`, (code) => ra.call('phoneVerify', { sessionId, body: { code } }))
+  const ch = await ra.call('mediumChallenge', { sessionId, body: {} })
   const question =
     ch.medium === 'card'
       ? `보안카드 (security card): first two digits of no. ${String(ch.slots[0]).padStart(2, '0')}, then last two digits of no. ${String(ch.slots[1]).padStart(2, '0')}:`
       : 'OTP (the 6-digit code of your authenticator):'
-  await untilAccepted(io, question, (response) => ra.post(`${base}/medium/verify`, { response }))
-  await ra.post(`${base}/renewal`, { serialHex })
+  await untilAccepted(io, question, (response) => ra.call('mediumVerify', { sessionId, body: { response } }))
+  await ra.call('renewal', { sessionId, body: { serialHex } })
 }

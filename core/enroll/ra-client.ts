@@ -1,14 +1,15 @@
 import { EMBEDDED_SECRET_HEADER } from '../../shared/embedded-center'
 import { CertError, type ErrorParams } from '../../shared/errors'
-import { raResponse, raRouteOf } from '../../shared/ra/api'
+import { raCallPath, raCalls, raResponse, type RaAnswer, type RaCall, type RaCallArgs } from '../../shared/ra/api'
 import { isReasonOf } from '../../shared/reasons'
 
 /**
  * The RA's JSON API (center/ra/http.ts) seen from main. Errors come back as the RA's typed
  * `{ error: { code, message, params } }`, so the wizard shows the same plain sentence whether
  * the center is embedded or remote; a center that cannot be reached is a NETWORK error. Every
- * answer is checked against its schema (shared/ra/api.ts) before a caller sees it: one outside
- * it is CENTER, reason 'body', and an error reason not listed for its code is dropped.
+ * answer is checked against its call's schema (shared/ra/api.ts `raCalls`) before a caller
+ * sees it, and the type the caller gets is that schema's output: one outside it is CENTER,
+ * reason 'body', and an error reason not listed for its code is dropped.
  */
 export class RaClient {
   constructor(
@@ -22,12 +23,16 @@ export class RaClient {
     return this.baseUrl.replace(/\/+$/, '') + path
   }
 
-  async request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  /** One call of the RA's API by name: `ra.call('codes', { sessionId, body: { certType } })`. */
+  async call<N extends RaCall>(name: N, args: RaCallArgs<N>): Promise<RaAnswer<N>> {
     if (!this.baseUrl) throw new CertError('NETWORK', 'no certification center is configured', { reason: 'no-center' })
+    const spec = raCalls[name]
+    const path = raCallPath(name, args.sessionId)
+    const body: unknown = args.body
     let res: Response
     try {
       res = await fetch(this.url(path), {
-        method,
+        method: spec.method,
         headers: {
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           ...(this.embeddedSecret ? { [EMBEDDED_SECRET_HEADER]: this.embeddedSecret } : {}),
@@ -52,18 +57,8 @@ export class RaClient {
       const checked: ErrorParams = isReasonOf(code, reason) ? { ...rest, reason } : rest
       throw new CertError(code, message, params ? checked : undefined)
     }
-    const route = raRouteOf(method, path)
-    const answer = route ? raResponse[route].safeParse(json) : undefined
-    if (!answer?.success) throw new CertError('CENTER', `the certification center answered ${path} outside the RA API`, { reason: 'body' })
-    // The schema has checked the shape; T is the caller's name for it.
-    return answer.data as T
-  }
-
-  get<T>(path: string): Promise<T> {
-    return this.request<T>('GET', path)
-  }
-
-  post<T>(path: string, body: unknown = {}): Promise<T> {
-    return this.request<T>('POST', path, body)
+    const answer = (spec.response as (typeof raCalls)[N]['response']).safeParse(json)
+    if (!answer.success) throw new CertError('CENTER', `the certification center answered ${path} outside the RA API`, { reason: 'body' })
+    return answer.data as RaAnswer<N>
   }
 }

@@ -69,37 +69,43 @@ export const raResponse = {
   }),
 }
 
-export type RaRoute = Exclude<keyof typeof raResponse, 'error'>
-
 /**
- * Which answer a request gets: method and path (below /ra) to its route, so the client checks
- * every answer without each caller naming a schema. Undefined for a path the RA does not have.
+ * Every call of the RA's API as the client makes it: method, path (below `/ra/sessions/<id>`
+ * for the steps of a session), the body's schema and the answer's schema. The client
+ * (core/enroll/ra-client.ts) takes a call's name, so the type a caller gets is the schema's
+ * output and the body it sends is the schema's input: no caller names a type of its own.
  */
-export function raRouteOf(method: 'GET' | 'POST', path: string): RaRoute | undefined {
-  const parts = path.split('?')[0]!.split('/').filter((p) => p !== '')
-  if (parts[0] !== 'ra') return undefined
-  const [, head, id, ...rest] = parts
-  const route = rest.join('/')
-  if (parts.length === 2) {
-    if (head === 'info' && method === 'GET') return 'info'
-    if (head === 'outbox' && method === 'GET') return 'outbox'
-    if (head === 'customers' && method === 'POST') return 'customers'
-    if (head === 'sessions' && method === 'POST') return 'sessions'
-    return undefined
-  }
-  if (head !== 'sessions' || !id) return undefined
-  if (route === '' && method === 'GET') return 'sessionState'
-  if (route === 'register/challenge') return 'registerChallenge'
-  if (method !== 'POST') return undefined
-  const byRoute: Record<string, RaRoute> = {
-    phone: 'phone',
-    'phone/verify': 'verified',
-    'medium/challenge': 'mediumChallenge',
-    'medium/verify': 'verified',
-    codes: 'codes',
-    renewal: 'renewal',
-    revoke: 'revoke',
-    register: 'register',
-  }
-  return byRoute[route]
+export const raCalls = {
+  info: { method: 'GET', path: '/ra/info', response: raResponse.info },
+  outbox: { method: 'GET', path: '/ra/outbox', response: raResponse.outbox },
+  customers: { method: 'POST', path: '/ra/customers', request: raRequest.customers, response: raResponse.customers },
+  sessions: { method: 'POST', path: '/ra/sessions', request: raRequest.sessions, response: raResponse.sessions },
+  sessionState: { method: 'GET', session: '', response: raResponse.sessionState },
+  phone: { method: 'POST', session: '/phone', request: raRequest.phone, response: raResponse.phone },
+  phoneVerify: { method: 'POST', session: '/phone/verify', request: raRequest.phoneVerify, response: raResponse.verified },
+  mediumChallenge: { method: 'POST', session: '/medium/challenge', request: raRequest.mediumChallenge, response: raResponse.mediumChallenge },
+  mediumVerify: { method: 'POST', session: '/medium/verify', request: raRequest.mediumVerify, response: raResponse.verified },
+  codes: { method: 'POST', session: '/codes', request: raRequest.codes, response: raResponse.codes },
+  renewal: { method: 'POST', session: '/renewal', request: raRequest.renewal, response: raResponse.renewal },
+  revoke: { method: 'POST', session: '/revoke', request: raRequest.revoke, response: raResponse.revoke },
+  registerChallenge: { method: 'POST', session: '/register/challenge', request: raRequest.registerChallenge, response: raResponse.registerChallenge },
+  register: { method: 'POST', session: '/register', request: raRequest.register, response: raResponse.register },
+} as const satisfies Record<string, { method: 'GET' | 'POST'; response: z.ZodType; request?: z.ZodType } & ({ path: string } | { session: string })>
+
+export type RaCall = keyof typeof raCalls
+type CallSpec<N extends RaCall> = (typeof raCalls)[N]
+
+/** What a call answers: its schema's output. */
+export type RaAnswer<N extends RaCall> = z.output<CallSpec<N>['response']>
+
+/** What a call takes: the session it belongs to (for a session's steps) and the body its schema accepts (for a POST). */
+export type RaCallArgs<N extends RaCall> = (CallSpec<N> extends { session: string } ? { sessionId: string } : { sessionId?: never }) &
+  (CallSpec<N> extends { request: infer S extends z.ZodType } ? { body: z.input<S> } : { body?: never })
+
+/** The path of a call, with the session id encoded into it. */
+export function raCallPath(name: RaCall, sessionId?: string): string {
+  const spec: { path?: string; session?: string } = raCalls[name]
+  if (spec.path !== undefined) return spec.path
+  if (!sessionId) throw new Error(`the RA call ${name} needs a session`)
+  return `/ra/sessions/${encodeURIComponent(sessionId)}${spec.session ?? ''}`
 }
