@@ -165,9 +165,11 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
       throw new CertError('FORBIDDEN', 'that folder is not one of the NPKI folders')
     })
   }
-  // One record of running operations: 'enroll.cancel' stops an enrollment or a PFX import.
-  const ops = new RunningOps()
-  const pfxHandlers = createPfxHandlers({ roots, ops })
+  // Each area keeps its own record of running operations, so a cancel stops only its own kind:
+  // 'enroll.cancel' an enrollment, 'pfx.cancel' a PFX import or export (the same opId in both
+  // areas names two different operations).
+  const enrollOps = new RunningOps()
+  const pfxHandlers = createPfxHandlers({ roots, ops: new RunningOps() })
   const transferHandlers = createTransferHandlers({ roots })
   const handlers = {
     ...certsHandlers,
@@ -181,16 +183,12 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
       pinGuard: new PinGuard(join(opts.dataDir, 'token-pin-failures.json')),
       // Saving is allowed only into roots main knows: the NPKI folders, settings' and the drives'.
       roots,
-      ops,
+      ops: enrollOps,
     }),
     ...keysHandlers,
     ...pfxHandlers,
-    // The renderer names paths here, so main narrows them: a PFX is written only as a .pfx/.p12
-    // file (never over an arbitrary file), and imported only into a root main knows.
-    'pfx.export': async (req: Parameters<typeof pfxHandlers['pfx.export']>[0], ctx: HandlerContext) => {
-      if (!/\.(pfx|p12)$/i.test(req.outPath)) throw new CertError('BAD_REQUEST', 'the PFX file name must end in .pfx or .p12', { reason: 'pfx-extension' })
-      return pfxHandlers['pfx.export'](req, ctx)
-    },
+    // The renderer names paths here, so main narrows them: a PFX is imported only into a root
+    // main knows (the export's .pfx/.p12 rule is the use-case's, for the CLI too).
     'pfx.import': async (req: Parameters<typeof pfxHandlers['pfx.import']>[0], ctx: HandlerContext) => {
       if (req.root !== undefined) await requireKnownRoot(req.root)
       const r = await pfxHandlers['pfx.import'](req, ctx)

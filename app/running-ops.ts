@@ -1,8 +1,9 @@
 import { CertError } from '../shared/errors'
 
 /**
- * The long operations running under a caller's opId, so one cancel call ('enroll.cancel')
- * can stop any of them: the wizards' enrollments and a PFX import alike.
+ * The long operations of one area running under a caller's opId, so that area's cancel call
+ * can stop one. Each area has its own record ('enroll.cancel' for the wizards' enrollments,
+ * 'pfx.cancel' for PFX import and export): a cancel never reaches another area's operation.
  */
 export class RunningOps {
   private readonly running = new Map<string, AbortController>()

@@ -36,6 +36,17 @@ export const processIO: CliIO = {
     process.stderr.write(question.endsWith(' ') ? question : question + ' ')
     return (await readLine()).trim()
   },
+  ...(process.stderr.isTTY ? { status: (t: string) => void process.stderr.write(`\r\x1b[K${t}`) } : {}),
+  onInterrupt(handler) {
+    // The first Ctrl-C cancels the operation (it stops between stages and writes nothing
+    // half-way); a second one, if it has not stopped yet, ends the process as usual.
+    const onSigint = (): void => {
+      process.off('SIGINT', onSigint)
+      handler()
+    }
+    process.on('SIGINT', onSigint)
+    return () => process.off('SIGINT', onSigint)
+  },
   out: (t) => process.stdout.write(t.endsWith('\n') ? t : t + '\n'),
   err: (t) => process.stderr.write(t.endsWith('\n') ? t : t + '\n'),
   async readSecret(p) {

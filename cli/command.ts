@@ -14,6 +14,14 @@ export interface CliIO {
    * terminal conversation is possible.
    */
   ask?(question: string): Promise<string>
+  /**
+   * Shows how far a long operation is, on one line of standard error that the next status
+   * replaces ('' clears it). Present only when standard error is a terminal, so scripts and
+   * pipes see exactly what they saw before; standard output never carries it.
+   */
+  status?(text: string): void
+  /** Calls `handler` on Ctrl-C while a long operation runs (it cancels it); returns the unsubscribe. */
+  onInterrupt?(handler: () => void): () => void
 }
 
 /**

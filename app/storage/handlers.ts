@@ -11,7 +11,9 @@ import { availableModules, deleteFromToken, generateTokenKey, importToToken, lis
 import { PinGuard } from '../../core/token/pins'
 import { readCertFiles, signCertOf, signKeyOf } from '../../core/storage/folder'
 import { driveProvider, listLocations, pcProvider, pfxProvider, tokenProvider } from '../../core/storage/locations'
-import { copyCert, moveCert, writeCertFiles, type KeyOpener } from '../../core/storage/operations'
+import { writeCertFiles, type KeyOpener } from '../../core/storage/operations'
+import { copyCertificate, moveCertificate } from '../../core/usecases/copy-move'
+import { deleteCertificate, restoreCertificate } from '../../core/usecases/trash-folder'
 import { describeDropped, readDroppedFolder, type DroppedFolder } from '../../core/storage/dropped-folder'
 import { Trash } from '../../core/storage/trash'
 import { settleTokenRenewals, type CenterNow, type RenewalJournal } from '../../core/usecases/renewal-journal'
@@ -83,7 +85,7 @@ export function createStorageHandlers(deps: StorageHandlerDeps): Handlers<typeof
       return { locations: await listLocations(providers) }
     },
     'storage.copy': async (req, ctx) => {
-      const res = await copyCert(resolveCertFolder(req.certId), { toRoot: await targetRoot(req), password: req.password, overwrite: req.overwrite }, { openKey })
+      const res = await copyCertificate({ folder: resolveCertFolder(req.certId), toRoot: await targetRoot(req), password: req.password, overwrite: req.overwrite }, { openKey })
       if (res.outcome !== 'identical') ctx.emit({ type: 'certs-changed' })
       return res
     },
@@ -96,13 +98,12 @@ export function createStorageHandlers(deps: StorageHandlerDeps): Handlers<typeof
       return res
     },
     'storage.move': async (req, ctx) => {
-      const res = await moveCert(resolveCertFolder(req.certId), { toRoot: await targetRoot(req), password: req.password, overwrite: req.overwrite }, { openKey })
+      const res = await moveCertificate({ folder: resolveCertFolder(req.certId), toRoot: await targetRoot(req), password: req.password, overwrite: req.overwrite }, { openKey })
       ctx.emit({ type: 'certs-changed' })
       return res
     },
     'storage.delete': async ({ certId }, ctx) => {
-      await trash.purgeExpired().catch(() => undefined)
-      const e = await trash.put(resolveCertFolder(certId))
+      const e = await deleteCertificate({ folder: resolveCertFolder(certId) }, { trash })
       ctx.emit({ type: 'certs-changed' })
       return { trashId: e.id, expiresAt: e.expiresAt }
     },
@@ -127,7 +128,7 @@ export function createStorageHandlers(deps: StorageHandlerDeps): Handlers<typeof
       return { entries: await trash.list() }
     },
     'storage.trashRestore': async ({ trashId, overwrite }, ctx) => {
-      const r = await trash.restore(trashId, { overwrite })
+      const r = await restoreCertificate({ trashId, ...(overwrite !== undefined ? { overwrite } : {}) }, { trash })
       ctx.emit({ type: 'certs-changed' })
       return r
     },

@@ -31,7 +31,7 @@ export interface WizardDeps {
    * Default: the OS's folders (or CERTMGR_NPKI_ROOTS) only.
    */
   roots?: RootPolicy
-  /** The running operations 'enroll.cancel' can stop; shared with the PFX import. */
+  /** The enrollments running under an opId, which 'enroll.cancel' stops (only these). */
   ops?: RunningOps
 }
 

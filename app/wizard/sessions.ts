@@ -13,7 +13,7 @@ export interface SessionInfo {
  */
 export class WizardState {
   private readonly sessions = new Map<string, SessionInfo>()
-  /** Shared with the other long operations (a PFX import) so one cancel call stops any of them. */
+  /** The enrollments' own record of running operations: 'enroll.cancel' stops only these. */
   constructor(private readonly ops: RunningOps = new RunningOps()) {}
 
   open(id: string, info: SessionInfo): void {

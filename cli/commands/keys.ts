@@ -1,6 +1,8 @@
 import { stat } from 'node:fs/promises'
-import { changePassword, verifyIdentity } from '../../core/keys/keys'
-import { changePfxPassword, isPfxPath, verifyPfxIdentity } from '../../core/pfx/source'
+import { verifyIdentity } from '../../core/keys/keys'
+import { isPfxPath, verifyPfxIdentity } from '../../core/pfx/source'
+import { changeCertificatePassword } from '../../core/usecases/change-password'
+import { withFilePorts } from '../file-ports'
 import { requirePositional, requireString, UsageError, type Command, type ParsedArgs, oneStdinAtMost } from '../command'
 
 /** PATH is an NPKI certificate folder or a .pfx/.p12 file. */
@@ -28,12 +30,13 @@ const passwd: Command = {
     oneStdinAtMost({ '--password-file': oldFile, '--new-password-file': newFile })
     const oldPassword = await io.readSecret(oldFile)
     const newPassword = await io.readSecret(newFile)
+    const passwords = { oldPassword, newPassword }
     if (target.pfx) {
-      const p = await changePfxPassword(target.path, oldPassword, newPassword)
+      const p = await withFilePorts(io, 'passwd', (ports) => changeCertificatePassword({ pfxFile: target.path }, passwords, ports))
       io.out(`password changed: ${target.path} (PFX, profile ${p.profile})`)
       return 0
     }
-    const r = await changePassword(target.path, oldPassword, newPassword)
+    const r = await withFilePorts(io, 'passwd', (ports) => changeCertificatePassword({ folder: target.path }, passwords, ports))
     const km = r.km === 'changed' ? `; kmPri.key changed too (scheme ${r.kmScheme})` : r.km === 'skipped' ? '; kmPri.key left unchanged (it does not open with the old password)' : ''
     io.out(`password changed: signPri.key (scheme ${r.signScheme})${km}`)
     return 0

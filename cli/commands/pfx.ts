@@ -1,6 +1,9 @@
 import { stat } from 'node:fs/promises'
-import { exportPfx, importPfx } from '../../core/pfx/operations'
+import { resolve } from 'node:path'
+import { exportPfxFile } from '../../core/usecases/pfx-export'
+import { importPfxFile } from '../../core/usecases/pfx-import'
 import { CertError } from '../../shared/errors'
+import { withFilePorts } from '../file-ports'
 import { optionalString, requirePositional, requireString, UsageError, type Command, oneStdinAtMost } from '../command'
 
 const PROFILES = ['modern', 'compatible'] as const
@@ -35,13 +38,15 @@ const exportCmd: Command = {
     if (!st?.isDirectory()) throw new UsageError(`not a certificate folder: ${folder}`)
     const password = await io.readSecret(pwFile)
     const pfxPassword = pfxPwFile !== undefined ? await io.readSecret(pfxPwFile) : undefined
-    const r = await exportPfx(folder, password, out, { profile, overwrite: args.values.overwrite === true, ...(pfxPassword !== undefined ? { pfxPassword } : {}) }).catch((err: unknown) => {
+    const input = { folder, password, profile, outPath: resolve(out), overwrite: args.values.overwrite === true, ...(pfxPassword !== undefined ? { pfxPassword } : {}) }
+    const r = await withFilePorts(io, 'export-pfx', (ports) => exportPfxFile(input, ports)).catch((err: unknown) => {
       if (err instanceof CertError && err.code === 'CONFLICT' && err.params?.reason === 'file-exists') {
         throw new CertError('CONFLICT', `${out} already exists; pass --overwrite to replace it`, err.params)
       }
       throw err
     })
-    io.out(`exported: ${r.path} (profile ${r.profile}${r.hasRandomNum ? ', randomNum kept' : ', the key has no randomNum'})`)
+    // The path as the user gave it (the use-case works on its absolute form).
+    io.out(`exported: ${out} (profile ${r.profile}${r.hasRandomNum ? ', randomNum kept' : ', the key has no randomNum'})`)
     return 0
   },
 }
@@ -66,7 +71,8 @@ const importCmd: Command = {
     if (!st?.isFile()) throw new UsageError(`no such file: ${file}`)
     const pfxPassword = await io.readSecret(pwFile)
     const keyPassword = keyPwFile !== undefined ? await io.readSecret(keyPwFile) : undefined
-    const r = await importPfx(file, pfxPassword, root, { ...(keyPassword !== undefined ? { keyPassword } : {}), replace: args.values.replace === true })
+    const input = { source: resolve(file), pfxPassword, root: resolve(root), ...(keyPassword !== undefined ? { keyPassword } : {}), replace: args.values.replace === true }
+    const r = await withFilePorts(io, 'import-pfx', (ports) => importPfxFile(input, ports))
     const what = r.outcome === 'identical' ? 'already present' : r.outcome === 'replaced' ? 'replaced' : 'imported'
     io.out(`${what}: ${r.folder}${r.hasRandomNum ? '' : ' (the key has no randomNum: identity checks will not work)'}`)
     return 0

@@ -5,8 +5,11 @@ import { openSignKey } from '../../core/formats/signpri'
 import { defaultDataDir } from '../../core/settings/paths'
 import { readCertFiles, signCertOf, signKeyOf } from '../../core/storage/folder'
 import { copyCerts } from '../../core/storage/batch'
-import { copyCert, moveCert, type CopyResult } from '../../core/storage/operations'
+import type { CopyResult } from '../../core/storage/operations'
 import { Trash } from '../../core/storage/trash'
+import { copyCertificate, moveCertificate } from '../../core/usecases/copy-move'
+import { deleteCertificate, restoreCertificate } from '../../core/usecases/trash-folder'
+import { withFilePorts } from '../file-ports'
 import { availableModules, deleteFromToken, generateTokenKey, importToToken, listTokenCerts, listTokens, type TokenRef } from '../../core/token/pkcs11'
 import { PinGuard } from '../../core/token/pins'
 import { UsageError, optionalString, requirePositional, requireString, type CliIO, type Command, type ParsedArgs } from '../command'
@@ -90,7 +93,7 @@ export const storageCommands: Command[] = [
       const password = await optionalSecret(args, io, 'password-file')
       const opts = { toRoot, password, overwrite: args.values.overwrite === true }
       if (args.positionals.length === 1) {
-        io.out(describeCopy('copied', await copyCert(src, opts)))
+        io.out(describeCopy('copied', await withFilePorts(io, 'copy', (ports) => copyCertificate({ folder: src, ...opts }, ports))))
         return 0
       }
       // Many folders: one batch (flushed to disk together), each folder reported on its own line.
@@ -116,7 +119,8 @@ export const storageCommands: Command[] = [
       const src = resolve(requirePositional(args, 0, 'PATH'))
       const toRoot = ctx.roots.given(requireString(args, 'to-root')).path
       const password = await optionalSecret(args, io, 'password-file')
-      io.out(describeCopy('moved', await moveCert(src, { toRoot, password, overwrite: args.values.overwrite === true })))
+      const input = { folder: src, toRoot, password, overwrite: args.values.overwrite === true }
+      io.out(describeCopy('moved', await withFilePorts(io, 'move', (ports) => moveCertificate(input, ports))))
       return 0
     },
   },
@@ -127,8 +131,8 @@ export const storageCommands: Command[] = [
     options: { data: { type: 'string' } },
     async run(args, io) {
       const trash = new Trash(dataDir(args))
-      await trash.purgeExpired().catch(() => undefined)
-      const e = await trash.put(resolve(requirePositional(args, 0, 'PATH')))
+      const folder = resolve(requirePositional(args, 0, 'PATH'))
+      const e = await withFilePorts(io, 'delete', (ports) => deleteCertificate({ folder }, { ...ports, trash }))
       io.out(`moved to the trash as ${e.id} (kept until ${e.expiresAt.slice(0, 10)})`)
       return 0
     },
@@ -156,7 +160,8 @@ export const storageCommands: Command[] = [
     async run(args, io) {
       const id = requirePositional(args, 0, 'ID')
       if (!/^[0-9a-f]{16}$/.test(id)) throw new UsageError('ID is the 16-character id shown by trash list')
-      const r = await new Trash(dataDir(args)).restore(id, { overwrite: args.values.overwrite === true })
+      const trash = new Trash(dataDir(args))
+      const r = await withFilePorts(io, 'trash restore', (ports) => restoreCertificate({ trashId: id, overwrite: args.values.overwrite === true }, { ...ports, trash }))
       io.out(`restored: ${r.path}`)
       return 0
     },

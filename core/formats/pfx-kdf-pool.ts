@@ -148,7 +148,8 @@ export class KdfSession {
 
   constructor(private readonly opts: KdfOptions = {}) {
     this.budget = opts.budget ?? MAX_PFX_WORK
-    opts.signal?.throwIfAborted()
+    // A CertError, not the signal's DOMException: readPfx would call anything else a damaged file.
+    if (opts.signal?.aborted) throw cancelled()
     opts.signal?.addEventListener('abort', () => this.close(), { once: true })
   }
 
@@ -187,7 +188,7 @@ export class KdfSession {
   }
 
   private run(job: JobSpec, rounds: number): Promise<Uint8Array> {
-    return new Promise((resolve, reject) => {
+    const p = new Promise<Uint8Array>((resolve, reject) => {
       pool.run({
         job,
         session: this,
@@ -199,6 +200,12 @@ export class KdfSession {
         reject,
       })
     })
+    // close() rejects every job still queued. A reader that stopped before awaiting one (it
+    // threw on the budget while starting the next, or awaits only the first of a pair that
+    // failed) would leave that rejection unhandled, and Node ends the process on one. Marked
+    // handled here; whoever awaits the promise still sees the rejection.
+    p.catch(() => undefined)
+    return p
   }
 }
 

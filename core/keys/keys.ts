@@ -8,6 +8,7 @@ import { noRandomNum, normalizeIdn, readIdentifyData, type VidResult, verifyVid 
 import { realFs, type FsLayer } from '../storage/atomic'
 import { readRegularFile } from '../storage/regular-file'
 import { recoverKeySwap, swapKeyFiles } from './key-swap'
+import { enterStage, type FilePorts } from '../usecases/ports'
 
 /**
  * Password and identity operations on one NPKI certificate folder (signCert.der + signPri.key,
@@ -69,6 +70,8 @@ export interface ChangePasswordOptions {
   iterations?: number
   /** File-system layer for the atomic writes (reliability tests inject faults). */
   fs?: FsLayer
+  /** Progress by stage (check, open, encrypt, write, done); a cancel before 'write' changes nothing. */
+  ports?: FilePorts
 }
 
 export interface ChangePasswordResult {
@@ -100,14 +103,18 @@ function reencrypt(keyFile: Uint8Array, pkcs8: Uint8Array, scheme: SignPriScheme
  * open with the old password or both with the new one.
  */
 export async function changePassword(folder: string, oldPassword: string, newPassword: string, opts: ChangePasswordOptions = {}): Promise<ChangePasswordResult> {
+  const ports = opts.ports
+  enterStage(ports, 'check', 0)
   const rule = checkNewPassword(newPassword)
   if (!rule.ok) throw new CertError('PASSWORD_RULE', rule.message, { rule: rule.rule })
 
+  enterStage(ports, 'open', 0)
   const layer = opts.fs ?? realFs
   await recoverKeySwap(folder, layer)
   const { path: signKeyPath, data: signKeyFile } = await readRequired(folder, SIGN_KEY)
   const signCert = await readRequired(folder, SIGN_CERT)
   const sign = openSignKey(signCert.data, signKeyFile, oldPassword)
+  enterStage(ports, 'encrypt', 0)
   const newSign = reencrypt(signKeyFile, sign.pkcs8, sign.scheme, newPassword, opts.iterations)
 
   let km: ChangePasswordResult['km'] = 'absent'
@@ -132,7 +139,9 @@ export async function changePassword(folder: string, oldPassword: string, newPas
     }
   }
 
+  enterStage(ports, 'write', 0)
   await swapKeyFiles([...(newKm ? [{ path: newKm.path, data: newKm.data }] : []), { path: signKeyPath, data: newSign.data }], { fs: layer })
+  ports?.progress?.('done', 1)
   return newKm ? { signScheme: newSign.scheme, km, kmScheme: newKm.scheme } : { signScheme: newSign.scheme, km }
 }
 

@@ -9,6 +9,7 @@ import { fileNamed, ioError, readCertFiles, sameBytes, signCertOf, signKeyOf, ty
 import { destinationFolder } from '../storage/operations'
 import { fileExistsError, writeNewFile } from '../storage/write-new-file'
 import { readPfxFile } from './read-file'
+import { enterStage, type FilePorts } from '../usecases/ports'
 
 /**
  * NPKI folder ↔ PFX conversion. Both directions carry the PKCS#8 bytes unchanged, so the
@@ -24,6 +25,8 @@ export interface ExportPfxOptions {
   /** Overrides the profile's iteration count (tests and benchmarks). */
   iterations?: number
   fs?: FsLayer
+  /** Progress by stage, and a cancel honoured between stages (nothing is written before 'write'). */
+  ports?: FilePorts
 }
 
 export interface ExportPfxResult {
@@ -40,10 +43,12 @@ export interface ImportPfxOptions {
   replace?: boolean
   iterations?: number
   fs?: FsLayer
-  /** Stops the PFX's key derivation (its worker is terminated); nothing is written. CANCELLED. */
-  signal?: AbortSignal
-  /** Derivation rounds done of those asked so far, while the PFX is read. */
-  onProgress?: (p: KdfProgress) => void
+  /**
+   * Progress by stage ('derive' reports the key derivation's rounds done of those asked so far)
+   * and a cancel: it stops the PFX's key derivation (its worker is terminated) or the next
+   * stage; nothing is written. CANCELLED.
+   */
+  ports?: FilePorts
 }
 
 export type ImportOutcome = 'created' | 'replaced' | 'identical'
@@ -91,16 +96,23 @@ export function newPfxPassword(certPassword: string, pfxPassword: string | undef
  * put in place, because users often delete the original once they hold the PFX.
  */
 export async function exportPfx(folder: string, certPassword: string, outFile: string, opts: ExportPfxOptions): Promise<ExportPfxResult> {
+  const ports = opts.ports
+  enterStage(ports, 'check', 0)
   const pfxPassword = newPfxPassword(certPassword, opts.pfxPassword)
   // Refused before the key is opened; writeNewFile checks again when it puts the file in place.
   if (!opts.overwrite && (await stat(outFile).then(() => true, () => false))) throw fileExistsError(outFile)
+  enterStage(ports, 'open', 0)
   const files = await readCertFiles(folder)
   const certDer = signCertOf(files)
   const { pkcs8 } = openSignKey(certDer, signKeyOf(files), certPassword)
   const friendlyName = friendlyNameOf(certDer)
+  enterStage(ports, 'derive', 0)
   const pfx = await writePfx({ certDer, pkcs8, ...(friendlyName ? { friendlyName } : {}) }, pfxPassword, opts.profile, opts.iterations ? { iterations: opts.iterations } : {})
-  const back = await readPfx(pfx, pfxPassword)
+  enterStage(ports, 'verify', 0)
+  const back = await readPfx(pfx, pfxPassword, ports?.signal ? { signal: ports.signal } : {})
   if (!sameBytes(back.pkcs8, pkcs8) || !sameBytes(back.certDer, certDer)) throw new CertError('INTERNAL', 'the written PFX did not verify')
+  // The last moment a cancel is heard: once the file is being put in place the export completes.
+  enterStage(ports, 'write', 0)
   try {
     if (opts.fs) await writeFileAtomic(outFile, pfx, opts.fs)
     else await writeNewFile(outFile, pfx, { overwrite: opts.overwrite === true })
@@ -108,6 +120,7 @@ export async function exportPfx(folder: string, certPassword: string, outFile: s
     if (err instanceof CertError) throw err
     throw ioError(err, 'destination')
   }
+  ports?.progress?.('done', 1)
   return { path: outFile, profile: opts.profile, hasRandomNum: hasRandomNum(pkcs8) }
 }
 
@@ -146,20 +159,28 @@ function sameKey(existing: CertFiles, pkcs8: Uint8Array, password: string): bool
  */
 /** `pfxFile` is the PFX's path, or its bytes when the caller has no path (a file dropped on a page). */
 export async function importPfx(pfxFile: string | Uint8Array, pfxPassword: string, root: string, opts: ImportPfxOptions = {}): Promise<ImportPfxResult> {
+  const ports = opts.ports
+  enterStage(ports, 'check', 0)
   const keyPassword = opts.keyPassword ?? pfxPassword
   if (opts.keyPassword !== undefined && opts.keyPassword !== pfxPassword) {
     const rule = checkNewPassword(opts.keyPassword)
     if (!rule.ok) throw new CertError('PASSWORD_RULE', rule.message, { rule: rule.rule })
   }
+  enterStage(ports, 'read', 0)
   let bytes: Uint8Array
   try {
     bytes = typeof pfxFile === 'string' ? await readPfxFile(pfxFile) : pfxFile
   } catch (err) {
     throw ioError(err, 'source')
   }
-  const pfx = await readPfx(bytes, pfxPassword, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) })
+  enterStage(ports, 'derive', 0)
+  const progress = ports?.progress
+  const pfx = await readPfx(bytes, pfxPassword, {
+    ...(ports?.signal ? { signal: ports.signal } : {}),
+    ...(progress ? { onProgress: ({ done, total }: KdfProgress) => progress('derive', total > 0 ? done / total : 0) } : {}),
+  })
   // A cancel that lands after the last derivation still means "do not import".
-  if (opts.signal?.aborted) throw new CertError('CANCELLED', 'reading the PFX file was cancelled')
+  enterStage(ports, 'encrypt', 0)
   const keyFile = encryptSignPri(pfx.pkcs8, keyPassword, { scheme: 'A', ...(opts.iterations ? { iterations: opts.iterations } : {}) })
   // A key file that does not open would lock the user out: prove it before writing.
   if (!sameBytes(decryptSignPri(keyFile, keyPassword).pkcs8, pfx.pkcs8)) throw new CertError('INTERNAL', 'the new key file did not verify')
@@ -176,7 +197,10 @@ export async function importPfx(pfxFile: string | Uint8Array, pfxPassword: strin
   if (existing) {
     const certName = fileNamed(existing, 'signCert.der')
     const sameCert = certName !== undefined && sameBytes(existing[certName]!, pfx.certDer)
-    if (sameCert && sameKey(existing, pfx.pkcs8, keyPassword)) return { folder: dest, outcome: 'identical', hasRandomNum: hasRandomNum(pfx.pkcs8) }
+    if (sameCert && sameKey(existing, pfx.pkcs8, keyPassword)) {
+      ports?.progress?.('done', 1)
+      return { folder: dest, outcome: 'identical', hasRandomNum: hasRandomNum(pfx.pkcs8) }
+    }
     if (!opts.replace) {
       throw new CertError(
         'CONFLICT',
@@ -193,10 +217,12 @@ export async function importPfx(pfxFile: string | Uint8Array, pfxPassword: strin
     }
     outcome = 'replaced'
   }
+  enterStage(ports, 'write', 0)
   try {
     await writeFolderAtomic(dest, files, { replace: opts.replace === true, fs: opts.fs ?? realFs })
   } catch (err) {
     throw ioError(err, 'destination')
   }
+  ports?.progress?.('done', 1)
   return { folder: dest, outcome, hasRandomNum: hasRandomNum(pfx.pkcs8) }
 }

@@ -6,6 +6,7 @@ import { noRandomNum, normalizeIdn, readIdentifyData, type VidResult, verifyVid 
 import { realFs, writeFileAtomic, type FsLayer } from '../storage/atomic'
 import { ioError, sameBytes } from '../storage/folder'
 import { readPfxFile } from './read-file'
+import { enterStage, type FilePorts } from '../usecases/ports'
 
 /**
  * Commands that work on "a certificate and its key" (passwd, verify-id) accept a PFX file as
@@ -56,25 +57,32 @@ export async function changePfxPassword(
   path: string,
   oldPassword: string,
   newPassword: string,
-  opts: { profile?: PfxProfile; iterations?: number; fs?: FsLayer } = {},
+  opts: { profile?: PfxProfile; iterations?: number; fs?: FsLayer; ports?: FilePorts } = {},
 ): Promise<{ profile: PfxProfile }> {
+  const ports = opts.ports
+  enterStage(ports, 'check', 0)
   const rule = checkNewPassword(newPassword)
   if (!rule.ok) throw new CertError('PASSWORD_RULE', rule.message, { rule: rule.rule })
+  enterStage(ports, 'open', 0)
   const { pfx } = await loadKeySource(path, oldPassword)
   const profile = opts.profile ?? profileOf(pfx)
+  enterStage(ports, 'derive', 0)
   const out = await writePfx(
     { certDer: pfx.certDer, pkcs8: pfx.pkcs8, chain: pfx.chain, ...(pfx.friendlyName !== undefined ? { friendlyName: pfx.friendlyName } : {}) },
     newPassword,
     profile,
     opts.iterations ? { iterations: opts.iterations } : {},
   )
-  const back = await readPfx(out, newPassword)
+  enterStage(ports, 'verify', 0)
+  const back = await readPfx(out, newPassword, ports?.signal ? { signal: ports.signal } : {})
   if (!sameBytes(back.pkcs8, pfx.pkcs8)) throw new CertError('INTERNAL', 'the rewritten PFX did not verify')
+  enterStage(ports, 'write', 0)
   try {
     await writeFileAtomic(path, out, opts.fs ?? realFs)
   } catch (err) {
     throw ioError(err, 'destination')
   }
+  ports?.progress?.('done', 1)
   return { profile }
 }
 

@@ -1,10 +1,11 @@
-import { readdir, realpath, stat } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { readdir, realpath, rmdir, stat } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
 import { CertError } from '../../shared/errors'
 import { openSignKey } from '../formats/signpri'
 import { realFs, recoverFolder, removeFolderAtomic, writeFolderAtomic, type FsLayer } from './atomic'
 import { fileNamed, ioError, placementOf, readCertFiles, sameBytes, sameFiles, signCertOf, signKeyOf, type CertFiles } from './folder'
 import { assertNoLinkBelow } from '../roots/links'
+import { cancelledError, enterStage, type FilePorts } from '../usecases/ports'
 
 /** Opens the key to prove the password; throws CertError WRONG_PASSWORD when it does not. */
 export type KeyOpener = (certDer: Uint8Array, keyFile: Uint8Array, password: string) => unknown
@@ -15,6 +16,8 @@ export interface StorageDeps {
   /** Removal of a moved source goes through this one. */
   sourceFs?: FsLayer
   openKey?: KeyOpener
+  /** Progress by stage, and a cancel honoured between stages (see copyCert and moveCert). */
+  ports?: FilePorts
 }
 
 export type CopyOutcome = 'copied' | 'replaced' | 'identical'
@@ -114,7 +117,11 @@ export function conflictError(existing: CertFiles, files: CertFiles): CertError 
  */
 export async function writeCertFiles(files: CertFiles, opts: CopyOptions, deps: StorageDeps = {}, sourceFolder?: string): Promise<CopyResult> {
   const fs = deps.fs ?? realFs
-  if (opts.password !== undefined) checkPassword(files, opts.password, deps.openKey)
+  if (opts.password !== undefined) {
+    enterStage(deps.ports, 'open', 0)
+    checkPassword(files, opts.password, deps.openKey)
+  }
+  enterStage(deps.ports, 'check', 0)
   const dest = await destinationFolder(opts.toRoot, files, sourceFolder)
   if (sourceFolder && (await samePlace(sourceFolder, dest))) return { path: dest, outcome: 'identical' }
   // A write killed half-way may have left the previous folder aside: put it back before comparing.
@@ -124,6 +131,7 @@ export async function writeCertFiles(files: CertFiles, opts: CopyOptions, deps: 
     if (sameFiles(existing, files)) return { path: dest, outcome: 'identical' }
     if (!opts.overwrite) throw conflictError(existing, files)
   }
+  enterStage(deps.ports, 'write', 0)
   try {
     await writeFolderAtomic(dest, files, { replace: opts.overwrite === true, fs })
   } catch (err) {
@@ -132,10 +140,16 @@ export async function writeCertFiles(files: CertFiles, opts: CopyOptions, deps: 
   return { path: dest, outcome: existing ? 'replaced' : 'copied' }
 }
 
-/** Copies a certificate folder into an NPKI root: `<root>/<CA>/USER/<DN>`. */
+/**
+ * Copies a certificate folder into an NPKI root: `<root>/<CA>/USER/<DN>`. Stages: read, open
+ * (with a password), check, write, done; a cancel before 'write' leaves the destination as it was.
+ */
 export async function copyCert(sourceFolder: string, opts: CopyOptions, deps: StorageDeps = {}): Promise<CopyResult> {
+  enterStage(deps.ports, 'read', 0)
   const files = await readCertFiles(sourceFolder)
-  return writeCertFiles(files, opts, deps, sourceFolder)
+  const res = await writeCertFiles(files, opts, deps, sourceFolder)
+  deps.ports?.progress?.('done', 1)
+  return res
 }
 
 /** Re-reads the destination and compares it with what was meant to be written. */
@@ -152,20 +166,54 @@ export async function verifyCopy(dest: string, files: CertFiles): Promise<void> 
   }
 }
 
+/** The folders above `folder` (its USER and CA folders) that do not exist yet, deepest first. */
+async function missingParents(folder: string): Promise<string[]> {
+  const out: string[] = []
+  for (const dir of [dirname(folder), dirname(dirname(folder))]) {
+    if (await stat(dir).then(() => false, () => true)) out.push(dir)
+  }
+  return out
+}
+
 /**
  * Moves a certificate folder: copy, read the copy back and compare, and only then remove the
- * source (atomically, so a crash leaves either the whole source or none of it).
+ * source (atomically, so a crash leaves either the whole source or none of it). Stages: read,
+ * open (with a password), check, write, verify, remove, done. A cancel before 'write' writes
+ * nothing; one heard at 'verify' or 'remove' takes a new copy back out and leaves the source
+ * (CANCELLED). A copy that replaced another certificate cannot be taken back: the move then
+ * completes.
  */
 export async function moveCert(sourceFolder: string, opts: CopyOptions, deps: StorageDeps = {}): Promise<CopyResult> {
+  const ports = deps.ports
+  enterStage(ports, 'read', 0)
   const files = await readCertFiles(sourceFolder)
+  // The CA and USER folders the copy will create, so a cancel can take them back out too.
+  const planned = await destinationFolder(opts.toRoot, files, sourceFolder).catch(() => undefined)
+  const created = planned ? await missingParents(planned) : []
   const res = await writeCertFiles(files, opts, deps, sourceFolder)
-  if (await samePlace(sourceFolder, res.path)) return res
+  if (await samePlace(sourceFolder, res.path)) {
+    ports?.progress?.('done', 1)
+    return res
+  }
+  const stageAfterWrite = async (stage: 'verify' | 'remove'): Promise<void> => {
+    ports?.progress?.(stage, 0)
+    if (!ports?.signal?.aborted || res.outcome === 'replaced') return
+    if (res.outcome === 'copied') {
+      await removeFolderAtomic(res.path, deps.fs ?? realFs).catch(() => undefined)
+      // Deepest first; rmdir leaves a folder something else was put in meanwhile.
+      for (const dir of created) await rmdir(dir).catch(() => undefined)
+    }
+    throw cancelledError()
+  }
+  await stageAfterWrite('verify')
   await verifyCopy(res.path, files)
+  await stageAfterWrite('remove')
   try {
     await removeFolderAtomic(sourceFolder, deps.sourceFs ?? realFs)
   } catch (err) {
     throw ioError(err, 'source')
   }
+  ports?.progress?.('done', 1)
   return res
 }
 

@@ -23,6 +23,7 @@ export const CALL_NAMES: readonly string[] = [
   'keys.changePassword',
   'keys.checkPassword',
   'keys.verifyIdentity',
+  'pfx.cancel',
   'pfx.export',
   'pfx.import',
   'reminders.list',

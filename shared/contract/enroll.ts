@@ -75,6 +75,6 @@ export const enrollCalls = {
     z.object({ sessionId: z.string(), certId: z.string(), password: Password }).strict(),
     z.object({ subject: z.string(), issuer: z.string(), serialHex: z.string(), notAfter: z.string() }),
   ),
-  /** Stops the long operation running under opId: an enrollment, or a 'pfx.import'. */
+  /** Stops the enrollment running under opId (a PFX import or export has 'pfx.cancel'). */
   'enroll.cancel': call(z.object({ opId: OpId }).strict(), z.object({ cancelled: z.boolean() })),
 }

@@ -22,10 +22,13 @@ export const pfxCalls = {
    * left untouched, unless overwrite is set (after the user confirmed). `modern`: AES-256 +
    * HMAC-SHA256 (OpenSSL 3 layout); `compatible`: 3DES + SHA-1 MAC for older Windows, macOS,
    * Android and Korean bank software.
+   * With an opId, its stages report progress ('pfx-export', fraction of the stages passed) and
+   * 'pfx.cancel' with that opId stops it before the file is written (CANCELLED, nothing written).
    */
   'pfx.export': call(
-    z.object({ certId: CertId, password: Password, pfxPassword: Password.optional(), profile: PfxProfile, outPath: FilePath, overwrite: z.boolean().optional() }),
+    z.object({ opId: OpId, certId: CertId, password: Password, pfxPassword: Password.optional(), profile: PfxProfile, outPath: FilePath, overwrite: z.boolean().optional() }),
     z.object({ path: z.string(), profile: PfxProfile, hasRandomNum: z.boolean() }),
+    { progress: true },
   ),
   /**
    * Imports a PFX into an NPKI root (default: the computer's main NPKI folder) as
@@ -33,7 +36,7 @@ export const pfxCalls = {
    * pass the NPKI rule. An existing different certificate is a CONFLICT unless replace is set.
    * PFX files with an empty password exist, so pfxPassword may be empty.
    * With an opId, the key derivation reports progress (stage 'pfx-kdf', fraction of the rounds
-   * asked so far) and 'enroll.cancel' with that opId stops it (CANCELLED, nothing imported).
+   * asked so far) and 'pfx.cancel' with that opId stops it (CANCELLED, nothing imported).
    */
   'pfx.import': call(
     z
@@ -52,4 +55,9 @@ export const pfxCalls = {
     z.object({ folder: z.string(), certId: z.string(), outcome: PfxImportOutcome, hasRandomNum: z.boolean() }),
     { progress: true },
   ),
+  /**
+   * Stops the PFX import or export running under opId; only those: an enrollment has its own
+   * cancel ('enroll.cancel'), so one call never stops another area's operation.
+   */
+  'pfx.cancel': call(z.object({ opId: z.string().min(1).max(64) }).strict(), z.object({ cancelled: z.boolean() })),
 }

@@ -30,7 +30,7 @@ function pendingImport() {
       box.reject = reject
     })
   }
-  fake.overrides['enroll.cancel'] = () => {
+  fake.overrides['pfx.cancel'] = () => {
     box.reject?.({ code: 'CANCELLED', message: 'cancelled' })
     return { cancelled: true }
   }
@@ -78,8 +78,10 @@ describe('PfxImportPanel: progress and cancel of the key derivation', () => {
     const w = await startImport()
     await w.get('[data-testid="pfx-cancel"]').trigger('click')
     await flushPromises()
-    const cancels = fake.calls.filter((c) => c.name === 'enroll.cancel')
-    expect(cancels).toEqual([{ name: 'enroll.cancel', req: { opId: box.opId } }])
+    const cancels = fake.calls.filter((c) => c.name === 'pfx.cancel')
+    expect(cancels).toEqual([{ name: 'pfx.cancel', req: { opId: box.opId } }])
+    // Only the PFX area's cancel: an enrollment's cancel is a different call.
+    expect(fake.calls.some((c) => c.name === 'enroll.cancel')).toBe(false)
     expect(w.find('[data-testid="pfx-progress"]').exists()).toBe(false)
     // The CANCELLED answer of the aborted import is not shown as an error.
     expect(w.find('[data-testid="error"]').exists()).toBe(false)
