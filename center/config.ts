@@ -26,6 +26,12 @@ export interface CenterConfig {
    * at this address (DNS rebinding) cannot drive the center from a user's browser.
    */
   allowedHosts: string[]
+  /**
+   * Reverse proxies (addresses or subnets) whose X-Forwarded-For names the client for the
+   * throttles (center/client-source.ts). Empty: the socket's peer is the source, whatever
+   * headers say.
+   */
+  trustedProxies: string[]
   /** When true, a kur also needs the RA's renewal authorization (account + security card). */
   renewalRequiresRa: boolean
   /** CA key algorithm on first start. */
@@ -54,6 +60,7 @@ export const DEFAULT_CENTER_CONFIG: CenterConfig = {
   host: '127.0.0.1',
   port: 0,
   allowedHosts: [],
+  trustedProxies: [],
   renewalRequiresRa: true,
   caKeyAlg: 'rsa',
   caValidityDays: 3650,

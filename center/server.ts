@@ -5,7 +5,7 @@ import type { Ca } from './ca/ca'
 import type { CmpService } from './cmp/service'
 import type { CenterConfig } from './config'
 import { handleRaRequest } from './ra/http'
-import { sourceKey } from './source-throttle'
+import { clientSource, parseTrustedProxies } from './client-source'
 import type { Ra } from './ra/ra'
 
 export const CMP_CONTENT_TYPE = 'application/pkixcmp'
@@ -65,7 +65,7 @@ export function hostAllowed(hostHeader: string | undefined, config: Pick<CenterC
   return config.allowedHosts.some((h) => h.toLowerCase() === name)
 }
 
-async function handleCmp(req: IncomingMessage, res: ServerResponse, parts: CenterParts): Promise<void> {
+async function handleCmp(req: IncomingMessage, res: ServerResponse, parts: CenterParts, source: string): Promise<void> {
   if (req.method !== 'POST') return plain(res, 405, 'CMP requests are POSTed', { Allow: 'POST' })
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()
   if (type !== CMP_CONTENT_TYPE) return plain(res, 415, `Content-Type must be ${CMP_CONTENT_TYPE}`)
@@ -73,7 +73,7 @@ async function handleCmp(req: IncomingMessage, res: ServerResponse, parts: Cente
   if (!body) return plain(res, 413, 'CMP message too large')
   let answer: Uint8Array
   try {
-    answer = await parts.cmp.handle(body, { source: sourceKey(req.socket.remoteAddress) })
+    answer = await parts.cmp.handle(body, { source })
   } catch (err) {
     // Only bytes that are not a PKIMessage at all end up here; everything parsable got a PKIMessage.
     if (err instanceof CertError && (err.code === 'BAD_REQUEST' || err.code === 'DAMAGED')) return plain(res, 400, err.message)
@@ -85,13 +85,15 @@ async function handleCmp(req: IncomingMessage, res: ServerResponse, parts: Cente
 
 /** One HTTP server for the CMP endpoint, the CRL, the CA certificate and the RA's JSON API. */
 export function createCenterServer(parts: CenterParts): Server {
+  const proxies = parseTrustedProxies(parts.config.trustedProxies)
+  const sourceOf = (req: IncomingMessage): string => clientSource(req.socket.remoteAddress, req.headers['x-forwarded-for'], proxies)
   return createServer((req, res) => {
     // Whatever address the center is bound to, only its own names are answered, so a web page
     // whose name an attacker points at it (DNS rebinding) cannot drive it from a browser.
     if (!hostAllowed(req.headers.host, parts.config)) return plain(res, 403, 'unexpected Host header')
     const path = new URL(req.url ?? '/', 'http://localhost').pathname
     const route = async (): Promise<void> => {
-      if (CMP_PATH.test(path)) return handleCmp(req, res, parts)
+      if (CMP_PATH.test(path)) return handleCmp(req, res, parts, sourceOf(req))
       if (path === '/crl' && (req.method === 'GET' || req.method === 'HEAD')) {
         const crl = await parts.ca.crlDer()
         res.writeHead(200, { 'Content-Type': 'application/pkix-crl', 'Content-Length': String(crl.length), 'Cache-Control': 'no-cache' })
@@ -104,7 +106,7 @@ export function createCenterServer(parts: CenterParts): Server {
         res.end(req.method === 'HEAD' ? undefined : der)
         return
       }
-      if (await handleRaRequest(req, res, parts.ra, { ca: parts.ca, embeddedSecret: parts.embeddedSecret })) return
+      if (await handleRaRequest(req, res, parts.ra, { ca: parts.ca, embeddedSecret: parts.embeddedSecret, sourceOf })) return
       plain(res, 404, 'not found')
     }
     route().catch(() => {

@@ -16,6 +16,8 @@ export interface RaHttpContext {
    * nothing else. Unset (`certmgr center serve`): they do not exist; operators use the CLI.
    */
   embeddedSecret?: string
+  /** The request's network source for the throttles (center/client-source.ts); by default the socket's peer. */
+  sourceOf?: (req: IncomingMessage) => string
 }
 
 const MAX_BODY = 64 * 1024
@@ -139,7 +141,7 @@ export async function handleRaRequest(req: IncomingMessage, res: ServerResponse,
       const body = parse(raRequest.sessions, await readJson(req))
       const out = await ra.openSession(
         { name: body.name, idn: body.idn, account: body.account, purpose: body.purpose, serialHex: body.serialHex },
-        sourceKey(req.socket.remoteAddress),
+        ctx.sourceOf ? ctx.sourceOf(req) : sourceKey(req.socket.remoteAddress),
         ctx.ca,
       )
       return ok(res, out)

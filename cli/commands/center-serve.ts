@@ -1,6 +1,7 @@
 import { UsageError, optionalString, type Command } from '../command'
 import { centerStore, centerStoreOptions } from './center-store'
 import { startCenter } from '../../center/center'
+import { parseTrustedProxies } from '../../center/client-source'
 import { isCenterWorker, runCenterWorker, startCenterCluster } from '../../center/cluster'
 
 function intOption(args: { values: Record<string, unknown> }, name: string, min: number, max: number): number | undefined {
@@ -30,12 +31,13 @@ function untilSignal(): Promise<string> {
 export const centerServeCommands: Command[] = [
   {
     name: 'center serve',
-    usage: 'center serve --data DIR [--db postgres://…] [--host H] [--allowed-hosts NAME,...] [--port N] [--validity-days N] [--renewal-window-days N] [--renewal-check ra|signature] [--confirm-deadline-minutes N] [--workers N]',
+    usage: 'center serve --data DIR [--db postgres://…] [--host H] [--allowed-hosts NAME,...] [--trusted-proxies ADDR,...] [--port N] [--validity-days N] [--renewal-window-days N] [--renewal-check ra|signature] [--confirm-deadline-minutes N] [--workers N]',
     summary: 'Run the certification center (CMP CA + RA) until interrupted',
     options: {
       ...centerStoreOptions,
       host: { type: 'string' },
       'allowed-hosts': { type: 'string' },
+      'trusted-proxies': { type: 'string' },
       port: { type: 'string' },
       'validity-days': { type: 'string' },
       'renewal-window-days': { type: 'string' },
@@ -55,6 +57,13 @@ export const centerServeCommands: Command[] = [
       // Names clients reach the center by (besides IP addresses and localhost); any other Host is refused.
       const allowedHosts = (optionalString(args, 'allowed-hosts') ?? '').split(',').map((h) => h.trim()).filter((h) => h !== '')
       if (allowedHosts.some((h) => !/^[A-Za-z0-9.-]{1,253}$/.test(h))) throw new UsageError('--allowed-hosts must be host names separated by commas')
+      // Reverse proxies whose X-Forwarded-For names the client for the throttles; nobody else's is read.
+      const trustedProxies = (optionalString(args, 'trusted-proxies') ?? '').split(',').map((h) => h.trim()).filter((h) => h !== '')
+      try {
+        parseTrustedProxies(trustedProxies)
+      } catch {
+        throw new UsageError('--trusted-proxies must be IP addresses or subnets (10.0.0.5, 10.0.0.0/24) separated by commas')
+      }
       const validityDays = intOption(args, 'validity-days', 1, 3650)
       const renewalWindowDays = intOption(args, 'renewal-window-days', 0, 365)
       const workers = intOption(args, 'workers', 1, 64) ?? 1
@@ -67,7 +76,7 @@ export const centerServeCommands: Command[] = [
       // A certificate not confirmed (certConf) within this many minutes is revoked and its fee refunded.
       const deadlineMinutes = intOption(args, 'confirm-deadline-minutes', 1, 24 * 60)
       const transactionTtlSeconds = deadlineMinutes === undefined ? undefined : deadlineMinutes * 60
-      const spec = { dataDir, dbUrl, host, allowedHosts, port, validityDays, renewalWindowDays, renewalRequiresRa, transactionTtlSeconds }
+      const spec = { dataDir, dbUrl, host, allowedHosts, trustedProxies, port, validityDays, renewalWindowDays, renewalRequiresRa, transactionTtlSeconds }
       const center = workers > 1 ? await startCenterCluster({ ...spec, workers }) : await startCenter(spec)
       io.out(workers > 1 ? `listening on ${center.url} (${workers} processes)` : `listening on ${center.url}`)
       await untilSignal()
