@@ -112,7 +112,7 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
   // Drives: USB events trigger rescans where the usb module works, with polling as a fallback.
   const drives = new DriveWatcher(opts.driveList ? { list: opts.driveList, usbEvents: null } : {})
   // The one answer to which folders are roots, which take writes and what is followed; every handler gets it.
-  const roots = systemRootPolicy({ extraRoots: async () => (await settings.get()).extraRoots, drives: () => drives.current() })
+  const roots = systemRootPolicy({ settings, drives: () => drives.current() })
   // A password change a crash cut short is settled (both keys old or both new) before anything
   // lists, copies or opens the keys (core/keys/key-swap.ts).
   for (const r of await roots.roots()) await recoverKeySwapsUnder(r.path)

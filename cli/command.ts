@@ -1,6 +1,8 @@
 import type { ParseArgsConfig } from 'node:util'
 import type { ToolRunner } from '../core/drives/types'
 import { systemRootPolicy, type RootPolicy } from '../core/roots/root-policy'
+import { defaultDataDir } from '../core/settings/paths'
+import { SettingsStore } from '../core/settings/settings-store'
 
 /** What a command may do with the outside world; tests pass their own. */
 export interface CliIO {
@@ -33,12 +35,14 @@ export interface CliContext {
 }
 
 /**
- * Built the way the app builds its policy (systemRootPolicy), drives included; the drives are
- * asked of the OS only when a command first needs them, so `list --root DIR`, `copy` and the
- * like never spawn lsblk. `driveTool` runs the drive listing tool (tests feed a saved output).
+ * Built the way the app builds its policy (systemRootPolicy): the OS's folders, the extra
+ * roots of the app's settings (the data folder resolved as the app resolves it,
+ * `defaultDataDir`, so CERTMGR_DATA_DIR counts), and the drives; the drives are asked of the OS
+ * only when a command first needs them, so `list --root DIR`, `copy` and the like never spawn
+ * lsblk. `driveTool` runs the drive listing tool (tests feed a saved output).
  */
 export function cliContext(env: NodeJS.ProcessEnv = process.env, opts: { driveTool?: ToolRunner; platform?: NodeJS.Platform } = {}): CliContext {
-  return { roots: systemRootPolicy({ env, ...opts }) }
+  return { roots: systemRootPolicy({ env, settings: new SettingsStore(defaultDataDir(env)), ...opts }) }
 }
 
 export interface ParsedArgs {

@@ -35,26 +35,25 @@ export function osNpkiRoots(platform: NodeJS.Platform = process.platform, env: N
 }
 
 /**
- * The candidate roots, in order, before the root policy (core/roots/root-policy.ts) drops
- * duplicates by real folder and applies the link rules; only the policy calls this.
- * Every root to search: CERTMGR_NPKI_ROOTS (a path list, used by tests and scripts) replaces
+ * The computer's candidate roots, in order, before the root policy (core/roots/root-policy.ts)
+ * adds the mounted drives, drops duplicates by real folder and applies the link rules; only
+ * the policy calls this. CERTMGR_NPKI_ROOTS (a path list, used by tests and scripts) replaces
  * the OS defaults when set, so a test never reads the real user's certificates; roots from
- * settings and drives are added; duplicates are dropped.
+ * settings are added; the same path twice is dropped.
  */
-export function npkiRoots(opts: { extra?: string[]; drives?: { path: string; label?: string }[]; env?: NodeJS.ProcessEnv; platform?: NodeJS.Platform } = {}): NpkiRoot[] {
+export function npkiRoots(opts: { extra?: string[]; env?: NodeJS.ProcessEnv; platform?: NodeJS.Platform } = {}): NpkiRoot[] {
   const env = opts.env ?? process.env
   const out: NpkiRoot[] = []
   const seen = new Set<string>()
-  const add = (p: string, source: RootSource, location: 'pc' | 'usb', label?: string) => {
+  const add = (p: string, source: RootSource) => {
     const abs = resolve(p)
     if (seen.has(abs)) return
     seen.add(abs)
-    out.push(label ? { path: abs, source, location, label } : { path: abs, source, location })
+    out.push({ path: abs, source, location: 'pc' })
   }
   const fromEnv = env.CERTMGR_NPKI_ROOTS
-  if (fromEnv) for (const p of fromEnv.split(delimiter).filter(Boolean)) add(p, 'env', 'pc')
-  else for (const p of osNpkiRoots(opts.platform ?? process.platform, env)) add(p, 'os', 'pc')
-  for (const p of opts.extra ?? []) add(p, 'settings', 'pc')
-  for (const d of opts.drives ?? []) add(d.path, 'drive', 'usb', d.label)
+  if (fromEnv) for (const p of fromEnv.split(delimiter).filter(Boolean)) add(p, 'env')
+  else for (const p of osNpkiRoots(opts.platform ?? process.platform, env)) add(p, 'os')
+  for (const p of opts.extra ?? []) add(p, 'settings')
   return out
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { addPinkCert, makeMixedRoot, PINK, tempDir } from '../../tests/helpers/fixtures'
 import { parseCertificate } from './parse'
+import { RootPolicy } from '../roots/root-policy'
 import { npkiRoots, osNpkiRoots } from './roots'
 import { scanRoots } from './scan'
 
@@ -54,9 +55,21 @@ describe('scanRoots', () => {
 })
 
 describe('npkiRoots', () => {
-  it('uses CERTMGR_NPKI_ROOTS instead of the OS folders, plus settings and drives', () => {
-    const r = npkiRoots({ env: { CERTMGR_NPKI_ROOTS: '/a/NPKI:/b/NPKI' }, extra: ['/c/NPKI', '/a/NPKI'], drives: [{ path: '/media/usb/NPKI', label: 'USB' }], platform: 'linux' })
+  it('uses CERTMGR_NPKI_ROOTS instead of the OS folders, plus settings and drives', async () => {
+    const r = npkiRoots({ env: { CERTMGR_NPKI_ROOTS: '/a/NPKI:/b/NPKI' }, extra: ['/c/NPKI', '/a/NPKI'], platform: 'linux' })
     expect(r.map((x) => [x.path, x.source, x.location])).toEqual([
+      ['/a/NPKI', 'env', 'pc'],
+      ['/b/NPKI', 'env', 'pc'],
+      ['/c/NPKI', 'settings', 'pc'],
+    ])
+    // The drives are added by the root policy, the only caller, after the computer's roots.
+    const policy = new RootPolicy({
+      env: { CERTMGR_NPKI_ROOTS: '/a/NPKI:/b/NPKI' },
+      extraRoots: () => ['/c/NPKI', '/a/NPKI'],
+      drives: () => [{ id: '/dev/sdz1', mountPoint: '/media/usb', readOnly: false, kind: 'usb-stick', label: 'USB' }],
+      platform: 'linux',
+    })
+    expect((await policy.roots()).map((x) => [x.path, x.source, x.location])).toEqual([
       ['/a/NPKI', 'env', 'pc'],
       ['/b/NPKI', 'env', 'pc'],
       ['/c/NPKI', 'settings', 'pc'],

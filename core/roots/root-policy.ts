@@ -7,6 +7,7 @@ import { scanRoots, type FoundCert, type RootReport } from '../certs/scan'
 import type { DriveVolume, ToolRunner } from '../drives/types'
 import { listDrives } from '../drives/index'
 import { canWrite } from '../storage/locations'
+import type { SettingsStore } from '../settings/settings-store'
 import { isInside, realPathOf, rootIsFollowed } from './links'
 
 /** The folder certificates live in on a drive, and the one a folder given as a root may hold. */
@@ -172,10 +173,23 @@ export function drivesOnDemand(opts: { platform?: NodeJS.Platform; run?: ToolRun
 
 /**
  * The policy for this computer, as the app and the CLI both build it: the OS's folders (or
- * CERTMGR_NPKI_ROOTS), settings' roots, and the mounted drives, from `drives` (the app's drive
- * watcher) or by default asked of the OS on first need (the CLI, once per run).
+ * CERTMGR_NPKI_ROOTS), the extra roots of the app's settings (`settings.json` in the data
+ * folder: the app's own store, or for the CLI one over `defaultDataDir()`, the same folder),
+ * and the mounted drives, from `drives` (the app's drive watcher) or by default asked of the
+ * OS on first need (the CLI, once per run).
  */
-export function systemRootPolicy(opts: Omit<RootPolicyOptions, 'drives'> & { drives?: RootPolicyOptions['drives']; driveTool?: ToolRunner } = {}): RootPolicy {
-  const { driveTool, drives, ...rest } = opts
-  return new RootPolicy({ ...rest, drives: drives ?? drivesOnDemand({ ...(rest.platform ? { platform: rest.platform } : {}), ...(driveTool ? { run: driveTool } : {}) }) })
+export function systemRootPolicy(
+  opts: Omit<RootPolicyOptions, 'drives' | 'extraRoots'> & {
+    /** The settings store whose extraRoots are roots; read at every question, so a change in settings counts at once. */
+    settings?: SettingsStore
+    drives?: RootPolicyOptions['drives']
+    driveTool?: ToolRunner
+  } = {},
+): RootPolicy {
+  const { driveTool, drives, settings, ...rest } = opts
+  return new RootPolicy({
+    ...rest,
+    ...(settings ? { extraRoots: async () => (await settings.get()).extraRoots } : {}),
+    drives: drives ?? drivesOnDemand({ ...(rest.platform ? { platform: rest.platform } : {}), ...(driveTool ? { run: driveTool } : {}) }),
+  })
 }

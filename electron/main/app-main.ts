@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import type { AppEvent } from '../../shared/contract/progress'
 import type { AppServices } from '../../app/app-services'
+import { defaultDataDir } from '../../core/settings/paths'
 import { APP_ORIGIN, APP_SCHEME } from './security'
 import { EVENT_CHANNEL, hardenWebContents, registerIpc, serveAppRequest, windowOptions, type IpcMainLike, type ShellLike, type WebContentsLike } from './shell'
 
@@ -22,7 +23,6 @@ export interface ElectronLike {
     quit(): void
     on(event: string, cb: (...args: never[]) => void): unknown
     whenReady(): Promise<unknown>
-    getPath(name: 'userData'): string
     getVersion(): string
   }
   /** This process's command line (process.argv): a PFX the OS opened the app with is on it. */
@@ -89,7 +89,9 @@ export function runApp(e: ElectronLike, opts: RunOptions): boolean {
       const r = await serveAppRequest(rendererDir, req.url)
       return new Response(r.body as ConstructorParameters<typeof Response>[0], { status: r.status, headers: r.headers })
     })
-    const s = await opts.createServices(e.app.getPath('userData'), e.app.getVersion())
+    // The data folder as the CLI and the browser host resolve it (CERTMGR_DATA_DIR, else the
+    // platform's config folder): one settings file, so `certmgr` sees the app's extra roots.
+    const s = await opts.createServices(defaultDataDir(), e.app.getVersion())
     services = s
     const emit = (ev: AppEvent) => win?.webContents.send(EVENT_CHANNEL, ev)
     s.events.on('event', emit)

@@ -37,7 +37,6 @@ function fakeElectron(argv: string[]) {
       quit: () => undefined,
       on: (event, cb) => handlers.set(event, cb),
       whenReady: () => whenReady,
-      getPath: () => join(tmp, 'data'),
       getVersion: () => '0.0.0',
     },
     protocol: { registerSchemesAsPrivileged: () => undefined, handle: () => undefined },

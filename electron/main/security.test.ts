@@ -177,7 +177,6 @@ function fakeElectron(lock: boolean) {
       quit: () => calls.push('quit'),
       on: () => undefined,
       whenReady: () => (lock ? Promise.resolve() : new Promise(() => undefined)),
-      getPath: () => '/tmp/none',
       getVersion: () => '0.0.0',
     },
     protocol: { registerSchemesAsPrivileged: () => calls.push('scheme'), handle: () => calls.push('handle') },
