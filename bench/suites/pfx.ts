@@ -1,12 +1,14 @@
 import { execFile } from 'node:child_process'
 import { createPrivateKey } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { readPfx, writePfx } from '../../core/formats/pfx'
 import { decryptSignPri, encryptSignPri } from '../../core/formats/signpri'
+import { exportPfx } from '../../core/pfx/operations'
+import { exportPfxFile } from '../../core/usecases/pfx-export'
 import type { BenchResult, BenchSuite } from '../types'
 import { paired, pairedTimeRow, wallMs } from '../util'
 
@@ -53,6 +55,29 @@ const suite: BenchSuite = async () => {
       wallMs(() => run('openssl', ['pkcs8', '-inform', 'DER', '-in', pbes2File, '-passin', `file:${pwFile}`, '-provider', 'legacy', '-provider', 'default', '-out', '/dev/null'])),
     )
     rows.push(pairedTimeRow('open signPri.key (scheme A, SEED) + parse key (vs openssl pkcs8 -d of the same key as PBES2/SEED-CBC, process start included)', openTimes, 1.3))
+
+    // (3) The use-case layer: the whole export (open the folder's key, encrypt, read back, atomic
+    // write) through exportPfxFile with its progress port and a cancel signal, against the same
+    // core function called without them. Both sides do the same work; the ratio is the layer's cost.
+    const folder = join(dir, 'NPKI', 'yessign', 'USER', 'bench')
+    mkdirSync(folder, { recursive: true })
+    writeFileSync(join(folder, 'signCert.der'), readFileSync(join(FIX, 'signCert.der')))
+    writeFileSync(join(folder, 'signPri.key'), keyFile)
+    const ucOut = join(dir, 'usecase.pfx')
+    const coreOut = join(dir, 'core.pfx')
+    let stages = 0
+    const layerTimes = await paired(
+      5,
+      wallMs(() =>
+        exportPfxFile(
+          { folder, password, profile: 'modern', outPath: ucOut, overwrite: true, iterations: ITERATIONS },
+          { progress: () => void stages++, signal: new AbortController().signal },
+        ),
+      ),
+      wallMs(() => exportPfx(folder, password, coreOut, { profile: 'modern', overwrite: true, iterations: ITERATIONS })),
+    )
+    if (stages === 0) throw new Error('the use-case reported no progress')
+    rows.push(pairedTimeRow('PFX export through the use-case (progress port, cancel checks between stages) vs the core export alone, 100,000 iterations', layerTimes, 1.1))
     return rows
   } finally {
     rmSync(dir, { recursive: true, force: true })
