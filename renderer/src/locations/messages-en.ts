@@ -18,6 +18,7 @@ const locationsEn: typeof locationsKo = {
     npkiPresent: 'NPKI folder present',
     npkiAbsent: 'No NPKI folder (created when you copy)',
     rescan: 'Scan again',
+    looking: 'Looking for removable disks and security tokens…',
   },
   roots: {
     title: 'Certificate folders on this computer',

@@ -18,6 +18,7 @@ const locationsKo = {
     npkiPresent: 'NPKI 폴더 있음',
     npkiAbsent: 'NPKI 폴더 없음 (복사할 때 만들어집니다)',
     rescan: '다시 찾기',
+    looking: '이동식디스크와 보안토큰을 찾는 중…',
   },
   roots: {
     title: '이 컴퓨터의 인증서 폴더',

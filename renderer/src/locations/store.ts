@@ -30,6 +30,8 @@ export const useLocationsStore = defineStore('locations', () => {
   const tab = ref<LocationTab>('all')
   const locations = ref<StorageLocation[]>([])
   const loading = ref(false)
+  /** The places have been asked for at least once (the list asks after its first paint). */
+  const loaded = ref(false)
   const error = ref<ApiError | null>(null)
   const notice = ref<Notice | null>(null)
   const trash = ref<TrashEntry[]>([])
@@ -48,7 +50,10 @@ export const useLocationsStore = defineStore('locations', () => {
     } catch (e) {
       if (mine === seq) error.value = toApiError(e)
     } finally {
-      if (mine === seq) loading.value = false
+      if (mine === seq) {
+        loading.value = false
+        loaded.value = true
+      }
     }
   }
 
@@ -103,5 +108,5 @@ export const useLocationsStore = defineStore('locations', () => {
     return r.path
   }
 
-  return { tab, locations, loading, error, notice, drives, tokens, pcRoots, destinations, trash, trashLoading, trashError, load, filter, count, setTab, say, loadTrash, restore }
+  return { tab, locations, loading, loaded, error, notice, drives, tokens, pcRoots, destinations, trash, trashLoading, trashError, load, filter, count, setTab, say, loadTrash, restore }
 })

@@ -27,6 +27,21 @@ describe('certs store', () => {
     expect(fake.calls.find((c) => c.name === 'certs.list')?.req).toEqual({ rescan: true })
   })
 
+  it('asks for the list at once but shows it only once what it waits for (the settings) settled', async () => {
+    const certs = useCertsStore()
+    let settle!: () => void
+    const settings = new Promise<void>((ok) => (settle = ok))
+    const refreshing = certs.refresh(false, settings)
+    await new Promise((ok) => setTimeout(ok, 20))
+    expect(fake.calls.some((c) => c.name === 'certs.list')).toBe(true)
+    expect(certs.loaded).toBe(false)
+    expect(certs.list).toHaveLength(0)
+    settle()
+    await refreshing
+    expect(certs.loaded).toBe(true)
+    expect(certs.list).toHaveLength(3)
+  })
+
   it('filters expired certificates when hideExpired is set and persists the choice', async () => {
     const certs = useCertsStore()
     await certs.refresh()

@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia'
-import { computed, ref } from 'vue'
+import { computed, ref, shallowRef } from 'vue'
 import type { CertDetails, CertSummary } from '../../../shared/contract/certs'
 import type { ResponseOf } from '../../../shared/contract/index'
 import { api, type ApiError } from '../api/client'
@@ -10,8 +10,9 @@ import { useSettingsStore } from './settings'
 export type RootInfo = ResponseOf<'certs.list'>['roots'][number]
 
 export const useCertsStore = defineStore('certs', () => {
-  const list = ref<CertSummary[]>([])
-  const roots = ref<RootInfo[]>([])
+  // Replaced whole on every answer, never changed in place: a thousand rows need no deep proxies.
+  const list = shallowRef<CertSummary[]>([])
+  const roots = shallowRef<RootInfo[]>([])
   const loading = ref(false)
   const loaded = ref(false)
   const error = ref<ApiError | null>(null)
@@ -30,11 +31,16 @@ export const useCertsStore = defineStore('certs', () => {
   const hiddenCount = computed(() => list.value.length - visible.value.length)
   const selected = computed(() => list.value.find((c) => c.id === selectedId.value) ?? null)
 
-  async function refresh(rescan = true): Promise<void> {
+  /**
+   * Asks main for the list (`rescan`: scan again rather than take main's kept scan). `after`:
+   * the answer is shown only once it settled, so the first list, asked for beside the settings,
+   * is never shown unfiltered or in the wrong language.
+   */
+  async function refresh(rescan = true, after?: Promise<unknown>): Promise<void> {
     const seq = ++listSeq
     loading.value = true
     try {
-      const r = await api().call('certs.list', { rescan })
+      const [r] = await Promise.all([api().call('certs.list', { rescan }), after])
       if (seq !== listSeq) return
       list.value = r.certs
       roots.value = r.roots
