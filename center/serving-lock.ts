@@ -42,23 +42,39 @@ function isBusy(err: unknown): boolean {
   return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED'
 }
 
+const LOCK_APP_NAME = 'certmgr-center-lock'
+/** How soon a node whose lock connection was cut (PostgreSQL restarted, the session killed) tries to take the lock again. */
+const RETAKE_MS = 500
+
 async function pgConnect(dbUrl: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: dbUrl, application_name: 'certmgr-center-lock' })
-  // A dropped connection drops the lock too; it must not take the process down with an unhandled 'error'.
+  const client = new pg.Client({ connectionString: dbUrl, application_name: LOCK_APP_NAME })
+  // A dropped connection drops the lock too (see PgServingLock); it must not take the process down with an unhandled 'error'.
   client.on('error', () => undefined)
   await client.connect()
   return client
 }
 
-/** Held shared by every process that serves the center, from before it opens the database until it stops. */
-export async function holdServingLock(dataDir: string, dbUrl?: string): Promise<HeldLock> {
-  if (dbUrl !== undefined) {
-    const client = await pgConnect(dbUrl)
+async function tryShared(client: pg.Client): Promise<boolean> {
+  return (await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock_shared($1) AS ok', [SERVING_LOCK_KEY])).rows[0]?.ok === true
+}
+
+/**
+ * The serving lock of one PostgreSQL node: a session lock lives as long as its connection, so
+ * when that connection is cut while the node keeps serving, the lock is taken again on a new
+ * one (every RETAKE_MS until it holds), instead of leaving the node unseen by a restore.
+ */
+class PgServingLock implements HeldLock {
+  private client: pg.Client | undefined
+  private released = false
+  private timer: NodeJS.Timeout | undefined
+
+  constructor(private readonly dbUrl: string) {}
+
+  async start(): Promise<void> {
+    const client = await pgConnect(this.dbUrl)
     try {
       const deadline = Date.now() + START_WAIT_MS
-      for (;;) {
-        const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock_shared($1) AS ok', [SERVING_LOCK_KEY])
-        if (r.rows[0]?.ok) break
+      while (!(await tryShared(client))) {
         if (Date.now() > deadline) throw new CertError('CONFLICT', 'a restore of the center database is in progress')
         await new Promise((r) => setTimeout(r, 200))
       }
@@ -66,7 +82,53 @@ export async function holdServingLock(dataDir: string, dbUrl?: string): Promise<
       await client.end().catch(() => undefined)
       throw err
     }
-    return { release: () => client.end().catch(() => undefined) }
+    this.hold(client)
+  }
+
+  private hold(client: pg.Client): void {
+    this.client = client
+    client.once('end', () => {
+      if (this.client === client) this.client = undefined
+      if (!this.released) this.retake()
+    })
+  }
+
+  private retake(): void {
+    this.timer = setTimeout(() => {
+      void (async () => {
+        let client: pg.Client | undefined
+        try {
+          client = await pgConnect(this.dbUrl)
+          if (!this.released && (await tryShared(client))) {
+            // released meanwhile: this connection must not outlive the center
+            if (this.released) await client.end().catch(() => undefined)
+            else this.hold(client)
+            return
+          }
+        } catch {
+          // the server is not back yet
+        }
+        await client?.end().catch(() => undefined)
+        if (!this.released) this.retake()
+      })()
+    }, RETAKE_MS)
+    this.timer.unref()
+  }
+
+  async release(): Promise<void> {
+    this.released = true
+    clearTimeout(this.timer)
+    await this.client?.end().catch(() => undefined)
+    this.client = undefined
+  }
+}
+
+/** Held shared by every process that serves the center, from before it opens the database until it stops. */
+export async function holdServingLock(dataDir: string, dbUrl?: string): Promise<HeldLock> {
+  if (dbUrl !== undefined) {
+    const lock = new PgServingLock(dbUrl)
+    await lock.start()
+    return lock
   }
   const db = sqliteLock(dataDir, START_WAIT_MS)
   try {

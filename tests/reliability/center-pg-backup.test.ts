@@ -10,6 +10,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
+import pgDriver from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { buildIrMessage } from '../../center/cmp/test-client'
 import { openCenterDb } from '../../center/db'
@@ -102,6 +103,22 @@ describe('center on PostgreSQL: pg_dump / pg_restore with two nodes', () => {
     const after = await enroll(['덤프후'])
     await revoke({ url: a.url, certDer: kept.certDer, key: kept.key })
     expect(await crlSerials(b.url, 'crl-before.der')).toEqual(expect.arrayContaining([kept.serial, revokedBefore.serial]))
+
+    // A node whose lock connection is cut (PostgreSQL restarted, the session killed) keeps
+    // serving; it takes the serving lock again, so a restore still sees it.
+    const lockSessions = async (terminate: boolean): Promise<number> => {
+      const admin = new pgDriver.Client({ connectionString: pg.url })
+      await admin.connect()
+      try {
+        const sql = `SELECT ${terminate ? 'pg_terminate_backend(pid)' : 'pid'} FROM pg_stat_activity WHERE application_name = 'certmgr-center-lock' AND datname = current_database()`
+        return (await admin.query(sql)).rowCount ?? 0
+      } finally {
+        await admin.end()
+      }
+    }
+    expect(await lockSessions(true)).toBe(2)
+    for (let i = 0; i < 100 && (await lockSessions(false)) < 2; i++) await new Promise((r) => setTimeout(r, 100))
+    expect(await lockSessions(false)).toBe(2)
 
     // Refused while both nodes serve, and still while one does; nothing is kept or changed.
     for (const node of [a, b]) {
