@@ -10,6 +10,8 @@ import { main } from '../certmgr'
 import type { CliIO } from '../command'
 import { createEnrollCommands } from './enroll'
 import { expectedCardResponse } from '../../center/ra/card'
+import { spawnSync } from 'node:child_process'
+import { SOFTHSM_MODULE, softHsm } from '../../tests/helpers/softhsm'
 
 // The CLI's enrollment commands against a real center (SQLite, RA, CA, CMP): the same
 // guarantees as the wizard, because both call the use-cases in core/usecases.
@@ -183,6 +185,67 @@ describe('certmgr renew against a center that asks for the RA\'s 갱신 checks (
       expect((await center.ca.certBySerial(serial))?.status).toBe('revoked')
     } finally {
       center.config.renewalRequiresRa = false
+    }
+  })
+
+  it('the same checks for certmgr renew --token LABEL: asked on the terminal, then the token holds only the new key pair (SoftHSM2, checked with pkcs11-tool)', async () => {
+    const LABEL = 'ra-renew'
+    const PIN = '864209'
+    const hsm = softHsm([{ label: LABEL, pin: PIN }])
+    try {
+      const data = join(work, 'data-ra-token')
+      // A customer of its own: the folder tests above already hold this file's customer's certificates.
+      const owner = (await center.ra.createCustomer({ name: '홍길동', idn: '9001051234568', phone: '010-1234-5678', balanceKrw: 100_000 })).customerId
+      const codes = await center.ra.createEnrollmentCodes(owner, 'limited', 'issue')
+      const token = ['--token', LABEL, '--module', SOFTHSM_MODULE, '--pin-file', secret('pin-ra', PIN), '--data', data]
+      const ok = cli()
+      const issuedCode = await main(['issue', '--center', center.url, '--reference', codes.reference, '--auth-code-file', secret('code-ra-token', codes.authCode), ...token], ok, commands)
+      expect(ok.errText).toBe('')
+      expect(issuedCode).toBe(0)
+      const oldId = ok.outText.match(/stored on the token with id ([0-9a-f]+)/)![1]!
+      const p11 = (...a: string[]) => spawnSync('pkcs11-tool', ['--module', SOFTHSM_MODULE, '--token-label', LABEL, '--login', '--pin', PIN, ...a], { encoding: 'utf8' })
+      const keyIds = () => [...p11('--list-objects', '--type', 'privkey').stdout.matchAll(/ID:\s+([0-9a-f]+)/g)].map((m) => m[1]!)
+      const certIds = () => [...p11('--list-objects', '--type', 'cert').stdout.matchAll(/ID:\s+([0-9a-f]+)/g)].map((m) => m[1]!)
+      expect(keyIds()).toEqual([oldId])
+      p11('--read-object', '--type', 'cert', '--id', oldId, '-o', join(work, 'ra-old.der'))
+      const serial = parseCertificate(readFileSync(join(work, 'ra-old.der'))).serialHex
+      center.config.renewalRequiresRa = true
+      try {
+        const card = await center.ra.securityCard(owner)
+        const asked: string[] = []
+        const io: ReturnType<typeof cli> = cli()
+        io.ask = async (q: string) => {
+          asked.push(q)
+          if (q.startsWith('인증번호')) return (await center.ra.outbox(1))[0]!.text.match(/\d{6}/)![0]
+          const slots = q.match(/no\. (\d+)/g)!.map((m) => Number(m.slice(4))) as [number, number]
+          return expectedCardResponse(card, slots)
+        }
+        const args = ['renew', ...token, '--center', center.url, '--name', '홍길동', '--idn-file', secret('idn-t', '900105-1234568'), '--account-file', secret('acct-t', (await center.ra.accounts(owner))[0]!.number)]
+        // No terminal to answer on: the checks cannot run, the refused kur ends it, and the token is as it was.
+        const silent = cli()
+        expect(await main(args, silent, commands)).toBe(2)
+        expect(silent.errText).toMatch(/standard input/)
+        expect(keyIds()).toEqual([oldId])
+        expect(await main(args, io, commands)).toBe(0)
+        expect(io.errText).toBe('')
+        expect(asked).toHaveLength(2)
+        expect(asked[0]).toMatch(/^인증번호 \(SMS code sent to /)
+        expect(asked[1]).toMatch(/^보안카드 \(security card\)/)
+        const newId = io.outText.match(/stored on the token with id ([0-9a-f]+)/)![1]!
+        expect(newId).not.toBe(oldId)
+        // The other tool sees one key pair and one certificate, the new ones.
+        expect(keyIds()).toEqual([newId])
+        expect(certIds()).toEqual([newId])
+        expect(p11('--read-object', '--type', 'cert', '--id', newId, '-o', join(work, 'ra-new.der')).status).toBe(0)
+        const renewed = parseCertificate(readFileSync(join(work, 'ra-new.der')))
+        expect(renewed.serialHex).not.toBe(serial)
+        expect((await center.ca.certBySerial(renewed.serialHex))?.status).toBe('active')
+        expect((await center.ca.certBySerial(serial))?.status).toBe('revoked')
+      } finally {
+        center.config.renewalRequiresRa = false
+      }
+    } finally {
+      hsm.close()
     }
   })
 })
