@@ -16,7 +16,7 @@ import { Trash } from '../core/storage/trash'
 import { recoverRenewals, RenewalJournal, type CenterNow, type RecoveredRenewal } from '../core/usecases/renewal-journal'
 import { PinGuard } from '../core/token/pins'
 import { createWizardHandlers } from './wizard/handlers'
-import { keysHandlers } from './keys/handlers'
+import { createKeysHandlers } from './keys/handlers'
 import { createPfxHandlers } from './pfx/handlers'
 import { RunningOps } from './running-ops'
 import { createStorageHandlers } from './storage/handlers'
@@ -185,7 +185,7 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
       roots,
       ops: enrollOps,
     }),
-    ...keysHandlers,
+    ...createKeysHandlers(),
     ...pfxHandlers,
     // The renderer names paths here, so main narrows them: a PFX is imported only into a root
     // main knows (the export's .pfx/.p12 rule is the use-case's, for the CLI too).

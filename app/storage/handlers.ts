@@ -16,6 +16,8 @@ import { copyCertificate, moveCertificate } from '../../core/usecases/copy-move'
 import { deleteCertificate, restoreCertificate } from '../../core/usecases/trash-folder'
 import { describeDropped, readDroppedFolder, type DroppedFolder } from '../../core/storage/dropped-folder'
 import { Trash } from '../../core/storage/trash'
+import { runFileOp, STAGES } from '../file-op'
+import { RunningOps } from '../running-ops'
 import { settleTokenRenewals, type CenterNow, type RenewalJournal } from '../../core/usecases/renewal-journal'
 
 export interface StorageHandlerDeps {
@@ -32,6 +34,8 @@ export interface StorageHandlerDeps {
   /** Folders to offer PFX files from. */
   pfxDirs?: () => Promise<string[]>
   openKey?: KeyOpener
+  /** The copies, moves, deletes and restores running under an opId, which 'storage.cancel' stops (only these). */
+  ops?: RunningOps
   /** Renewals on tokens a crash left open: settled when the user opens that token with its PIN. */
   journal?: RenewalJournal
   centerNow?: CenterNow
@@ -39,6 +43,7 @@ export interface StorageHandlerDeps {
 
 export function createStorageHandlers(deps: StorageHandlerDeps): Handlers<typeof storageCalls & typeof tokenCalls> {
   const trash = deps.trash ?? new Trash(deps.dataDir)
+  const ops = deps.ops ?? new RunningOps()
   const guard = new PinGuard(join(deps.dataDir, 'token-pin-failures.json'))
   const modules = async (): Promise<string[]> => availableModules((await deps.tokenModules?.()) ?? [])
 
@@ -85,7 +90,8 @@ export function createStorageHandlers(deps: StorageHandlerDeps): Handlers<typeof
       return { locations: await listLocations(providers) }
     },
     'storage.copy': async (req, ctx) => {
-      const res = await copyCertificate({ folder: resolveCertFolder(req.certId), toRoot: await targetRoot(req), password: req.password, overwrite: req.overwrite }, { openKey })
+      const input = { folder: resolveCertFolder(req.certId), toRoot: await targetRoot(req), password: req.password, overwrite: req.overwrite }
+      const res = await runFileOp(ops, req.opId, ctx, STAGES.copy, (ports) => copyCertificate(input, { ...ports, openKey }))
       if (res.outcome !== 'identical') ctx.emit({ type: 'certs-changed' })
       return res
     },
@@ -98,12 +104,14 @@ export function createStorageHandlers(deps: StorageHandlerDeps): Handlers<typeof
       return res
     },
     'storage.move': async (req, ctx) => {
-      const res = await moveCertificate({ folder: resolveCertFolder(req.certId), toRoot: await targetRoot(req), password: req.password, overwrite: req.overwrite }, { openKey })
+      const input = { folder: resolveCertFolder(req.certId), toRoot: await targetRoot(req), password: req.password, overwrite: req.overwrite }
+      const res = await runFileOp(ops, req.opId, ctx, STAGES.move, (ports) => moveCertificate(input, { ...ports, openKey }))
       ctx.emit({ type: 'certs-changed' })
       return res
     },
-    'storage.delete': async ({ certId }, ctx) => {
-      const e = await deleteCertificate({ folder: resolveCertFolder(certId) }, { trash })
+    'storage.delete': async ({ opId, certId }, ctx) => {
+      const folder = resolveCertFolder(certId)
+      const e = await runFileOp(ops, opId, ctx, STAGES.delete, (ports) => deleteCertificate({ folder }, { ...ports, trash }))
       ctx.emit({ type: 'certs-changed' })
       return { trashId: e.id, expiresAt: e.expiresAt }
     },
@@ -127,11 +135,12 @@ export function createStorageHandlers(deps: StorageHandlerDeps): Handlers<typeof
       await trash.purgeExpired().catch(() => undefined)
       return { entries: await trash.list() }
     },
-    'storage.trashRestore': async ({ trashId, overwrite }, ctx) => {
-      const r = await restoreCertificate({ trashId, ...(overwrite !== undefined ? { overwrite } : {}) }, { trash })
+    'storage.trashRestore': async ({ opId, trashId, overwrite }, ctx) => {
+      const r = await runFileOp(ops, opId, ctx, STAGES.restore, (ports) => restoreCertificate({ trashId, ...(overwrite !== undefined ? { overwrite } : {}) }, { ...ports, trash }))
       ctx.emit({ type: 'certs-changed' })
       return r
     },
+    'storage.cancel': async ({ opId }) => ({ cancelled: ops.cancel(opId) }),
     'token.list': async (req) => {
       const ref = await tokenRef(req)
       // Opening the token with its PIN is when a renewal a crash left open on it can be settled,

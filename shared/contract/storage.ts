@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { LocationKind } from './certs'
-import { call, Empty } from './define'
+import { call, Empty, OpId } from './define'
 
 const Id = z.string().min(1).max(128)
 const Password = z.string().min(1).max(256)
@@ -48,6 +48,7 @@ export type StorageLocation = z.infer<typeof StorageLocation>
 /** Where a copy or move goes: one of the listed PC roots, or a listed drive (its `NPKI` folder). */
 const Target = z
   .object({
+    opId: OpId,
     certId: Id,
     password: Password,
     toRoot: z.string().min(1).max(4096).optional(),
@@ -89,16 +90,24 @@ export const storageCalls = {
   // Stores a dropped certificate folder under a listed root, atomically (the copy's write path).
   'storage.copyDropped': call(DropTarget, CopyResult),
   'storage.locations': call(Empty, z.object({ locations: z.array(StorageLocation) })),
-  'storage.copy': call(Target, CopyResult),
+  // With an opId, copy, move, delete and restore report their stages (the use-case's stage
+  // names, fraction of the stages passed) and 'storage.cancel' stops one before its write.
+  'storage.copy': call(Target, CopyResult, { progress: true }),
   // Copy, read back and compare, then remove the source.
-  'storage.move': call(Target, CopyResult),
+  'storage.move': call(Target, CopyResult, { progress: true }),
   // Moves the folder to the app's trash for 30 days.
-  'storage.delete': call(z.object({ certId: Id }).strict(), z.object({ trashId: z.string(), expiresAt: z.string() })),
+  'storage.delete': call(z.object({ opId: OpId, certId: Id }).strict(), z.object({ trashId: z.string(), expiresAt: z.string() }), { progress: true }),
   /**
    * 폴더 열기: shows a certificate folder in the system's file manager. Only a folder inside a
    * root main knows; `opened` is false where the host cannot open one (no file manager).
    */
   'storage.openFolder': call(z.object({ path: z.string().min(1).max(4096) }).strict(), z.object({ opened: z.boolean() })),
   'storage.trashList': call(Empty, z.object({ entries: z.array(TrashEntry) })),
-  'storage.trashRestore': call(z.object({ trashId: z.string().regex(/^[0-9a-f]{16}$/), overwrite: z.boolean().optional() }).strict(), z.object({ path: z.string() })),
+  'storage.trashRestore': call(
+    z.object({ opId: OpId, trashId: z.string().regex(/^[0-9a-f]{16}$/), overwrite: z.boolean().optional() }).strict(),
+    z.object({ path: z.string() }),
+    { progress: true },
+  ),
+  /** Stops the copy, move, delete or restore running under opId; only those (each area has its own cancel). */
+  'storage.cancel': call(z.object({ opId: z.string().min(1).max(64) }).strict(), z.object({ cancelled: z.boolean() })),
 }
