@@ -3,6 +3,7 @@ import vue from '@vitejs/plugin-vue'
 
 /** Center tests that run once per store (SQLite in `node`, PostgreSQL in `node-pg`). */
 const CENTER_STORE_TESTS = [
+  'center/batch-guard.test.ts',
   'center/ca/ca.test.ts',
   'center/ca/first-start.test.ts',
   'center/cmp/service.test.ts',

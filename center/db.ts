@@ -21,6 +21,10 @@ import { openLocalClient } from './sqlite-client'
  * - a read-check-write sequence runs in `db.transaction('write')` or `db.batch(…, 'write')`:
  *   one writer at a time on both stores (SQLite's write lock; an advisory lock on PostgreSQL,
  *   see center/pg-client.ts). Single statements outside them run concurrently everywhere.
+ * - a `db.batch(…, 'deferred')` is atomic but takes no center-wide lock on PostgreSQL: each of
+ *   its statements must hold its rule by itself (a conditional UPDATE, an INSERT on a key, a
+ *   unique index), and a statement that must change a row to go on carries a guard (center/batch-guard.ts), so
+ *   a claim that fails undoes the whole batch. Several nodes then commit such batches at once.
  */
 export type Migration = { version: number; sql: string[]; postgres?: string[] }
 

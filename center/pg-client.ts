@@ -1,15 +1,17 @@
 import type { Client, InArgs, InStatement, InValue, ResultSet, Transaction, TransactionMode } from '@libsql/client'
 import pg from 'pg'
+import { BatchGuardError, guardOf } from './batch-guard'
 import { toRow } from './client-row'
 
 /**
- * The advisory lock every write transaction of the center takes on PostgreSQL (an arbitrary
- * constant, "CMGR"). SQLite gives the center one writer at a time (BEGIN IMMEDIATE), and its
- * read-check-write sequences (balances, lockout counters, "one active certificate per customer
- * and type", CRL numbers) are written for that: with this lock, a `write` transaction or batch
- * on PostgreSQL has the same guarantee across every node sharing the database. Plain
- * statements outside a transaction (reads, single conditional updates, inserts on a key) take
- * no lock and run concurrently, as they do on SQLite.
+ * The advisory lock every `write` transaction or batch of the center takes on PostgreSQL (an
+ * arbitrary constant, "CMGR"). SQLite gives the center one writer at a time (BEGIN IMMEDIATE),
+ * and its read-check-write sequences (lockout counters, CRL numbers, …) are written for that:
+ * with this lock, a `write` transaction on PostgreSQL has the same guarantee across every node
+ * sharing the database. Plain statements outside a transaction (reads, single conditional
+ * updates, inserts on a key) and `deferred` batches, whose statements keep their rules by keys,
+ * conditional updates and guards (center/batch-guard.ts), take no lock and run concurrently:
+ * the issuance path is built from those, so nodes do not queue behind one another's commits.
  */
 export const WRITE_LOCK_KEY = 0x434d4752
 
@@ -123,10 +125,28 @@ export function inlineArgs(sql: string, args: InValue[]): string {
   return out
 }
 
+/** The prefix of the error a failed guard raises; the guard's name follows it. */
+const GUARD_MARK = 'certmgr-guard:'
+
 function statementText(s: InStatement | [string, InArgs?]): string {
   const [sql, args] = Array.isArray(s) ? s : typeof s === 'string' ? [s, undefined] : [s.sql, s.args]
   if (args !== undefined && !Array.isArray(args)) throw new TypeError('named arguments are not supported; use ? placeholders')
-  return inlineArgs(sql, args ?? [])
+  const text = inlineArgs(sql, args ?? [])
+  const guard = guardOf(s)
+  if (guard === undefined) return text
+  if (/\bRETURNING\b/i.test(sql)) throw new TypeError('a guarded statement has no RETURNING clause of its own')
+  // The statement runs as a data-modifying CTE; when it changed no row, casting the marked text
+  // to a number fails, which ends the batch's transaction (nothing of it commits) with an error
+  // that names the guard. The count makes the text depend on the rows, so the planner cannot
+  // evaluate the cast ahead of time.
+  return `WITH certmgr_guarded AS (${text} RETURNING 1) SELECT CASE WHEN count(*) > 0 THEN count(*) ELSE CAST('${GUARD_MARK}${guard}/' || count(*) AS BIGINT) END AS changed FROM certmgr_guarded`
+}
+
+/** The guard named by a batch's error, when a guarded statement changed no row. */
+function failedGuard(err: unknown): string | undefined {
+  if ((err as { code?: unknown }).code !== '22P02') return undefined
+  const m = new RegExp(`${GUARD_MARK}([a-z0-9-]+)/`).exec(err instanceof Error ? err.message : '')
+  return m?.[1]
 }
 
 function toResultSet(res: pg.QueryResult): ResultSet {
@@ -142,10 +162,20 @@ function toResultSet(res: pg.QueryResult): ResultSet {
   }
 }
 
-/** BEGIN, and for anything but a read-only transaction the center's write lock, in one round trip. */
+/**
+ * BEGIN, and for a `write` transaction the center's write lock, in one round trip. A `deferred`
+ * one is a plain transaction: its statements keep their rules by row locks and constraints (see
+ * center/db.ts), so batches of several nodes commit side by side and PostgreSQL can flush their
+ * commits together.
+ */
 function beginSql(mode: TransactionMode): string {
-  return mode === 'read' ? 'BEGIN READ ONLY' : `BEGIN; SELECT pg_advisory_xact_lock(${WRITE_LOCK_KEY})`
+  if (mode === 'read') return 'BEGIN READ ONLY'
+  if (mode === 'deferred') return 'BEGIN'
+  return `BEGIN; SELECT pg_advisory_xact_lock(${WRITE_LOCK_KEY})`
 }
+
+/** How many results beginSql(mode) gives before the batch's own. */
+const beginResults = (mode: TransactionMode): number => (mode === 'write' ? 2 : 1)
 
 /**
  * A `Client` (the @libsql/client interface the center is written against) over a PostgreSQL
@@ -197,9 +227,9 @@ export function openPgClient(url: string, opts: { max?: number } = {}): Client {
       return run(pool, s, args)
     },
     /**
-     * The whole batch, BEGIN and the write lock to COMMIT, goes to the server as one
-     * multi-statement query (values inlined as literals): one round trip, and the write lock is
-     * held only while the server runs the statements, never across a network wait.
+     * The whole batch, BEGIN (and for `write` the lock) to COMMIT, goes to the server as one
+     * multi-statement query (values inlined as literals): one round trip, and a lock is held
+     * only while the server runs the statements, never across a network wait.
      */
     async batch(stmts: Array<InStatement | [string, InArgs?]>, mode: TransactionMode = 'deferred') {
       if (stmts.length === 0) return []
@@ -208,12 +238,17 @@ export function openPgClient(url: string, opts: { max?: number } = {}): Client {
       let broken: Error | undefined
       try {
         const res = (await c.query([beginSql(mode), ...texts, 'COMMIT'].join(';\n'))) as unknown as pg.QueryResult[]
-        const skip = mode === 'read' ? 1 : 2
-        return res.slice(skip, skip + texts.length).map(toResultSet)
+        const skip = beginResults(mode)
+        return res.slice(skip, skip + texts.length).map((r, i) => {
+          const rs = toResultSet(r)
+          // A guarded statement answers with its count of changed rows.
+          return guardOf(stmts[i]) === undefined ? rs : { ...rs, rows: [], columns: [], rowsAffected: Number(rs.rows[0]?.[0] ?? 0) }
+        })
       } catch (err) {
         // A failed statement leaves the transaction open and aborted: end it before the connection goes back.
         await c.query('ROLLBACK').catch((e: unknown) => (broken = e instanceof Error ? e : new Error(String(e))))
-        throw err
+        const guard = failedGuard(err)
+        throw guard === undefined ? err : new BatchGuardError(guard)
       } finally {
         c.release(broken)
       }

@@ -1,4 +1,4 @@
-import type { Client } from '@libsql/client'
+import type { Client, InStatement, ResultSet } from '@libsql/client'
 import { CertError } from '../shared/errors'
 
 export interface ThrottleRule {
@@ -45,7 +45,16 @@ export class SourceThrottle {
 
   /** Throws FORBIDDEN `slow-down` while the source has to wait. */
   async check(source: string): Promise<void> {
-    const rs = await this.db.execute({ sql: 'SELECT blocked_until FROM ra_source_failures WHERE scope = ? AND source = ?', args: [this.scope, source] })
+    this.judge(await this.db.execute(this.checkStatement(source)))
+  }
+
+  /** The read behind `check`, for a caller that sends it with reads of its own; `judge` its result. */
+  checkStatement(source: string): InStatement {
+    return { sql: 'SELECT blocked_until FROM ra_source_failures WHERE scope = ? AND source = ?', args: [this.scope, source] }
+  }
+
+  /** Throws FORBIDDEN `slow-down` when checkStatement's result says the source has to wait. */
+  judge(rs: ResultSet): void {
     const until = Number(rs.rows[0]?.blocked_until ?? 0)
     const now = this.now()
     if (until > now) {

@@ -1,6 +1,7 @@
 import type { Client, InArgs, InStatement, InValue, ResultSet, Row, Transaction, TransactionMode } from '@libsql/client'
 import type Database from 'libsql'
 import { lazyRequire } from '../core/lazy-require'
+import { BatchGuardError, guardOf } from './batch-guard'
 import { toRow } from './client-row'
 
 type Stmt = ReturnType<Database.Database['prepare']>
@@ -101,7 +102,12 @@ export function openLocalClient(path: string, opts: { busyTimeoutMs: number }): 
   const inBatch = (stmts: Array<InStatement | [string, InArgs?]>, mode: TransactionMode): ResultSet[] => {
     run(BEGIN[mode])
     try {
-      const out = stmts.map((s) => (Array.isArray(s) ? run(s[0], s[1]) : run(s)))
+      const out = stmts.map((s) => {
+        const guard = guardOf(s)
+        const rs = Array.isArray(s) ? run(s[0], s[1]) : run(s)
+        if (guard !== undefined && rs.rowsAffected === 0) throw new BatchGuardError(guard)
+        return rs
+      })
       run('COMMIT')
       return out
     } catch (err) {

@@ -109,6 +109,32 @@ describe('Ca', () => {
     expect((await ca.certBySerial(before.serialHex))?.status).toBe('revoked')
     expect(Buffer.from(await ca.crlDer()).includes(Buffer.from(before.serialHex, 'hex'))).toBe(true)
   })
+
+  it('two nodes activating certificates of one customer and type at once leave exactly one valid, the other superseded and on the CRL', async () => {
+    // Issuance batches take no center-wide lock; the unique index on active certificates makes
+    // the later of two racing activations run again and supersede the first.
+    const otherDb = await openCenterDb(dir, { dbUrl: store.dbUrl })
+    try {
+      const other = await Ca.open(otherDb, dir, resolveConfig())
+      for (let round = 0; round < 4; round++) {
+        const issued = await Promise.all(
+          [ca, other, ca, other].map((node, i) =>
+            node.issue({ customerId: 'race', certType: 'general', purpose: 'reissue', spkiDer: spki(), customer, transactionId: `race-${round}-${i}` }, { confirm: true }),
+          ),
+        )
+        const rows = await Promise.all(issued.map((r) => ca.row(r.serialHex)))
+        expect(rows.filter((r) => r?.status === 'active')).toHaveLength(1)
+        const superseded = rows.filter((r) => r?.status === 'revoked')
+        expect(superseded).toHaveLength(3)
+        const crl = Buffer.from(await ca.crlDer())
+        for (const r of superseded) expect(crl.includes(Buffer.from(r!.serialHex, 'hex'))).toBe(true)
+      }
+      const active = await db.execute("SELECT COUNT(*) AS n FROM ca_certs WHERE customer_id = 'race' AND status = 'active'")
+      expect(Number(active.rows[0]?.n)).toBe(1)
+    } finally {
+      otherDb.close()
+    }
+  })
 })
 
 describe('nameDer', () => {

@@ -48,6 +48,7 @@ import { ab, toHex, u8 } from '../../shared/der/bytes'
 import { OID } from '../../shared/der/oids'
 import { inside, readRoot, type Tlv } from '../../shared/der/reader'
 import * as der from '../../shared/der/writer'
+import type { GuardedStatement } from '../batch-guard'
 import type { CaFacade, CertStatus, CertType, RevocationReason } from './facade'
 import { createOnce, loadOrCreateCaKey } from './keystore'
 import { Mutex } from './mutex'
@@ -324,10 +325,17 @@ export class Ca implements CaFacade {
 
   /**
    * Issues a certificate and stores it as 'pending'; the caller confirms it with `confirm`, or
-   * passes `confirm: true` (implicitConfirm) to store it active at once. `alsoRun` gives statements (for the new serial) that
-   * commit in the same write transaction as the certificate.
+   * passes `confirm: true` (implicitConfirm) to store it active at once. `before` and `alsoRun`
+   * (for the new serial) give statements that commit in the same batch as the certificate, before
+   * and after it; guarded ones among them (center/batch-guard.ts) undo the whole issuance when
+   * they fail, and `issue` throws their BatchGuardError. With `firstOfType` the certificate is
+   * stored only when the customer has no valid one of its type (guard 'active-cert'), checked in
+   * the same commit.
    */
-  async issue(req: IssueRequest, opts: { confirm?: boolean; alsoRun?: (serialHex: string) => InStatement[] } = {}): Promise<{ serialHex: string; certDer: Uint8Array; notAfter: Date }> {
+  async issue(
+    req: IssueRequest,
+    opts: { confirm?: boolean; before?: InStatement[]; alsoRun?: (serialHex: string) => InStatement[]; firstOfType?: boolean } = {},
+  ): Promise<{ serialHex: string; certDer: Uint8Array; notAfter: Date }> {
     const now = Date.now()
     let subject: Name
     let notAfter: number
@@ -379,37 +387,62 @@ export class Ca implements CaFacade {
       der.tlv(0xa3, der.sequence(...extDers)),
     )
     const certDer = der.sequence(tbsDer, fixed.sigAlgDer, der.bitString(Ca.signDer(this.key, tbsDer)))
-    const insert: InStatement = {
-      sql: `INSERT INTO ca_certs (serial_hex, customer_id, cert_type, status, subject, not_before, not_after, cert_der, cert_hash_sha256,
-              transaction_id, purpose, replaces_serial, created_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      args: [
-        serialHex,
-        req.customerId,
-        req.certType,
-        nameToString(subject),
-        notBefore,
-        notAfter,
-        certDer,
-        createHash('sha256').update(certDer).digest('hex'),
-        req.transactionId,
-        req.purpose,
-        req.renewOf?.serialHex ?? null,
-        now,
-      ],
-    }
-    if (!opts.confirm && !opts.alsoRun) {
+    const columns = `INSERT INTO ca_certs (serial_hex, customer_id, cert_type, status, subject, not_before, not_after, cert_der, cert_hash_sha256,
+              transaction_id, purpose, replaces_serial, created_at)`
+    const values = [
+      serialHex,
+      req.customerId,
+      req.certType,
+      nameToString(subject),
+      notBefore,
+      notAfter,
+      certDer,
+      createHash('sha256').update(certDer).digest('hex'),
+      req.transactionId,
+      req.purpose,
+      req.renewOf?.serialHex ?? null,
+      now,
+    ]
+    const insert: InStatement | GuardedStatement = opts.firstOfType
+      ? {
+          sql: `${columns} SELECT ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?
+                WHERE NOT EXISTS (SELECT 1 FROM ca_certs WHERE customer_id = ? AND cert_type = ? AND status = 'active' AND not_after > ?)`,
+          args: [...values, req.customerId, req.certType, now],
+          guard: 'active-cert',
+        }
+      : { sql: `${columns} VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args: values }
+    const before = opts.before ?? []
+    if (!opts.confirm && !opts.alsoRun && before.length === 0 && !opts.firstOfType) {
       await this.db.execute(insert)
     } else {
-      // One write batch (one round trip on PostgreSQL, the write lock held only while the server
-      // runs it): a crash leaves either nothing or the whole issuance and the caller's bookkeeping.
-      const stmts: InStatement[] = [insert]
+      // One batch (one round trip on PostgreSQL, and no center-wide lock: the rule "one valid
+      // certificate per customer and type" is the unique index ca_certs_one_active): a crash
+      // leaves either nothing or the whole issuance and the caller's bookkeeping.
+      const stmts: InStatement[] = [...before, insert]
       if (opts.confirm) stmts.push(...Ca.confirmStatements(serialHex, req.customerId, req.certType, Date.now()))
       stmts.push(...(opts.alsoRun?.(serialHex) ?? []))
-      const rs = await this.lock.run(() => this.db.batch(stmts, 'write'))
+      const rs = await Ca.retryOneActive(() => this.db.batch(stmts, 'deferred'))
       // A certificate it superseded (a reissue) goes on the CRL at once; every start rebuilds the CRL as well.
-      if (opts.confirm && (rs[1]?.rowsAffected ?? 0) > 0) await this.writeTx(async () => true)
+      if (opts.confirm && (rs[before.length + 1]?.rowsAffected ?? 0) > 0) await this.writeTx(async () => true)
     }
     return { serialHex, certDer, notAfter: new Date(notAfter) }
+  }
+
+  /**
+   * Runs `work` again when it lost the race for ca_certs_one_active: another node activated a
+   * certificate of the same customer and type at the same moment. Its transaction was undone
+   * whole, and the next run sees the other certificate and supersedes it, as if the two had come
+   * one after the other. (SQLite has one writer; only PostgreSQL's concurrent batches get here.)
+   */
+  private static async retryOneActive<T>(work: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work()
+      } catch (err) {
+        const e = err as { code?: unknown; constraint?: unknown }
+        if (attempt >= 5 || e.code !== '23505' || e.constraint !== 'ca_certs_one_active') throw err
+      }
+    }
   }
 
   /**
@@ -434,15 +467,17 @@ export class Ca implements CaFacade {
    * never leave a CRL that misses a revocation.
    */
   private async writeTx(fn: (tx: Transaction) => Promise<boolean>): Promise<void> {
-    await this.lock.run(async () => {
-      const tx = await this.db.transaction('write')
-      try {
-        if (await fn(tx)) await this.publishCrlIn(tx)
-        await tx.commit()
-      } finally {
-        tx.close()
-      }
-    })
+    await this.lock.run(() =>
+      Ca.retryOneActive(async () => {
+        const tx = await this.db.transaction('write')
+        try {
+          if (await fn(tx)) await this.publishCrlIn(tx)
+          await tx.commit()
+        } finally {
+          tx.close()
+        }
+      }),
+    )
   }
 
   private static async rowIn(tx: Transaction, serialHex: string): Promise<CertRow | undefined> {

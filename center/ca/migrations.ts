@@ -66,4 +66,14 @@ export const caMigrations: { version: number; sql: string[] }[] = [
       )`,
     ],
   },
+  {
+    version: 4,
+    sql: [
+      // One valid certificate per customer and type, kept by the database itself: issuance
+      // batches of several nodes run side by side on PostgreSQL (no center-wide lock), and of two
+      // that activate a certificate for the same customer and type at once, the second fails
+      // here and is run again, superseding the first (Ca.issue).
+      `CREATE UNIQUE INDEX IF NOT EXISTS ca_certs_one_active ON ca_certs (customer_id, cert_type) WHERE status = 'active'`,
+    ],
+  },
 ]

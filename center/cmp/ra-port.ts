@@ -1,4 +1,13 @@
+import type { InStatement, ResultSet } from '@libsql/client'
 import type { CertType } from '../ca/facade'
+
+export interface RaEnrollment {
+  authCode: string
+  customerId: string
+  certType: CertType
+  purpose: 'issue' | 'reissue'
+  customer?: RaCustomer
+}
 
 export interface RaCustomer {
   id: string
@@ -13,11 +22,23 @@ export interface RaCustomer {
  * the CMP server depends on behaviour, not on the RA's storage.
  */
 export interface RaPort {
-  /** undefined when unknown, expired, used or locked. `customer` saves a getCustomer round trip when the RA can give it at once. */
-  lookupEnrollment(reference: string): Promise<{ authCode: string; customerId: string; certType: CertType; purpose: 'issue' | 'reissue'; customer?: RaCustomer } | undefined>
+  /**
+   * The enrollment of a reference: a statement, which the CMP server sends together with its own
+   * reads (one round trip), and the reading of its result: undefined when unknown, expired, used
+   * or locked. `customer` saves a getCustomer round trip when the RA can give it at once.
+   */
+  enrollmentQuery(reference: string): { statement: InStatement; read(rs: ResultSet): Promise<RaEnrollment | undefined> }
   recordEnrollmentFailure(reference: string): Promise<void>
-  /** Atomically marks the reference used; false when it already was. */
-  consumeEnrollment(reference: string): Promise<boolean>
+  /**
+   * The atomic claim on the reference, and with `fee` the charge, as statements for the
+   * issuance's own batch (they commit with the certificate or not at all). Their guards:
+   * 'reference' when the reference was already used (then call enrollmentClaimRefused),
+   * 'balance' when the fee cannot be paid (then chargeRefused gives the error to answer).
+   */
+  enrollmentSpending(reference: string, fee?: { customerId: string; amountKrw: number; memo: string }): InStatement[]
+  enrollmentClaimRefused(reference: string): Promise<void>
+  /** The error (CertError CENTER reason 'balance', or NOT_FOUND) after a failed 'balance' guard, audited. */
+  chargeRefused(customerId: string, amountKrw: number): Promise<Error>
   releaseEnrollment(reference: string): Promise<void>
   /** The authorization code of a reference (used or not), for the PBM of its transaction's follow-up messages. */
   enrollmentSecret(reference: string): Promise<string | undefined>

@@ -196,9 +196,14 @@ describe('CmpService', () => {
 
   it("accepts openssl's captured ir (subject given, hmac-sha1) and decides the DN itself", async () => {
     const stub: RaPort = {
-      lookupEnrollment: async (ref) => (ref === '30781234' ? { authCode: '1234-5678-abcd', customerId: 'fx', certType: 'limited', purpose: 'issue' } : undefined),
+      enrollmentQuery: (ref) => ({
+        statement: { sql: 'SELECT 1', args: [] },
+        read: async () => (ref === '30781234' ? { authCode: '1234-5678-abcd', customerId: 'fx', certType: 'limited', purpose: 'issue' } : undefined),
+      }),
       recordEnrollmentFailure: async () => {},
-      consumeEnrollment: async () => true,
+      enrollmentSpending: () => [],
+      enrollmentClaimRefused: async () => {},
+      chargeRefused: async () => new Error('no fee in this test'),
       releaseEnrollment: async () => {},
       enrollmentSecret: async (ref) => (ref === '30781234' ? '1234-5678-abcd' : undefined),
       getCustomer: async () => ({ id: 'fx', name: '픽스처', idn: '7001011234567', phone: '0', bankCode: 'FIXTURE' }),

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, type KeyObject } from 'node:crypto'
-import type { Client, InStatement } from '@libsql/client'
+import type { Client, InStatement, InValue } from '@libsql/client'
 import { AsnConvert } from '@peculiar/asn1-schema'
 import { Certificate, GeneralName, Name } from '@peculiar/asn1-x509'
 import { CertId, CertReqMsg, OID, PKIBody, PKIHeader, PKIMessage, PKIStatus, type PBMParameter } from '../../shared/cmp/asn1'
@@ -30,7 +30,8 @@ import type { CertType, RevocationReason } from '../ca/facade'
 import type { CenterConfig } from '../config'
 import { accepted, buildResponse, certRepBodyDer, CmpFailure, errorBody, type Protection } from './response'
 import { perExchangePbmHashes } from './pbm-hashes'
-import type { RaPort } from './ra-port'
+import type { RaEnrollment, RaPort } from './ra-port'
+import { BatchGuardError, type GuardedStatement } from '../batch-guard'
 import { CMP_THROTTLE, SourceThrottle } from '../source-throttle'
 import { acceptableKey, isSignatureAlgorithm, spkiKey, verifySignature } from './sig'
 
@@ -92,10 +93,13 @@ interface Exchange {
  */
 export const ENROLLMENT_AUTH_FAILED = 'unknown, expired, used or locked reference number, or wrong pbm value'
 
+/** A refusal of the transactionID or senderNonce claim itself (a replay). */
+class ClaimRefused extends CmpFailure {}
+
 /** How often a process looks for unconfirmed certificates past the deadline while it serves requests. */
 const SWEEP_INTERVAL_MS = 30_000
 
-type Enrollment = NonNullable<Awaited<ReturnType<RaPort['lookupEnrollment']>>>
+type Enrollment = RaEnrollment
 
 export interface CmpServiceOptions {
   /** The clock (tests move it); milliseconds since the epoch. */
@@ -227,19 +231,30 @@ export class CmpService {
    * a few) and every failure against the caller's network source (made to wait after a few).
    */
   private async authenticateEnrollment(ex: Exchange): Promise<{ reference: string; enrollment: Enrollment }> {
+    // The source's throttle and the reference's enrollment are read in one round trip; they are
+    // judged in the order of the checks: the throttle first, then the message's own fields.
+    let reference: string | undefined
+    let refused: unknown
     try {
-      await this.throttle.check(ex.source)
+      reference = this.referenceOf(ex.msg.header)
+    } catch (err) {
+      refused = err
+    }
+    const query = reference === undefined ? undefined : this.ra.enrollmentQuery(reference)
+    const [throttled, found] = await this.db.batch(query ? [this.throttle.checkStatement(ex.source), query.statement] : [this.throttle.checkStatement(ex.source)], 'read')
+    try {
+      this.throttle.judge(throttled!)
     } catch (err) {
       throw new CmpFailure('notAuthorized', err instanceof CertError ? err.message : 'try again later')
     }
-    const reference = this.referenceOf(ex.msg.header)
+    if (reference === undefined || !query || !found) throw refused
     let param: PBMParameter
     try {
       param = parsePbmAlgorithm(ex.msg.header.protectionAlg)
     } catch (err) {
       throw new CmpFailure('badAlg', err instanceof CertError ? err.message : 'unusable PBM parameters')
     }
-    const enrollment = await this.ra.lookupEnrollment(reference)
+    const enrollment = await query.read(found)
     let ok: boolean
     try {
       // A reference we cannot use costs the same PBM work as a live one, so timing tells nothing either.
@@ -299,22 +314,37 @@ export class CmpService {
     const tid = hex(ex.msg.header.transactionID)
     const now = this.now()
     await this.pruneIfDue(now)
-    // Both claims in one commit; each is still judged on its own row count.
-    const [txRes, nonceRes] = await this.db.batch(
-      [
-        {
-          sql: `INSERT INTO cmp_transactions (transaction_id, kind, state, reference, signer_serial, created_at, updated_at)
-                VALUES (?, ?, 'open', ?, ?, ?, ?) ON CONFLICT(transaction_id) DO NOTHING`,
-          args: [tid, kind, fields.reference ?? null, fields.signerSerial ?? null, now, now],
-        },
-        this.nonceInsert(ex, now),
-      ],
-      'write',
-    )
-    if (txRes?.rowsAffected !== 1) throw new CmpFailure('transactionIdInUse', 'transactionID already used')
-    if (nonceRes?.rowsAffected !== 1) throw new CmpFailure('badSenderNonce', 'senderNonce already used (replayed message)')
+    try {
+      await this.db.batch(this.claimStatements(ex, kind, fields, now), 'deferred')
+    } catch (err) {
+      throw this.claimFailure(err)
+    }
     ex.ownsTx = true
     return tid
+  }
+
+  /**
+   * The claims on the transactionID and the senderNonce, both in one commit, as statements for a
+   * batch: the keys make each claim atomic across processes and nodes, and their guards
+   * ('transaction', 'nonce') undo the batch when either was seen before (see claimFailure).
+   */
+  private claimStatements(ex: Exchange, kind: string, fields: { reference?: string; signerSerial?: string }, now: number): GuardedStatement[] {
+    return [
+      {
+        sql: `INSERT INTO cmp_transactions (transaction_id, kind, state, reference, signer_serial, created_at, updated_at)
+              VALUES (?, ?, 'open', ?, ?, ?, ?) ON CONFLICT(transaction_id) DO NOTHING`,
+        args: [hex(ex.msg.header.transactionID), kind, fields.reference ?? null, fields.signerSerial ?? null, now, now],
+        guard: 'transaction',
+      },
+      { ...this.nonceInsert(ex, now), guard: 'nonce' },
+    ]
+  }
+
+  /** The CMP refusal for a claim's failed guard; any other error as it is. */
+  private claimFailure(err: unknown): unknown {
+    if (err instanceof BatchGuardError && err.guard === 'transaction') return new ClaimRefused('transactionIdInUse', 'transactionID already used')
+    if (err instanceof BatchGuardError && err.guard === 'nonce') return new ClaimRefused('badSenderNonce', 'senderNonce already used (replayed message)')
+    return err
   }
 
   private async pruneIfDue(now: number): Promise<void> {
@@ -324,7 +354,7 @@ export class CmpService {
     }
   }
 
-  private nonceInsert(ex: Exchange, now: number): InStatement {
+  private nonceInsert(ex: Exchange, now: number): { sql: string; args: InValue[] } {
     return { sql: 'INSERT INTO cmp_nonces (nonce, seen_at) VALUES (?, ?) ON CONFLICT(nonce) DO NOTHING', args: [hex(ex.msg.header.senderNonce), now] }
   }
 
@@ -418,8 +448,28 @@ export class CmpService {
       throw new CmpFailure('notAuthorized', 'enrollment requires the reference number and authorization code (PBM)')
     }
     const { reference, enrollment } = await this.authenticateEnrollment(ex)
-    const tid = await this.claimTransaction(ex, type, { reference })
+    try {
+      return await this.enrollAuthenticated(ex, type, reference, enrollment)
+    } catch (err) {
+      if (ex.ownsTx || err instanceof ClaimRefused) throw err
+      // Refused after authentication: its transactionID and senderNonce are spent all the same
+      // (as the issuance's batch would have spent them), so a resent copy is refused as a
+      // replay; a claim that fails here is the answer, as it comes first in the order of checks.
+      await this.claimTransaction(ex, type, { reference })
+      throw err
+    }
+  }
 
+  /**
+   * An authenticated ir/cr/p10cr: every check that needs no write first, then one batch that
+   * claims the transactionID, the nonce and the reference, charges the fee, stores the
+   * certificate and closes the transaction, all in one commit (one round trip on PostgreSQL,
+   * with no center-wide lock: each claim is a key or a conditional update with a guard).
+   */
+  private async enrollAuthenticated(ex: Exchange, type: 'ir' | 'cr' | 'p10cr', reference: string, enrollment: Enrollment): Promise<PKIBody | Uint8Array> {
+    const tid = hex(ex.msg.header.transactionID)
+    const now = this.now()
+    await this.pruneIfDue(now)
     let req: { spkiDer: Uint8Array; certReqId: number; randomNum?: Uint8Array }
     if (type === 'p10cr') {
       const csr = ex.msg.body.p10cr!
@@ -440,26 +490,36 @@ export class CmpService {
 
     const customer = enrollment.customer ?? (await this.ra.getCustomer(enrollment.customerId))
     if (!customer) throw new CmpFailure('notAuthorized', 'the customer record is missing')
-    // A reissue replaces the valid certificate (superseded on confirmation); only a first issue must find none.
-    if (enrollment.purpose === 'issue' && (await this.ca.findActiveCert(enrollment.customerId, enrollment.certType))) {
-      throw new CmpFailure('duplicateCertReq', 'a valid certificate of this type already exists; request a reissue (재발급) instead')
-    }
-    // The atomic claim on the reference comes before the fee: of two requests racing with one
-    // code (in this process or another), exactly one gets past here.
-    if (!(await this.ra.consumeEnrollment(reference))) throw new CmpFailure('transactionIdInUse', 'this reference number is already being used')
-    try {
-      await this.chargeFee(enrollment.customerId, enrollment.certType, enrollment.purpose)
-    } catch (err) {
-      await this.ra.releaseEnrollment(reference)
-      throw err
-    }
     const purpose: IssuePurpose = enrollment.purpose
-    const issued = await this.issueAndFinish(
-      ex,
-      tid,
-      { customerId: enrollment.customerId, certType: enrollment.certType, purpose, spkiDer: req.spkiDer, customer, randomNum: req.randomNum, transactionId: tid },
-      req.certReqId,
-    )
+    const fee = this.config.feesKrw[enrollment.certType]
+    let issued: { certDer: Uint8Array }
+    try {
+      issued = await this.issueAndFinish(
+        ex,
+        tid,
+        { customerId: enrollment.customerId, certType: enrollment.certType, purpose, spkiDer: req.spkiDer, customer, randomNum: req.randomNum, transactionId: tid },
+        req.certReqId,
+        {
+          // In the order the checks are answered: the replay claims, then the certificate's
+          // insert (a reissue replaces the valid certificate, superseded on confirmation; only a
+          // first issue must find none), the reference (of two requests racing with one code, in
+          // this process or another, exactly one gets past it), then the fee.
+          before: this.claimStatements(ex, type, { reference }, now),
+          firstOfType: purpose === 'issue',
+          after: this.ra.enrollmentSpending(reference, fee > 0 ? { customerId: enrollment.customerId, amountKrw: fee, memo: `${enrollment.certType} certificate ${purpose}` } : undefined),
+        },
+      )
+    } catch (err) {
+      if (!(err instanceof BatchGuardError)) throw err
+      if (err.guard === 'active-cert') throw new CmpFailure('duplicateCertReq', 'a valid certificate of this type already exists; request a reissue (재발급) instead')
+      if (err.guard === 'reference') {
+        await this.ra.enrollmentClaimRefused(reference)
+        throw new CmpFailure('transactionIdInUse', 'this reference number is already being used')
+      }
+      if (err.guard === 'balance') throw await this.ra.chargeRefused(enrollment.customerId, fee)
+      throw this.claimFailure(err)
+    }
+    ex.ownsTx = true
     return this.issuedResponse(type === 'cr' ? 'cp' : type === 'p10cr' ? 'cp' : 'ip', req.certReqId, issued.certDer)
   }
 
@@ -468,11 +528,19 @@ export class CmpService {
    * at once under implicitConfirm, otherwise pending until certConf. Our answer's senderNonce is
    * stored with it, so the client's certConf can be matched against it.
    */
-  private async issueAndFinish(ex: Exchange, tid: string, issue: IssueRequest, certReqId: number): Promise<{ serialHex: string; certDer: Uint8Array }> {
+  private async issueAndFinish(
+    ex: Exchange,
+    tid: string,
+    issue: IssueRequest,
+    certReqId: number,
+    also: { before?: InStatement[]; firstOfType?: boolean; after?: InStatement[] } = {},
+  ): Promise<{ serialHex: string; certDer: Uint8Array }> {
     const implicit = hasImplicitConfirm(ex.msg.header)
     const issued = await this.ca.issue(issue, {
+      before: also.before,
+      firstOfType: also.firstOfType,
       confirm: implicit,
-      alsoRun: (serialHex) => [this.setTxStatement(tid, implicit ? 'done' : 'waitConf', serialHex, certReqId, ex.senderNonce)],
+      alsoRun: (serialHex) => [...(also.after ?? []), this.setTxStatement(tid, implicit ? 'done' : 'waitConf', serialHex, certReqId, ex.senderNonce)],
     })
     ex.nonceStored = true
     if (implicit) ex.implicitConfirm = true

@@ -1,6 +1,6 @@
 import { randomInt, timingSafeEqual } from 'node:crypto'
 import { join } from 'node:path'
-import type { Client, InValue, Row, Transaction } from '@libsql/client'
+import type { Client, InStatement, InValue, Row, Transaction } from '@libsql/client'
 import { CertError } from '../../shared/errors'
 import type { MEDIA, SESSION_PURPOSES } from '../../shared/ra/api'
 import type { CaFacade } from '../ca/facade'
@@ -173,16 +173,24 @@ export class RaContext {
 
   /** Audit trail. `detail` must never carry secrets: no codes, resident or account numbers. */
   async audit(actor: Actor, action: string, outcome: 'ok' | 'fail' | 'locked', ids: { customerId?: string; sessionId?: string } = {}, detail?: Record<string, string | number | boolean>): Promise<void> {
-    await this.run('INSERT INTO audit (at, actor, action, outcome, customer_id, session_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)', [
-      this.ms(),
-      actor,
-      action,
-      outcome,
-      ids.customerId ?? null,
-      // Only a prefix: the session id is a bearer token.
-      ids.sessionId ? ids.sessionId.slice(0, 8) : null,
-      detail ? JSON.stringify(detail) : null,
-    ])
+    await this.db.execute(this.auditStatement(actor, action, outcome, ids, detail))
+  }
+
+  /** The audit row as a statement, to commit in one batch with what it records. */
+  auditStatement(actor: Actor, action: string, outcome: 'ok' | 'fail' | 'locked', ids: { customerId?: string; sessionId?: string } = {}, detail?: Record<string, string | number | boolean>): InStatement {
+    return {
+      sql: 'INSERT INTO audit (at, actor, action, outcome, customer_id, session_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      args: [
+        this.ms(),
+        actor,
+        action,
+        outcome,
+        ids.customerId ?? null,
+        // Only a prefix: the session id is a bearer token.
+        ids.sessionId ? ids.sessionId.slice(0, 8) : null,
+        detail ? JSON.stringify(detail) : null,
+      ],
+    }
   }
 }
 

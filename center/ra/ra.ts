@@ -1,4 +1,4 @@
-import type { Client } from '@libsql/client'
+import type { Client, InStatement } from '@libsql/client'
 import type { CaFacade, CertType } from '../ca/facade'
 import type { SecurityCard } from './card'
 import * as codes from './codes'
@@ -97,6 +97,18 @@ export class Ra {
   }
   lookupEnrollment(reference: string): ReturnType<typeof codes.lookupEnrollment> {
     return codes.lookupEnrollment(this.ctx, reference)
+  }
+  enrollmentQuery(reference: string): ReturnType<typeof codes.enrollmentQuery> {
+    return codes.enrollmentQuery(this.ctx, reference)
+  }
+  enrollmentSpending(reference: string, fee?: { customerId: string; amountKrw: number; memo: string }): InStatement[] {
+    return [...codes.consumeEnrollmentStatements(this.ctx, reference), ...(fee ? codes.chargeStatements(this.ctx, fee.customerId, fee.amountKrw, fee.memo) : [])]
+  }
+  enrollmentClaimRefused(reference: string): Promise<void> {
+    return codes.enrollmentClaimRefused(this.ctx, reference)
+  }
+  chargeRefused(customerId: string, amountKrw: number): Promise<Error> {
+    return codes.chargeRefused(this.ctx, customerId, amountKrw)
   }
   recordEnrollmentFailure(reference: string): Promise<void> {
     return codes.recordEnrollmentFailure(this.ctx, reference)
