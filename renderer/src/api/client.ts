@@ -58,10 +58,20 @@ export interface Api {
   onEvent(cb: (e: AppEvent) => void): () => void
 }
 
+/**
+ * Calls sent before the app's code was even evaluated (early.ts), each handed to the first
+ * identical call the app makes and then forgotten.
+ */
+const early = new Map<string, Promise<CallResult>>()
+const earlyKey = (name: string, req: unknown) => `${name} ${JSON.stringify(req ?? {})}`
+
 export function createApi(bridge: Bridge): Api {
   return {
     async call(name, req) {
-      const r = await bridge.invoke(name, req)
+      const key = earlyKey(name, req)
+      const sent = early.get(key)
+      early.delete(key)
+      const r = await (sent ?? bridge.invoke(name, req))
       if (!r.ok) throw new ApiError(r.error)
       return r.value as never
     },
@@ -74,6 +84,15 @@ export function api(): Api {
   current ??= createApi(window.certmgr ?? webBridge())
   return current
 }
+/** Sends a call now, for the app to take when it makes the same call (early.ts). */
+export function callEarly<N extends CallName>(name: N, req: RequestOf<N>): void {
+  const bridge = window.certmgr ?? webBridge()
+  current ??= createApi(bridge)
+  const sent = bridge.invoke(name, req)
+  sent.catch(() => undefined) // the app's own call reports a failure
+  early.set(earlyKey(name, req), sent)
+}
+
 /** Tests install their own bridge. */
 export function setApi(a: Api): void {
   current = a
