@@ -32,9 +32,20 @@ export interface HeldLock {
 
 const RUNNING = 'a center is still serving on this database: stop it (every process and every node) before restoring'
 
-function sqliteLock(dataDir: string, busyTimeoutMs: number): InstanceType<typeof Database> {
+/** The lock file's connection; it never waits inside SQLite (a busy wait there blocks the event loop). */
+function sqliteLock(dataDir: string): InstanceType<typeof Database> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 })
-  return new Database(join(dataDir, SERVING_LOCK_FILE), { timeout: busyTimeoutMs })
+  return new Database(join(dataDir, SERVING_LOCK_FILE), { timeout: 0 })
+}
+
+/** Ends the transaction first: that is what lets go of the lock, whenever the connection itself goes. */
+function endSqliteLock(db: InstanceType<typeof Database>): void {
+  if (!db.open) return
+  try {
+    db.exec('ROLLBACK')
+  } finally {
+    db.close()
+  }
 }
 
 function isBusy(err: unknown): boolean {
@@ -130,20 +141,25 @@ export async function holdServingLock(dataDir: string, dbUrl?: string): Promise<
     await lock.start()
     return lock
   }
-  const db = sqliteLock(dataDir, START_WAIT_MS)
-  try {
-    db.exec('BEGIN')
-    db.prepare('SELECT count(*) FROM sqlite_master').get()
-  } catch (err) {
-    db.close()
-    if (isBusy(err)) throw new CertError('CONFLICT', 'a restore of the center database is in progress')
-    throw err
+  const db = sqliteLock(dataDir)
+  const deadline = Date.now() + START_WAIT_MS
+  for (;;) {
+    try {
+      // exec, not prepare: a statement left unfinalized would keep the connection (and its lock)
+      // alive after close() until garbage collection.
+      db.exec('BEGIN; SELECT count(*) FROM sqlite_master;')
+      break
+    } catch (err) {
+      if (db.inTransaction) db.exec('ROLLBACK')
+      if (!isBusy(err) || Date.now() > deadline) {
+        db.close()
+        if (isBusy(err)) throw new CertError('CONFLICT', 'a restore of the center database is in progress')
+        throw err
+      }
+    }
+    await new Promise((r) => setTimeout(r, 200))
   }
-  return {
-    release: async () => {
-      if (db.open) db.close()
-    },
-  }
+  return { release: async () => endSqliteLock(db) }
 }
 
 /**
@@ -162,7 +178,7 @@ export async function takeRestoreLock(dataDir: string, dbUrl?: string): Promise<
     if (!ok) throw new CertError('CONFLICT', RUNNING)
     return { release: () => client.end().catch(() => undefined) }
   }
-  const db = sqliteLock(dataDir, 0)
+  const db = sqliteLock(dataDir)
   try {
     db.exec('BEGIN EXCLUSIVE')
   } catch (err) {
@@ -170,9 +186,5 @@ export async function takeRestoreLock(dataDir: string, dbUrl?: string): Promise<
     if (isBusy(err)) throw new CertError('CONFLICT', RUNNING)
     throw err
   }
-  return {
-    release: async () => {
-      if (db.open) db.close()
-    },
-  }
+  return { release: async () => endSqliteLock(db) }
 }
