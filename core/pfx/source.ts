@@ -1,6 +1,6 @@
 import { CertError } from '../../shared/errors'
 import { checkNewPassword } from '../../shared/password-rule'
-import { readPfx, writePfx, type PfxContents, type PfxProfile } from '../formats/pfx'
+import { readPfx, writePfx, type KdfOptions, type PfxContents, type PfxProfile } from '../formats/pfx'
 import { readRandomNum } from '../formats/signpri'
 import { noRandomNum, normalizeIdn, readIdentifyData, type VidResult, verifyVid } from '../formats/vid'
 import { realFs, writeFileAtomic, type FsLayer } from '../storage/atomic'
@@ -26,14 +26,14 @@ export interface KeySource {
 }
 
 /** Opens a PFX file: WRONG_PASSWORD, DAMAGED, KEY_MISMATCH or NOT_FOUND as readPfx and the disk say. */
-export async function loadKeySource(path: string, password: string): Promise<KeySource> {
+export async function loadKeySource(path: string, password: string, opts: KdfOptions = {}): Promise<KeySource> {
   let bytes: Uint8Array
   try {
     bytes = await readPfxFile(path)
   } catch (err) {
     throw ioError(err, 'source')
   }
-  const pfx = await readPfx(bytes, password)
+  const pfx = await readPfx(bytes, password, opts)
   let randomNum: Uint8Array | undefined
   try {
     randomNum = readRandomNum(pfx.pkcs8)
@@ -64,7 +64,8 @@ export async function changePfxPassword(
   const rule = checkNewPassword(newPassword)
   if (!rule.ok) throw new CertError('PASSWORD_RULE', rule.message, { rule: rule.rule })
   enterStage(ports, 'open', 0)
-  const { pfx } = await loadKeySource(path, oldPassword)
+  // The old file's key derivation hears a cancel in its worker.
+  const { pfx } = await loadKeySource(path, oldPassword, ports?.signal ? { signal: ports.signal } : {})
   const profile = opts.profile ?? profileOf(pfx)
   enterStage(ports, 'derive', 0)
   const out = await writePfx(
