@@ -87,7 +87,13 @@ export function createStorageHandlers(deps: StorageHandlerDeps): Handlers<typeof
     'storage.locations': async () => {
       const providers = [pcProvider(deps.roots), driveProvider(deps.roots), tokenProvider({ modules })]
       if (deps.pfxDirs) providers.push(pfxProvider({ dirs: deps.pfxDirs }))
-      return { locations: await listLocations(providers) }
+      const locations = await listLocations(providers)
+      // A token renewal a crash left open is settled only with the PIN: the tab says so beside that token.
+      const open = (await deps.journal?.tokenEntries()) ?? []
+      for (const l of locations) {
+        if (l.token && open.some((e) => e.token.serial === l.token!.serial && e.token.label === l.token!.label)) l.token.renewalPending = true
+      }
+      return { locations }
     },
     'storage.copy': async (req, ctx) => {
       const input = { folder: resolveCertFolder(req.certId), toRoot: await targetRoot(req), password: req.password, overwrite: req.overwrite }

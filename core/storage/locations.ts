@@ -18,7 +18,10 @@ export interface StorageLocation {
   exists: boolean
   writable: boolean
   drive?: DriveVolume
-  token?: Pick<TokenInfo, 'module' | 'slot' | 'label' | 'serial' | 'manufacturer' | 'model' | 'pinLocked'>
+  token?: Pick<TokenInfo, 'module' | 'slot' | 'label' | 'serial' | 'manufacturer' | 'model' | 'pinLocked'> & {
+    /** A renewal on this token that a crash left open waits for its PIN (the renewal journal says so). */
+    renewalPending?: boolean
+  }
 }
 
 /** One kind of place; each lists what is there now. */

@@ -29,6 +29,8 @@ export const TokenSlotInfo = z.object({
   manufacturer: z.string(),
   model: z.string(),
   pinLocked: z.boolean(),
+  /** A renewal on this token was cut short (crash): it is finished once the token is opened with its PIN. */
+  renewalPending: z.boolean().optional(),
 })
 
 /** A place certificates live or can go: a PC root, a drive, a security token, a PFX file. */

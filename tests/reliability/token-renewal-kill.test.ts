@@ -154,8 +154,12 @@ async function openWithCli(label: string, dataDir: string): Promise<{ code: numb
 /** Opens the token with its PIN the way the app's 보안토큰 tab does: the 'token.list' call. */
 async function openWithApp(label: string, dataDir: string): Promise<void> {
   const slot = (await listTokens([SOFTHSM_MODULE])).find((t) => t.label === label)!.slot
-  const handlers = createStorageHandlers({ dataDir, roots: new RootPolicy(), tokenModules: async () => [SOFTHSM_MODULE], journal: new RenewalJournal(dataDir) })
+  const handlers = createStorageHandlers({ dataDir, roots: new RootPolicy({ env: { CERTMGR_NPKI_ROOTS: join(dataDir, 'NPKI') } }), tokenModules: async () => [SOFTHSM_MODULE], journal: new RenewalJournal(dataDir) })
+  const pending = async () => (await handlers['storage.locations']({}, { emit: () => undefined })).locations.find((l) => l.token?.label === label)?.token?.renewalPending === true
+  // The 보안토큰 tab says that this token has a renewal to finish, until it is opened with its PIN.
+  expect(await pending()).toBe(true)
   await handlers['token.list']({ slot, pin: PIN }, { emit: () => undefined })
+  expect(await pending()).toBe(false)
 }
 
 beforeAll(async () => {

@@ -280,6 +280,36 @@ describe('TokenPanel', () => {
     w.unmount()
   })
 
+  it('says beside a token that a renewal on it is unfinished, and drops the notice once the PIN opened it', async () => {
+    const tok = (renewalPending: boolean): StorageLocation => ({
+      id: 'token:/usr/lib/softhsm/libsofthsm2.so#1a2b',
+      kind: 'token',
+      label: 'bank-token',
+      exists: true,
+      writable: true,
+      token: { module: '/usr/lib/softhsm/libsofthsm2.so', slot: '1a2b', label: 'bank-token', serial: 's', manufacturer: 'SoftHSM', model: 'v2', pinLocked: false, renewalPending },
+    })
+    let settled = false
+    fake.overrides['storage.locations'] = () => ({ locations: [HOME, tok(!settled)] })
+    fake.overrides['token.list'] = () => {
+      settled = true
+      return { certs: [] }
+    }
+    const w = mount(TokenPanel, { global: global(), attachTo: document.body })
+    await useLocationsStore().load()
+    await flushPromises()
+    expect(w.get('[data-testid="token-renewal-pending"]').text()).toBe('갱신 마무리 필요: PIN으로 열면 인증센터에 확인해 한 쌍만 남깁니다')
+    await w.get('[data-testid="token-open"]').trigger('click')
+    await w.get('[data-testid="pin-input"]').setValue('4321')
+    await w.get('[data-testid="pin-dialog"]').trigger('submit')
+    await flushPromises()
+    expect(fake.calls.filter((c) => c.name === 'storage.locations')).toHaveLength(2)
+    await w.get('[data-testid="token-close"]').trigger('click')
+    await flushPromises()
+    expect(w.find('[data-testid="token-renewal-pending"]').exists()).toBe(false)
+    w.unmount()
+  })
+
   it('opens a token with its PIN, counts wrong PINs down, lists, deletes and imports', async () => {
     const tok: StorageLocation = {
       id: 'token:/usr/lib/softhsm/libsofthsm2.so#1a2b',

@@ -117,6 +117,7 @@ const locationsEn: typeof locationsKo = {
     help: 'Certificates on a security token (HSM) are shown after you enter its PIN. Private keys on a token can never be taken off it.',
     none: 'No security token was found. Plug one in and scan again, or try opening it with the PIN anyway.',
     locked: 'PIN locked',
+    renewalPending: 'Renewal unfinished: opening it with the PIN asks the center and keeps one key pair',
     open: 'Open with PIN',
     pinTitle: 'Security token PIN',
     pinHelp: 'Enter the user PIN of the security token. Too many wrong tries lock the token.',
