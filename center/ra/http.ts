@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { EMBEDDED_SECRET_HEADER } from '../../shared/embedded-center'
 import { z } from 'zod'
 import { CertError, toErrorInfo, type ErrorCode } from '../../shared/errors'
-import { raRequest } from '../../shared/ra/api'
+import { raRequest, raResponse } from '../../shared/ra/api'
 import type { CaFacade } from '../ca/facade'
 import { sourceKey } from '../source-throttle'
 import type { Ra } from './ra'
@@ -125,17 +125,17 @@ export async function handleRaRequest(req: IncomingMessage, res: ServerResponse,
     const post = method === 'POST'
     const get = method === 'GET'
 
-    if (head === 'info' && parts.length === 2 && get) return ok(res, ra.info())
+    if (head === 'info' && parts.length === 2 && get) return ok(res, 'info', ra.info())
     if (head === 'outbox' && parts.length === 2 && get) {
       if (!embedded) throw new CertError('NOT_FOUND', 'the outbox is available only in the embedded center', { reason: 'not-embedded' })
       const limit = Number(url.searchParams.get('limit') ?? '20')
-      return ok(res, { messages: await ra.outbox(Number.isFinite(limit) ? limit : 20) })
+      return ok(res, 'outbox', { messages: await ra.outbox(Number.isFinite(limit) ? limit : 20) })
     }
     if (head === 'customers' && parts.length === 2 && post) {
       if (!embedded) throw new CertError('FORBIDDEN', 'self-registration is available only in the embedded center', { reason: 'not-embedded' })
       const body = parse(raRequest.customers, await readJson(req))
       const created = await ra.createCustomer({ name: body.name, idn: body.idn, phone: body.phone, account: body.account, medium: body.medium ?? 'card' }, 'customer')
-      return ok(res, { customerId: created.customerId, account: created.account, medium: created.medium, ...(created.card ? { card: created.card } : {}), ...(created.otpUri ? { otpUri: created.otpUri } : {}) })
+      return ok(res, 'customers', { customerId: created.customerId, account: created.account, medium: created.medium, ...(created.card ? { card: created.card } : {}), ...(created.otpUri ? { otpUri: created.otpUri } : {}) })
     }
     if (head === 'sessions' && parts.length === 2 && post) {
       const body = parse(raRequest.sessions, await readJson(req))
@@ -144,37 +144,37 @@ export async function handleRaRequest(req: IncomingMessage, res: ServerResponse,
         ctx.sourceOf ? ctx.sourceOf(req) : sourceKey(req.socket.remoteAddress),
         ctx.ca,
       )
-      return ok(res, out)
+      return ok(res, 'sessions', out)
     }
     if (head === 'sessions' && id) {
       const route = [step, sub].filter((p) => p !== undefined).join('/')
       if (parts.length > 5) return notFound(res)
-      if (route === '' && get) return ok(res, await ra.sessionState(id))
-      if (route === 'register/challenge' && (get || post)) return ok(res, await ra.registerChallenge(id))
+      if (route === '' && get) return ok(res, 'sessionState', await ra.sessionState(id))
+      if (route === 'register/challenge' && (get || post)) return ok(res, 'registerChallenge', await ra.registerChallenge(id))
       if (!post) return notAllowedOrMissing(res, route)
       const body = await readJson(req)
       switch (route) {
         case 'phone':
-          return ok(res, await ra.sendPhoneCode(id, parse(raRequest.phone, body).channel ?? 'sms'))
+          return ok(res, 'phone', await ra.sendPhoneCode(id, parse(raRequest.phone, body).channel ?? 'sms'))
         case 'phone/verify':
           await ra.verifyPhoneCode(id, parse(raRequest.phoneVerify, body).code)
-          return ok(res, { verified: true })
+          return ok(res, 'verified', { verified: true })
         case 'medium/challenge':
-          return ok(res, await ra.mediumChallenge(id))
+          return ok(res, 'mediumChallenge', await ra.mediumChallenge(id))
         case 'medium/verify':
           await ra.verifyMedium(id, parse(raRequest.mediumVerify, body).response)
-          return ok(res, { verified: true })
+          return ok(res, 'verified', { verified: true })
         case 'codes':
-          return ok(res, await ra.sessionCodes(id, parse(raRequest.codes, body).certType, ctx.ca))
+          return ok(res, 'codes', await ra.sessionCodes(id, parse(raRequest.codes, body).certType, ctx.ca))
         case 'renewal':
-          return ok(res, await ra.authorizeRenewal(id, parse(raRequest.renewal, body).serialHex, ctx.ca))
+          return ok(res, 'renewal', await ra.authorizeRenewal(id, parse(raRequest.renewal, body).serialHex, ctx.ca))
         case 'revoke': {
           const r = parse(raRequest.revoke, body)
-          return ok(res, await ra.revoke(id, r.serialHex, r.reason, ctx.ca))
+          return ok(res, 'revoke', await ra.revoke(id, r.serialHex, r.reason, ctx.ca))
         }
         case 'register': {
           const r = parse(raRequest.register, body)
-          return ok(res, await ra.registerForeignCert(id, { certDer: bytes(r.certDer), signature: bytes(r.signature), randomNum: bytes(r.randomNum) }, ctx.ca))
+          return ok(res, 'register', await ra.registerForeignCert(id, { certDer: bytes(r.certDer), signature: bytes(r.signature), randomNum: bytes(r.randomNum) }, ctx.ca))
         }
       }
     }
@@ -185,7 +185,11 @@ export async function handleRaRequest(req: IncomingMessage, res: ServerResponse,
   }
 }
 
-function ok(res: ServerResponse, body: unknown): true {
+/** A schema's type without the index signatures of its loose objects (they let a newer center add fields; ours states its own). */
+type Declared<T> = T extends readonly unknown[] ? { [K in keyof T]: Declared<T[K]> } : T extends object ? { [K in keyof T as string extends K ? never : K]: Declared<T[K]> } : T
+
+/** An answer, typed by its route's schema in shared/ra/api.ts (the one the client checks it with), so the two cannot drift. */
+function ok<R extends Exclude<keyof typeof raResponse, 'error'>>(res: ServerResponse, _route: R, body: Declared<z.input<(typeof raResponse)[R]>>): true {
   send(res, 200, body)
   return true
 }
