@@ -8,7 +8,7 @@ import { noRandomNum, normalizeIdn, readIdentifyData, type VidResult, verifyVid 
 import { realFs, type FsLayer } from '../storage/atomic'
 import { readRegularFile } from '../storage/regular-file'
 import { recoverKeySwap, swapKeyFiles } from './key-swap'
-import { enterStage, type FilePorts } from '../usecases/ports'
+import { enterStage, type FilePorts } from '../progress/file-stages'
 
 /**
  * Password and identity operations on one NPKI certificate folder (signCert.der + signPri.key,

@@ -9,7 +9,7 @@ import { fileNamed, ioError, readCertFiles, sameBytes, signCertOf, signKeyOf, ty
 import { destinationFolder } from '../storage/operations'
 import { fileExistsError, writeNewFile } from '../storage/write-new-file'
 import { readPfxFile } from './read-file'
-import { enterStage, type FilePorts } from '../usecases/ports'
+import { enterStage, type FilePorts } from '../progress/file-stages'
 
 /**
  * NPKI folder ↔ PFX conversion. Both directions carry the PKCS#8 bytes unchanged, so the

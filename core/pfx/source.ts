@@ -6,7 +6,7 @@ import { noRandomNum, normalizeIdn, readIdentifyData, type VidResult, verifyVid 
 import { realFs, writeFileAtomic, type FsLayer } from '../storage/atomic'
 import { ioError, sameBytes } from '../storage/folder'
 import { readPfxFile } from './read-file'
-import { enterStage, type FilePorts } from '../usecases/ports'
+import { enterStage, type FilePorts } from '../progress/file-stages'
 
 /**
  * Commands that work on "a certificate and its key" (passwd, verify-id) accept a PFX file as

@@ -5,7 +5,7 @@ import { openSignKey } from '../formats/signpri'
 import { realFs, recoverFolder, removeFolderAtomic, writeFolderAtomic, type FsLayer } from './atomic'
 import { fileNamed, ioError, placementOf, readCertFiles, sameBytes, sameFiles, signCertOf, signKeyOf, type CertFiles } from './folder'
 import { assertNoLinkBelow } from '../roots/links'
-import { cancelledError, enterStage, type FilePorts } from '../usecases/ports'
+import { cancelledError, enterStage, type FilePorts } from '../progress/file-stages'
 
 /** Opens the key to prove the password; throws CertError WRONG_PASSWORD when it does not. */
 export type KeyOpener = (certDer: Uint8Array, keyFile: Uint8Array, password: string) => unknown

@@ -1,5 +1,4 @@
 import type { KeyObject } from 'node:crypto'
-import { CertError } from '../../shared/errors'
 import type { CmpSettings, EnrollStage } from '../enroll/cmp-client'
 import type { Trash } from '../storage/trash'
 
@@ -44,32 +43,7 @@ export function cmpStage(progress: UseCaseProgress | undefined): (stage: EnrollS
   }
 }
 
-/**
- * The stages a file use-case (PFX import and export, copy, move, delete, restore, password
- * change) reports, each just before its work starts: checking the request, reading the source,
- * opening the key, the PFX's key derivation, encrypting a key file, reading a result back,
- * writing it in place, removing a moved source or putting a folder in the trash.
- */
-export type FileStage = 'check' | 'read' | 'open' | 'derive' | 'encrypt' | 'verify' | 'write' | 'remove' | 'trash' | 'restore' | 'done'
-export type FileProgress = (stage: FileStage, fraction: number) => void
-
-/**
- * What a file use-case takes besides its input. `signal` is honoured between stages: a cancel
- * before the write leaves nothing written and the source as it was (CANCELLED). The PFX key
- * derivation hears it inside the stage too (its worker is stopped).
- */
-export interface FilePorts {
-  progress?: FileProgress
-  signal?: AbortSignal
-}
-
-/** The one refusal a cancelled use-case ends with, whichever stage heard it. */
-export function cancelledError(): CertError {
-  return new CertError('CANCELLED', 'the operation was cancelled')
-}
-
-/** Reports `stage`, then stops with CANCELLED when the caller has cancelled: the next stage's work never starts. */
-export function enterStage(ports: FilePorts | undefined, stage: FileStage, fraction: number): void {
-  ports?.progress?.(stage, fraction)
-  if (ports?.signal?.aborted) throw cancelledError()
-}
+// The file use-cases' stage and cancel primitives live below the use-cases (the storage, key and
+// PFX modules report stages too); the use-cases and their callers keep reaching them here.
+export { cancelledError, enterStage } from '../progress/file-stages'
+export type { FilePorts, FileProgress, FileStage } from '../progress/file-stages'
