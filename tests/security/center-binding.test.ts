@@ -94,11 +94,16 @@ describe('the embedded center on a wide binding: Host checked, outbox and self-r
         for (const host of ['evil.example', `evil.example:${new URL(url).port}`, 'center.lan', `127.0.0.1.evil.example:${new URL(url).port}`]) await expectAllRefused(url, host)
 
         // The right Host without the secret, or with a wrong one: no outbox, no self-registration.
-        for (const headers of [{}, { [EMBEDDED_SECRET_HEADER]: 'guessed' }] as Record<string, string>[]) {
-          const outbox = await send(url, 'GET', '/ra/outbox', own, headers)
-          expect(outbox.status).toBe(404)
-          expect(outbox.body).not.toMatch(/인증번호/)
-          expect((await send(url, 'POST', '/ra/customers', own, headers, customer())).status).toBe(403)
+        // A non-loopback IP literal passes the Host check (no DNS name, so nothing to rebind: a
+        // wide binding is reached by address) and meets the same secret.
+        for (const host of [own, `192.0.2.10:${new URL(url).port}`]) {
+          for (const headers of [{}, { [EMBEDDED_SECRET_HEADER]: 'guessed' }] as Record<string, string>[]) {
+            const outbox = await send(url, 'GET', '/ra/outbox', host, headers)
+            expect(outbox.status).toBe(404)
+            expect(outbox.body).not.toMatch(/인증번호/)
+            expect((await send(url, 'POST', '/ra/customers', host, headers, customer())).status).toBe(403)
+          }
+          expect((await send(url, 'GET', '/ra/info', host)).status).toBe(200)
         }
         // The right Host and the secret: both work, by IP literal and by localhost.
         for (const host of [own, `localhost:${new URL(url).port}`]) {
