@@ -29,7 +29,7 @@ const filesEn: typeof filesKo = {
     advanced: 'Type a path instead (advanced)',
   },
   drop: {
-    hint: 'Drop a .pfx / .p12 file to open the import',
+    hint: 'Drop a .pfx / .p12 file to open the import, or a certificate folder (signCert.der and signPri.key) to copy it',
     notPfx: 'The dropped file is not a PFX (.pfx, .p12).',
     folderTitle: 'Dropped certificate folder',
     folderHelp: 'Choose where to copy the certificate of the folder {name} (signCert.der, signPri.key).',

@@ -29,7 +29,7 @@ const filesKo = {
     advanced: '경로를 직접 입력 (고급)',
   },
   drop: {
-    hint: '.pfx / .p12 파일을 놓으면 가져오기를 엽니다',
+    hint: '.pfx / .p12 파일을 놓으면 가져오기를, 인증서 폴더(signCert.der와 signPri.key)를 놓으면 복사를 엽니다',
     notPfx: '끌어다 놓은 파일은 PFX(.pfx, .p12)가 아닙니다.',
     folderTitle: '끌어다 놓은 인증서 폴더',
     folderHelp: '{name} 폴더의 인증서(signCert.der, signPri.key)를 어디로 복사할지 고르세요.',

@@ -24,7 +24,7 @@ const phoneCopyEn: typeof phoneCopyKo = {
   },
   import: {
     title: 'Receive from phone',
-    help: 'Brings a certificate from your phone (a PFX file, or signCert.der and signPri.key) to this PC.',
+    help: 'Brings a certificate from your phone (a PFX file, an NPKI folder as a zip, or signCert.der and signPri.key) to this PC.',
     start: 'Start receiving',
     codeIntro: 'Type this code on the phone',
     waiting: 'Waiting for the phone to send the certificate…',

@@ -24,7 +24,7 @@ const phoneCopyKo = {
   },
   import: {
     title: '휴대폰에서 가져오기',
-    help: '휴대폰에 있는 인증서(PFX 파일 또는 signCert.der와 signPri.key)를 이 PC로 가져옵니다.',
+    help: '휴대폰에 있는 인증서(PFX 파일, NPKI 폴더를 묶은 zip 파일, 또는 signCert.der와 signPri.key)를 이 PC로 가져옵니다.',
     start: '가져오기 시작',
     codeIntro: '휴대폰에서 아래 인증번호를 입력하세요',
     waiting: '휴대폰에서 인증서를 보내기를 기다리는 중입니다…',
