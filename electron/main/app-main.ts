@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import type { AppEvent } from '../../shared/contract/progress'
 import type { AppServices } from '../../app/app-services'
 import { defaultDataDir } from '../../core/settings/paths'
+import { adoptLegacyData } from '../../core/settings/legacy-data'
 import { APP_ORIGIN, APP_SCHEME } from './security'
 import { EVENT_CHANNEL, hardenWebContents, registerIpc, serveAppRequest, windowOptions, type IpcMainLike, type ShellLike, type WebContentsLike } from './shell'
 
@@ -24,6 +25,8 @@ export interface ElectronLike {
     on(event: string, cb: (...args: never[]) => void): unknown
     whenReady(): Promise<unknown>
     getVersion(): string
+    /** Electron's own data folder, where builds before the shared data folder kept theirs. */
+    getPath?(name: 'userData'): string
   }
   /** This process's command line (process.argv): a PFX the OS opened the app with is on it. */
   argv: string[]
@@ -91,7 +94,14 @@ export function runApp(e: ElectronLike, opts: RunOptions): boolean {
     })
     // The data folder as the CLI and the browser host resolve it (CERTMGR_DATA_DIR, else the
     // platform's config folder): one settings file, so `certmgr` sees the app's extra roots.
-    const s = await opts.createServices(defaultDataDir(), e.app.getVersion())
+    const dataDir = defaultDataDir()
+    // Earlier builds kept settings, trash and the embedded center in Electron's userData
+    // folder: move them over once, before anything opens them, so nothing is left behind.
+    if (e.app.getPath) {
+      const adopted = await adoptLegacyData(e.app.getPath('userData'), dataDir)
+      if (adopted.failed.length) console.warn(`could not move ${adopted.failed.join(', ')} from the earlier data folder`)
+    }
+    const s = await opts.createServices(dataDir, e.app.getVersion())
     services = s
     const emit = (ev: AppEvent) => win?.webContents.send(EVENT_CHANNEL, ev)
     s.events.on('event', emit)
