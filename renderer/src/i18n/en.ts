@@ -3,6 +3,7 @@ import wizard from '../wizards/messages-en'
 import locations from '../locations/messages-en'
 import phoneCopy from '../phone-copy/messages-en'
 import files from '../files/messages-en'
+import progress from '../progress/messages-en'
 import type { MessageSchema } from './ko'
 
 const en: MessageSchema = {
@@ -259,6 +260,7 @@ const en: MessageSchema = {
   locations,
   phoneCopy,
   files,
+  progress,
 }
 
 export default en

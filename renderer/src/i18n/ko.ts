@@ -6,6 +6,7 @@ import wizard from '../wizards/messages-ko'
 import locations from '../locations/messages-ko'
 import phoneCopy from '../phone-copy/messages-ko'
 import files from '../files/messages-ko'
+import progress from '../progress/messages-ko'
 
 const ko = {
   app: {
@@ -262,6 +263,7 @@ const ko = {
   locations,
   phoneCopy,
   files,
+  progress,
 }
 
 export type MessageSchema = typeof ko

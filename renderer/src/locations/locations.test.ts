@@ -104,8 +104,8 @@ describe('CertActions', () => {
     await flushPromises()
     const copies = fake.calls.filter((c) => c.name === 'storage.copy').map((c) => c.req)
     expect(copies).toEqual([
-      { certId: 'c1', password: fake.password, toRoot: '/data/NPKI' },
-      { certId: 'c1', password: fake.password, toRoot: '/data/NPKI', overwrite: true },
+      { opId: expect.stringMatching(/^copy-/), certId: 'c1', password: fake.password, toRoot: '/data/NPKI' },
+      { opId: expect.stringMatching(/^copy-/), certId: 'c1', password: fake.password, toRoot: '/data/NPKI', overwrite: true },
     ])
     expect(w.get('[data-testid="cm-result"]').text()).toContain('바꿔 복사했습니다')
     expect(useLocationsStore().notice?.key).toBe('locations.notice.replaced')
@@ -140,7 +140,7 @@ describe('CertActions', () => {
     await w.get('form').trigger('submit')
     await w.get('[data-testid="cm-run"]').trigger('click')
     await flushPromises()
-    expect(fake.calls.at(-1)).toEqual({ name: 'storage.copy', req: { certId: 'c1', password: 'pw', toDrive: 'sdc1' } })
+    expect(fake.calls.at(-1)).toEqual({ name: 'storage.copy', req: { opId: expect.stringMatching(/^copy-/), certId: 'c1', password: 'pw', toDrive: 'sdc1' } })
     expect(w.get('[data-testid="error"]').text()).toContain('이동식디스크가 빠졌거나')
   })
 
@@ -152,7 +152,7 @@ describe('CertActions', () => {
     expect(fake.count('storage.delete')).toBe(0)
     await w.get('[data-testid="del-run"]').trigger('click')
     await flushPromises()
-    expect(fake.calls.at(-1)).toEqual({ name: 'storage.delete', req: { certId: 'c1' } })
+    expect(fake.calls.at(-1)).toEqual({ name: 'storage.delete', req: { opId: expect.stringMatching(/^delete-/), certId: 'c1' } })
     const n = useLocationsStore().notice
     expect(n?.key).toBe('locations.notice.deleted')
     expect(n?.params?.date).toMatch(/^2026-12-2\d$/)
@@ -172,7 +172,7 @@ describe('CertActions', () => {
     expect(w.get('[data-testid="pfx-confirm"]').text()).toContain('/home/u/cert.pfx')
     await w.get('[data-testid="pfx-run"]').trigger('click')
     await flushPromises()
-    expect(fake.calls.at(-1)).toEqual({ name: 'pfx.export', req: { certId: 'c1', password: fake.password, profile: 'compatible', outPath: '/home/u/cert.pfx' } })
+    expect(fake.calls.at(-1)).toEqual({ name: 'pfx.export', req: { opId: expect.stringMatching(/^pfx-export-/), certId: 'c1', password: fake.password, profile: 'compatible', outPath: '/home/u/cert.pfx' } })
     expect(w.get('[data-testid="pfx-done"]').text()).toContain('cert.pfx')
     // The file by name, its whole path as the title: no long path in the notice.
     expect(w.get('[data-testid="pfx-done"] p').attributes('title')).toBe('/home/u/cert.pfx')
@@ -212,7 +212,7 @@ describe('CertActions', () => {
     expect(w.find('[data-testid="pfx-done"]').exists()).toBe(false)
     await w.get('[data-testid="pfx-overwrite"]').trigger('click')
     await flushPromises()
-    expect(fake.calls.at(-1)).toEqual({ name: 'pfx.export', req: { certId: 'c1', password: fake.password, profile: 'modern', outPath: '/home/u/cert.pfx', overwrite: true } })
+    expect(fake.calls.at(-1)).toEqual({ name: 'pfx.export', req: { opId: expect.stringMatching(/^pfx-export-/), certId: 'c1', password: fake.password, profile: 'modern', outPath: '/home/u/cert.pfx', overwrite: true } })
     expect(w.get('[data-testid="pfx-done"]').text()).toContain('cert.pfx')
     // The file by name, its whole path as the title: no long path in the notice.
     expect(w.get('[data-testid="pfx-done"] p').attributes('title')).toBe('/home/u/cert.pfx')
@@ -255,7 +255,7 @@ describe('TrashSection', () => {
     expect(w.get('[data-testid="trash-overwrite"]').text()).toContain('덮어씁니다')
     await w.get('[data-testid="trash-overwrite-yes"]').trigger('click')
     await flushPromises()
-    expect(fake.calls.filter((c) => c.name === 'storage.trashRestore').map((c) => c.req)).toEqual([{ trashId: entry.id }, { trashId: entry.id, overwrite: true }])
+    expect(fake.calls.filter((c) => c.name === 'storage.trashRestore').map((c) => c.req)).toEqual([{ opId: expect.stringMatching(/^restore-/), trashId: entry.id }, { opId: expect.stringMatching(/^restore-/), trashId: entry.id, overwrite: true }])
     // Where it came back, in words (issue 16: no raw paths in notices).
     expect(w.get('[data-testid="trash-result"]').text()).toContain('하드디스크 · HKD · yessign')
     expect(w.find('[data-testid="trash-empty"]').exists()).toBe(true)

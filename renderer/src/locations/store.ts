@@ -101,9 +101,12 @@ export const useLocationsStore = defineStore('locations', () => {
     }
   }
 
-  /** Restores one entry; a CONFLICT is thrown back so the caller can offer to overwrite. */
-  async function restore(trashId: string, overwrite = false): Promise<string> {
-    const r = await api().call('storage.trashRestore', overwrite ? { trashId, overwrite: true } : { trashId })
+  /**
+   * Restores one entry; a CONFLICT is thrown back so the caller can offer to overwrite. With an
+   * opId main reports its stages under it and 'storage.cancel' can stop it.
+   */
+  async function restore(trashId: string, overwrite = false, opId?: string): Promise<string> {
+    const r = await api().call('storage.trashRestore', { ...(opId ? { opId } : {}), trashId, ...(overwrite ? { overwrite: true } : {}) })
     await loadTrash()
     return r.path
   }
