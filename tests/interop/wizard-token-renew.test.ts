@@ -45,20 +45,22 @@ async function verifiedSession(purpose: string, extra: Record<string, string> = 
   return sessionId
 }
 
-/** Objects pkcs11-tool sees: class and ID. */
+/**
+ * Objects pkcs11-tool sees: class and ID. pkcs11-tool prints "Data object" (lower case) and no
+ * ID for a data object, so a randomNum is placed by its CKA_APPLICATION ("NPKI randomNum <id>").
+ */
 function tokenObjects(): { cls: string; id: string }[] {
   const r = spawnSync('pkcs11-tool', ['--module', SOFTHSM_MODULE, '--token-label', LABEL, '--login', '--pin', PIN, '--list-objects'], { encoding: 'utf8' })
   if (r.status !== 0) throw new Error(r.stderr)
   const out: { cls: string; id: string }[] = []
   let cls = ''
   for (const line of r.stdout.split('\n')) {
-    const head = line.match(/^(Private Key|Public Key|Certificate|Data) Object/)
+    const head = line.match(/^(Private Key|Public Key|Certificate|Data) [Oo]bject/)
     if (head) {
       cls = head[1]!
-      if (cls === 'Data') out.push({ cls, id: '' })
       continue
     }
-    const id = line.match(/^\s+ID:\s+([0-9a-f]+)/)
+    const id = cls === 'Data' ? line.match(/^\s+application:\s+'?NPKI randomNum ([0-9a-f]+)/) : line.match(/^\s+ID:\s+([0-9a-f]+)/)
     if (id && cls) out.push({ cls, id: id[1]! })
   }
   return out
@@ -105,7 +107,9 @@ describe('the 갱신 wizard for a certificate on a security token', () => {
     const after = tokenObjects()
     expect(after).toHaveLength(before.length)
     expect(after.filter((o) => o.id === oldId)).toEqual([])
-    expect(after.filter((o) => o.id === newId).map((o) => o.cls).sort()).toEqual(['Certificate', 'Private Key', 'Public Key'])
+    // pkcs11-tool sees the randomNum of the old key before, and after only the new key's, beside it.
+    expect(before.filter((o) => o.cls === 'Data')).toEqual([{ cls: 'Data', id: oldId }])
+    expect(after.filter((o) => o.id === newId).map((o) => o.cls).sort()).toEqual(['Certificate', 'Data', 'Private Key', 'Public Key'])
     expect(await tokenRandomNum(ref, PIN, newId)).toEqual(randomNum)
     expect((await center.ca.certBySerial(renewed.serialHex))?.status).toBe('active')
     expect((await center.ca.certBySerial(issued.serialHex))?.status).toBe('revoked')
