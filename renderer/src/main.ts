@@ -1,3 +1,5 @@
+// First: sends the window's first calls before the rest of the app is evaluated.
+import { firstScreenReady } from './early'
 import { createPinia } from 'pinia'
 import { createApp } from 'vue'
 import App from './App.vue'
@@ -8,4 +10,4 @@ import '@fontsource/noto-sans-kr/400.css'
 import '@fontsource/noto-sans-kr/700.css'
 import './styles.css'
 
-createApp(App).use(createPinia()).use(i18n).mount('#app')
+void firstScreenReady().then(() => createApp(App).use(createPinia()).use(i18n).mount('#app'))

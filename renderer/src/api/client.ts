@@ -84,13 +84,16 @@ export function api(): Api {
   current ??= createApi(window.certmgr ?? webBridge())
   return current
 }
-/** Sends a call now, for the app to take when it makes the same call (early.ts). */
-export function callEarly<N extends CallName>(name: N, req: RequestOf<N>): void {
+/**
+ * Sends a call now, for the app to take when it makes the same call (early.ts). The promise
+ * returned says when the answer is in; it never fails (the app's own call reports a failure).
+ */
+export function callEarly<N extends CallName>(name: N, req: RequestOf<N>): Promise<unknown> {
   const bridge = window.certmgr ?? webBridge()
   current ??= createApi(bridge)
   const sent = bridge.invoke(name, req)
-  sent.catch(() => undefined) // the app's own call reports a failure
   early.set(earlyKey(name, req), sent)
+  return sent.catch(() => undefined)
 }
 
 /** Tests install their own bridge. */
