@@ -584,9 +584,13 @@ export interface GeneratedKey {
   spkiDer: Uint8Array
 }
 
-/** Generates an RSA-2048 key pair on the token; the private key never leaves it. */
-export function generateTokenKey(ref: TokenRef, pin: string, input: { label?: string; bits?: number } = {}, opts: SessionOptions = {}): Promise<GeneratedKey> {
-  const id = randomBytes(20)
+/**
+ * Generates an RSA-2048 key pair on the token; the private key never leaves it. `idHex` is the
+ * CKA_ID to give it (a renewal chooses it first, to journal it before the pair exists); a
+ * fresh random one otherwise.
+ */
+export function generateTokenKey(ref: TokenRef, pin: string, input: { label?: string; bits?: number; idHex?: string } = {}, opts: SessionOptions = {}): Promise<GeneratedKey> {
+  const id = input.idHex !== undefined ? Buffer.from(input.idHex, 'hex') : randomBytes(20)
   const label = input.label ?? 'certmgr key'
   return withTokenSession(
     ref,

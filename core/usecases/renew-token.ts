@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto'
+import { randomBytes, X509Certificate } from 'node:crypto'
 import { CertError } from '../../shared/errors'
 import { parseCertificate, type CertFacts } from '../certs/parse'
 import { renew, type ExternalKey } from '../enroll/cmp-client'
@@ -34,8 +34,8 @@ function tokenKey(t: RenewTokenInput, idHex: string, spkiDer: Uint8Array): Exter
  * the new certificate with the randomNum is stored beside the new key before certConf (a
  * failed store is a rejection). The old certificate, key pair and randomNum are removed only
  * once the center confirmed; until then any failure the center's answer settles removes the
- * new key pair again, so the token is left as it was. From the new key pair's creation until
- * that point the renewal is in the journal: a process killed in between is settled the next
+ * new key pair again, so the token is left as it was. The renewal is in the journal, naming the
+ * new pair's CKA_ID, before that pair is generated and until that point: a process killed in between is settled the next
  * time the token is opened with its PIN (settleTokenRenewals, also run here first), and a
  * lost answer the center cannot be asked about now leaves both pairs until then.
  */
@@ -64,19 +64,20 @@ export async function renewOnToken(
   progress?.('keygen', 0.1)
   const oldSpki = new Uint8Array(new X509Certificate(Buffer.from(oldCertDer)).publicKey.export({ type: 'spki', format: 'der' }))
   const identity = journal ? await tokenIdentity(t.token, t.pin, t.session) : undefined
-  const fresh = await generateTokenKey(t.token, t.pin, { label: PENDING_KEY_LABEL }, t.session)
+  // The new pair's CKA_ID is chosen before it exists, so the journal names it before the token
+  // holds it: a kill -9 at any point after this leaves no key pair the journal does not know.
+  const newIdHex = randomBytes(20).toString('hex')
   let confirmed = false
   let keepBoth = false
   let stored: Uint8Array | undefined
   let pending: PendingTokenRenewal | undefined
   try {
     if (journal && identity) {
-      // Journaled before the kur: from here a kill -9 can leave two key pairs on the token.
       pending = {
         kind: 'token',
         token: identity,
         oldIdHex,
-        newIdHex: fresh.idHex,
+        newIdHex,
         centerUrl: ports.center.url,
         oldSerialHex: oldFacts.serialHex,
         oldCertDer: Buffer.from(oldCertDer).toString('base64'),
@@ -84,6 +85,7 @@ export async function renewOnToken(
       }
       await journal.add(pending)
     }
+    const fresh = await generateTokenKey(t.token, t.pin, { label: PENDING_KEY_LABEL, idHex: newIdHex }, t.session)
     ports.signal?.throwIfAborted()
     progress?.('request', 0.4)
     const r = await renew({
@@ -120,7 +122,7 @@ export async function renewOnToken(
     return { idHex: fresh.idHex, oldIdHex, certDer: r.certDer, facts: parseCertificate(r.certDer) }
   } finally {
     if (!confirmed && !keepBoth) {
-      await deleteFromToken(t.token, t.pin, fresh.idHex, t.session).catch(() => undefined)
+      await deleteFromToken(t.token, t.pin, newIdHex, t.session).catch(() => undefined)
       if (pending) await journal!.remove(pending).catch(() => undefined)
     }
   }

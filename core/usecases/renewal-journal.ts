@@ -23,9 +23,11 @@ export interface PendingRenewal {
 }
 
 /**
- * A renewal on a security token, written once the new key pair exists on the token and before
- * the kur goes out: until it is settled the token may hold two key pairs (and two certificates)
- * of which the center keeps only one. Settling needs the token's PIN, so it happens when the
+ * A renewal on a security token, written before the new key pair is generated (its CKA_ID is
+ * chosen first and recorded here), so no kill -9 can leave a pair on the token that the
+ * journal does not name (the entry may name a pair the token never got: that settles as 'old').
+ * Until it is settled the token may hold two key pairs (and two certificates) of which the
+ * center keeps only one. Settling needs the token's PIN, so it happens when the
  * user next opens that token (settleTokenRenewals); until then it is reported as pending.
  */
 export interface PendingTokenRenewal {

@@ -34,6 +34,8 @@ let work = ''
 
 /** The step the child is killed at: a CMP message held before the center gets it, or after (its answer never returns). */
 type Step = { body: 'kur' | 'certConf'; at: 'before-center' | 'after-center' }
+/** Or the child kills itself at its journal write: just before it is written, or just after. */
+type KillAt = 'before-journal-write' | 'after-journal-write'
 
 async function proxy(step: Step, onHit: () => void): Promise<{ url: string; close: () => Promise<void> }> {
   const target = new URL(center.url)
@@ -115,11 +117,13 @@ async function issuedToken(): Promise<{ label: string; oldId: string; oldSerial:
  * `step`. The proxy is the center the journal recorded, so it stays up (passing everything but
  * the held message) until the caller closes it.
  */
-async function killedRenewal(label: string, dataDir: string, step: Step): Promise<{ close: () => Promise<void> }> {
+async function killedRenewal(label: string, dataDir: string, step: Step | KillAt): Promise<{ close: () => Promise<void> }> {
   let kill: () => void = () => undefined
-  const p = await proxy(step, () => kill())
+  // A kill at the journal write is done by the child itself; the proxy then never holds anything.
+  const killAt = typeof step === 'string' ? step : undefined
+  const p = await proxy(typeof step === 'string' ? { body: 'certConf', at: 'before-center' } : step, () => kill())
   try {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'tests/reliability/token-renewal-kill-child.ts'), JSON.stringify({ module: SOFTHSM_MODULE, label, pin: PIN, centerUrl: p.url, dataDir })], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'tests/reliability/token-renewal-kill-child.ts'), JSON.stringify({ module: SOFTHSM_MODULE, label, pin: PIN, centerUrl: p.url, dataDir, killAt })], {
       cwd: REPO,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, SOFTHSM2_CONF: hsm.conf },
@@ -226,6 +230,42 @@ describe('token renewal killed with kill -9 leaves one key pair once the token i
         expect(await statusOf(serial)).toBe('active')
         if (c.keeps === 'old') expect(serial).toBe(oldSerial)
         else expect(await statusOf(oldSerial)).toBe('revoked')
+      } finally {
+        await recordedCenter.close()
+      }
+    })
+  }
+})
+
+describe('token renewal killed around its journal write leaves no key pair the journal does not name', () => {
+  const around: { name: string; killAt: KillAt }[] = [
+    // Before the fix the pair was generated first: a kill here left it on the token, unrecorded, forever.
+    { name: 'killed between creating the new key pair and writing the journal entry', killAt: 'before-journal-write' },
+    { name: 'killed just after the journal entry was written, before the new key pair is used', killAt: 'after-journal-write' },
+  ]
+  for (const c of around) {
+    it(`token renewal ${c.name}: every key pair beside the old one is in the journal, and opening the token keeps the old one only`, async () => {
+      const { label, oldId, oldSerial, dataDir } = await issuedToken()
+      const recordedCenter = await killedRenewal(label, dataDir, c.killAt)
+      try {
+        const journal = new RenewalJournal(dataDir)
+        const named = (await journal.tokenEntries()).map((e) => e.newIdHex)
+        const unrecorded = privateKeyIds(label).filter((id) => id !== oldId && !named.includes(id))
+        expect(unrecorded).toEqual([])
+        if (c.killAt === 'before-journal-write') {
+          // Nothing was journaled, so nothing may have been generated either.
+          expect(named).toEqual([])
+          expect(privateKeyIds(label)).toEqual([oldId])
+        } else {
+          expect(named).toHaveLength(1)
+          const r = await openWithCli(label, dataDir)
+          expect(r.code).toBe(0)
+          expect(r.err).toContain('the center keeps the old certificate')
+        }
+        expect(privateKeyIds(label)).toEqual([oldId])
+        expect(objects(label).map((o) => o.id).filter((id) => id !== oldId)).toEqual([])
+        expect(await journal.tokenEntries()).toEqual([])
+        expect(await statusOf(oldSerial)).toBe('active')
       } finally {
         await recordedCenter.close()
       }
