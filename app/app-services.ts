@@ -169,6 +169,9 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
   // 'enroll.cancel' an enrollment, 'pfx.cancel' a PFX import or export (the same opId in both
   // areas names two different operations).
   const enrollOps = new RunningOps()
+  // The same failure count as the 보안토큰 tab and the CLI: a PIN locks after 5 wrong tries wherever
+  // they were typed. One instance for both areas, so its read-change-write runs one at a time.
+  const pinGuard = PinGuard.inDataDir(opts.dataDir)
   const pfxHandlers = createPfxHandlers({ roots, ops: new RunningOps() })
   const transferHandlers = createTransferHandlers({ roots })
   const handlers = {
@@ -179,8 +182,7 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
       trash,
       journal,
       centerNow,
-      // The same failure count as the 보안토큰 tab and the CLI: a PIN locks after 5 wrong tries wherever they were typed.
-      pinGuard: new PinGuard(join(opts.dataDir, 'token-pin-failures.json')),
+      pinGuard,
       // Saving is allowed only into roots main knows: the NPKI folders, settings' and the drives'.
       roots,
       ops: enrollOps,
@@ -195,7 +197,7 @@ export async function createAppServices(opts: AppServicesOptions): Promise<AppSe
       ctx.emit({ type: 'certs-changed' })
       return r
     },
-    ...createStorageHandlers({ dataDir: opts.dataDir, trash, roots, journal, centerNow, ...(opts.openFolder ? { openFolder: opts.openFolder } : {}) }),
+    ...createStorageHandlers({ dataDir: opts.dataDir, trash, roots, journal, centerNow, pinGuard, ...(opts.openFolder ? { openFolder: opts.openFolder } : {}) }),
     ...createFilesHandlers(
       {
         npkiRoots: async () => (await roots.roots()).map((r) => ({ path: r.path })),

@@ -1,5 +1,5 @@
 import { realpath, stat } from 'node:fs/promises'
-import { isAbsolute, join, relative } from 'node:path'
+import { isAbsolute, relative } from 'node:path'
 import { CertError } from '../../shared/errors'
 import type { storageCalls } from '../../shared/contract/storage'
 import type { tokenCalls } from '../../shared/contract/token'
@@ -36,6 +36,8 @@ export interface StorageHandlerDeps {
   openKey?: KeyOpener
   /** The copies, moves, deletes and restores running under an opId, which 'storage.cancel' stops (only these). */
   ops?: RunningOps
+  /** The app's one wrong-PIN counter, shared with the wizards (one instance: one read-change-write at a time). */
+  pinGuard?: PinGuard
   /** Renewals on tokens a crash left open: settled when the user opens that token with its PIN. */
   journal?: RenewalJournal
   centerNow?: CenterNow
@@ -44,7 +46,7 @@ export interface StorageHandlerDeps {
 export function createStorageHandlers(deps: StorageHandlerDeps): Handlers<typeof storageCalls & typeof tokenCalls> {
   const trash = deps.trash ?? new Trash(deps.dataDir)
   const ops = deps.ops ?? new RunningOps()
-  const guard = new PinGuard(join(deps.dataDir, 'token-pin-failures.json'))
+  const guard = deps.pinGuard ?? PinGuard.inDataDir(deps.dataDir)
   const modules = async (): Promise<string[]> => availableModules((await deps.tokenModules?.()) ?? [])
 
   // Targets come from lists main built itself: the renderer picks one, it never supplies a path.

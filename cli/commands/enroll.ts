@@ -138,7 +138,7 @@ function tokenArgs(args: ParsedArgs): { ref: { module: string; label?: string; s
   const module = optionalString(args, 'module') ?? availableModules()[0]
   if (!module) throw new UsageError('no PKCS#11 module found: give --module')
   const ref = { module: resolve(module), label: optionalString(args, 'token'), slot: optionalString(args, 'slot') }
-  const guard = new PinGuard(join(resolve(optionalString(args, 'data') ?? defaultDataDir()), 'token-pin-failures.json'))
+  const guard = PinGuard.inDataDir(resolve(optionalString(args, 'data') ?? defaultDataDir()))
   return { ref, guard }
 }
 

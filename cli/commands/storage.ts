@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { CertError } from '../../shared/errors'
 import { openSignKey } from '../../core/formats/signpri'
 import { defaultDataDir } from '../../core/settings/paths'
@@ -63,7 +63,7 @@ const tokenOptions = {
   data: { type: 'string' as const },
 }
 
-const guardFor = (args: ParsedArgs): PinGuard => new PinGuard(join(dataDir(args), 'token-pin-failures.json'))
+const guardFor = (args: ParsedArgs): PinGuard => PinGuard.inDataDir(dataDir(args))
 
 /** Drives, copy/move/delete between NPKI roots, the trash, and security tokens. */
 export const storageCommands: Command[] = [

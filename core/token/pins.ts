@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { writeFileAtomic } from '../storage/atomic'
 
 /** Wrong PINs the app accepts before it refuses to try again (most tokens lock at 5 or 10). */
@@ -12,11 +13,18 @@ export const DEFAULT_PIN_LIMIT = 5
  */
 export class PinGuard {
   private counts: Record<string, number> = {}
+  /** fail/ok read, change and write the file: one at a time, or a count written meanwhile is lost. */
+  private queue: Promise<unknown> = Promise.resolve()
 
   constructor(
     private readonly file?: string,
     readonly limit: number = DEFAULT_PIN_LIMIT,
   ) {}
+
+  /** The count the app and the CLI share: one file in the data folder. */
+  static inDataDir(dataDir: string): PinGuard {
+    return new PinGuard(join(dataDir, 'token-pin-failures.json'))
+  }
 
   private load(): void {
     if (!this.file) return
@@ -44,18 +52,29 @@ export class PinGuard {
     return this.failures(token) >= this.limit
   }
 
-  async fail(token: string): Promise<number> {
-    this.load()
-    this.counts[token] = (this.counts[token] ?? 0) + 1
-    await this.save()
-    return this.limit - this.counts[token]!
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn)
+    this.queue = run.catch(() => undefined)
+    return run
   }
 
-  async ok(token: string): Promise<void> {
-    this.load()
-    if (this.counts[token] === undefined) return
-    delete this.counts[token]
-    await this.save()
+  fail(token: string): Promise<number> {
+    return this.serial(async () => {
+      this.load()
+      const n = (this.counts[token] ?? 0) + 1
+      this.counts[token] = n
+      await this.save()
+      return this.limit - n
+    })
+  }
+
+  ok(token: string): Promise<void> {
+    return this.serial(async () => {
+      this.load()
+      if (this.counts[token] === undefined) return
+      delete this.counts[token]
+      await this.save()
+    })
   }
 
   /** Called after the PIN was reset with the security officer PIN. */

@@ -1,0 +1,27 @@
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { PinGuard } from './pins'
+
+describe('PinGuard', () => {
+  it('PinGuard lost update: wrong PINs counted at the same time are all kept in the file', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'certmgr-pins-')), 'token-pin-failures.json')
+    const guard = new PinGuard(file, 5)
+    const left = await Promise.all([guard.fail('t'), guard.fail('t'), guard.fail('t')])
+    expect(left.sort()).toEqual([2, 3, 4])
+    expect(guard.failures('t')).toBe(3)
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ t: 3 })
+  })
+
+  it('a right PIN clears the count only of its own token, also when it lands beside a wrong one', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'certmgr-pins-')), 'token-pin-failures.json')
+    const guard = new PinGuard(file, 5)
+    await guard.fail('a')
+    await Promise.all([guard.fail('b'), guard.ok('a'), guard.fail('b')])
+    expect(guard.failures('a')).toBe(0)
+    expect(guard.failures('b')).toBe(2)
+    // Another instance on the same file (the CLI, a new process) sees the same counts.
+    expect(new PinGuard(file, 5).failures('b')).toBe(2)
+  })
+})
