@@ -108,8 +108,6 @@ const locationsEn: typeof locationsKo = {
     replaceTitle: 'A different certificate has the same name',
     replaceHelp: 'The destination holds a different certificate with the same name. Replacing it loses that certificate.',
     replace: 'Replace',
-    progress: 'Decrypting the key… {percent}%',
-    cancel: 'Cancel',
     cancelled: 'Cancelled. Nothing was imported.',
   },
   token: {

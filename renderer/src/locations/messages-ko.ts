@@ -108,8 +108,6 @@ const locationsKo = {
     replaceTitle: '같은 이름의 다른 인증서가 있습니다',
     replaceHelp: '저장할 위치에 같은 이름의 다른 인증서가 있습니다. 바꾸면 그 인증서는 사라집니다.',
     replace: '바꾸기',
-    progress: '키 해독 중… {percent}%',
-    cancel: '취소',
     cancelled: '취소했습니다. 아무것도 가져오지 않았습니다.',
   },
   token: {

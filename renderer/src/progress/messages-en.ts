@@ -14,6 +14,7 @@ const progressEn: typeof ko = {
     trash: 'Moving to the trash',
     restore: 'Restoring',
     done: 'Finishing',
+    'pfx-kdf': 'Decrypting the key',
     'pfx-export': 'Making the PFX file',
   },
   cancel: 'Cancel',

@@ -14,6 +14,7 @@ export default {
     trash: '휴지통으로 옮기는 중',
     restore: '복원하는 중',
     done: '마무리하는 중',
+    'pfx-kdf': '키 해독 중',
     'pfx-export': 'PFX 파일을 만드는 중',
   },
   cancel: '취소',
