@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -42,4 +42,26 @@ export function softHsm(tokens: { label: string; pin: string; soPin?: string }[]
       rmSync(dir, { recursive: true, force: true })
     },
   }
+}
+
+/**
+ * The objects pkcs11-tool (OpenSC, not our code) lists on a token: class and CKA_ID. It prints
+ * "Data object" (lower case) and no ID for a data object, so a randomNum is placed by the
+ * CKA_APPLICATION our code gives it ("NPKI randomNum <id>").
+ */
+export function pkcs11ToolObjects(label: string, pin: string, module = SOFTHSM_MODULE): { cls: string; id: string }[] {
+  const r = spawnSync('pkcs11-tool', ['--module', module, '--token-label', label, '--login', '--pin', pin, '--list-objects'], { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`pkcs11-tool: ${r.stderr}`)
+  const out: { cls: string; id: string }[] = []
+  let cls = ''
+  for (const line of r.stdout.split('\n')) {
+    const head = line.match(/^(Private Key|Public Key|Certificate|Data) [Oo]bject/)
+    if (head) {
+      cls = head[1]!
+      continue
+    }
+    const id = cls === 'Data' ? line.match(/^\s+application:\s+'?NPKI randomNum ([0-9a-f]+)/) : line.match(/^\s+ID:\s+([0-9a-f]+)/)
+    if (id && cls) out.push({ cls, id: id[1]! })
+  }
+  return out
 }

@@ -14,7 +14,7 @@ import { parseCertificate } from '../../core/certs/parse'
 import { openSignKey } from '../../core/formats/signpri'
 import { tokenRandomNum } from '../../core/token/pkcs11'
 import { tempDir } from '../helpers/fixtures'
-import { SOFTHSM_MODULE, softHsm, type SoftHsm } from '../helpers/softhsm'
+import { pkcs11ToolObjects, SOFTHSM_MODULE, softHsm, type SoftHsm } from '../helpers/softhsm'
 
 const REPO = resolve(import.meta.dirname, '../..')
 const PASSWORD = 'Qwer!9a8s7d'
@@ -56,28 +56,7 @@ async function codes(type: 'limited' | 'general'): Promise<{ reference: string; 
   return JSON.parse(r.out) as { reference: string; authCode: string }
 }
 
-function p11(...args: string[]): string {
-  const r = spawnSync('pkcs11-tool', ['--module', SOFTHSM_MODULE, '--token-label', LABEL, '--login', '--pin', PIN, ...args], { encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`pkcs11-tool ${args.join(' ')}: ${r.stderr}`)
-  return r.stdout
-}
-
-/** Objects pkcs11-tool sees, with their IDs. */
-function tokenObjects(): { cls: string; id: string }[] {
-  const out: { cls: string; id: string }[] = []
-  let cls = ''
-  for (const line of p11('--list-objects').split('\n')) {
-    const head = line.match(/^(Private Key|Public Key|Certificate|Data) [Oo]bject/)
-    if (head) {
-      cls = head[1]!
-      if (cls === 'Data') out.push({ cls, id: '' })
-      continue
-    }
-    const id = line.match(/^\s+ID:\s+([0-9a-f]+)/)
-    if (id && cls) out.push({ cls, id: id[1]! })
-  }
-  return out
-}
+const tokenObjects = () => pkcs11ToolObjects(LABEL, PIN)
 
 beforeAll(async () => {
   work = tempDir('certmgr-renew-cli-')
@@ -142,7 +121,7 @@ describe('center serve --renewal-check signature', () => {
     expect(issued.code).toBe(0)
     const oldId = issued.out.match(/id ([0-9a-f]{40})/)![1]!
     const before = tokenObjects()
-    expect(before.filter((o) => o.id === oldId).map((o) => o.cls).sort()).toEqual(['Certificate', 'Private Key', 'Public Key'])
+    expect(before.filter((o) => o.id === oldId).map((o) => o.cls).sort()).toEqual(['Certificate', 'Data', 'Private Key', 'Public Key'])
     const ref = { module: SOFTHSM_MODULE, label: LABEL }
     const randomNum = await tokenRandomNum(ref, PIN, oldId)
     expect(randomNum).toHaveLength(20)
@@ -156,8 +135,8 @@ describe('center serve --renewal-check signature', () => {
     // Same number of objects: the new key pair, certificate and randomNum replaced the old ones.
     expect(after.length).toBe(before.length)
     expect(after.filter((o) => o.id === oldId)).toEqual([])
-    expect(after.filter((o) => o.id === newId).map((o) => o.cls).sort()).toEqual(['Certificate', 'Private Key', 'Public Key'])
-    // pkcs11-tool prints 'Data object' (lower case): one randomNum before and after.
+    // The randomNum's data object moved beside the new key: one before and after.
+    expect(after.filter((o) => o.id === newId).map((o) => o.cls).sort()).toEqual(['Certificate', 'Data', 'Private Key', 'Public Key'])
     expect(before.filter((o) => o.cls === 'Data')).toHaveLength(1)
     expect(after.filter((o) => o.cls === 'Data')).toHaveLength(before.filter((o) => o.cls === 'Data').length)
     // The randomNum (and so the VID) carried over to the new key; the old one went with its key.

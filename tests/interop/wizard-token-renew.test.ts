@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCenter, type RunningCenter } from '../../center/center'
@@ -12,7 +11,7 @@ import { centerCalls } from '../../shared/contract/center'
 import { enrollCalls } from '../../shared/contract/enroll'
 import type { AppEvent } from '../../shared/contract/progress'
 import { tempDir } from '../helpers/fixtures'
-import { SOFTHSM_MODULE, softHsm, type SoftHsm } from '../helpers/softhsm'
+import { pkcs11ToolObjects, SOFTHSM_MODULE, softHsm, type SoftHsm } from '../helpers/softhsm'
 
 // 갱신 of a certificate on a SoftHSM2 token through the wizard's main-side calls, against the
 // real embedded center with its RA checks (--renewal-check ra); pkcs11-tool checks the token.
@@ -45,26 +44,7 @@ async function verifiedSession(purpose: string, extra: Record<string, string> = 
   return sessionId
 }
 
-/**
- * Objects pkcs11-tool sees: class and ID. pkcs11-tool prints "Data object" (lower case) and no
- * ID for a data object, so a randomNum is placed by its CKA_APPLICATION ("NPKI randomNum <id>").
- */
-function tokenObjects(): { cls: string; id: string }[] {
-  const r = spawnSync('pkcs11-tool', ['--module', SOFTHSM_MODULE, '--token-label', LABEL, '--login', '--pin', PIN, '--list-objects'], { encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(r.stderr)
-  const out: { cls: string; id: string }[] = []
-  let cls = ''
-  for (const line of r.stdout.split('\n')) {
-    const head = line.match(/^(Private Key|Public Key|Certificate|Data) [Oo]bject/)
-    if (head) {
-      cls = head[1]!
-      continue
-    }
-    const id = cls === 'Data' ? line.match(/^\s+application:\s+'?NPKI randomNum ([0-9a-f]+)/) : line.match(/^\s+ID:\s+([0-9a-f]+)/)
-    if (id && cls) out.push({ cls, id: id[1]! })
-  }
-  return out
-}
+const tokenObjects = () => pkcs11ToolObjects(LABEL, PIN)
 
 beforeAll(async () => {
   hsm = softHsm([{ label: LABEL, pin: PIN }])

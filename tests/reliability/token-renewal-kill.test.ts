@@ -24,7 +24,7 @@ import { issueToToken } from '../../core/usecases/issue-to-token'
 import { recoverRenewals, RenewalJournal } from '../../core/usecases/renewal-journal'
 import { bodyType, decodePKIMessage } from '../../shared/cmp/messages'
 import { tempDir } from '../helpers/fixtures'
-import { SOFTHSM_MODULE, softHsm, type SoftHsm } from '../helpers/softhsm'
+import { pkcs11ToolObjects, SOFTHSM_MODULE, softHsm, type SoftHsm } from '../helpers/softhsm'
 
 const REPO = resolve(import.meta.dirname, '../..')
 const PIN = '135790'
@@ -75,26 +75,7 @@ async function proxy(step: Step, onHit: () => void): Promise<{ url: string; clos
   }
 }
 
-/** What pkcs11-tool sees on the token: object class and CKA_ID, data objects by their application. */
-function objects(label: string): { cls: string; id: string }[] {
-  const r = spawnSync('pkcs11-tool', ['--module', SOFTHSM_MODULE, '--token-label', label, '--login', '--pin', PIN, '--list-objects'], { encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`pkcs11-tool: ${r.stderr}`)
-  const out: { cls: string; id: string }[] = []
-  let cls = ''
-  for (const line of r.stdout.split('\n')) {
-    const head = line.match(/^(Private Key|Public Key|Certificate|Data) [Oo]bject/)
-    if (head) {
-      cls = head[1]!
-      if (cls === 'Data') out.push({ cls, id: '' })
-      continue
-    }
-    const id = line.match(/^\s+ID:\s+([0-9a-f]+)/)
-    if (id && cls) out.push({ cls, id: id[1]! })
-    const app = line.match(/^\s+application:\s+'NPKI randomNum ([0-9a-f]+)'/)
-    if (app && cls === 'Data') out[out.length - 1]!.id = app[1]!
-  }
-  return out
-}
+const objects = (label: string) => pkcs11ToolObjects(label, PIN)
 
 const privateKeyIds = (label: string) => objects(label).filter((o) => o.cls === 'Private Key').map((o) => o.id).sort()
 const statusOf = async (serial: string) => (await center.ca.certBySerial(serial))?.status
