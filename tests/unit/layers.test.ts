@@ -1,4 +1,5 @@
-import { resolve } from 'node:path'
+import { readdirSync, readFileSync } from 'node:fs'
+import { dirname, join, relative, resolve, sep } from 'node:path'
 import { ESLint } from 'eslint'
 import { describe, expect, it } from 'vitest'
 
@@ -32,5 +33,26 @@ describe('layer rule', () => {
   it('lets a test next to the code use the shared test helpers', async () => {
     expect(await layerErrors('core/certs/x.test.ts', "import { tempDir } from '../../tests/helpers/fixtures'\nexport const t = tempDir\n")).toEqual([])
     expect(await layerErrors('core/certs/x.ts', "import { tempDir } from '../../tests/helpers/fixtures'\nexport const t = tempDir\n")).toHaveLength(1)
+  })
+})
+
+/** Every .ts file under dir (tests included). */
+function tsFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? tsFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []))
+}
+
+describe('inside the core', () => {
+  // The use-cases compose the storage, key, PFX and enrollment modules; those report their
+  // stages through core/progress, never by importing the use-case folder above them.
+  it('no core module outside core/usecases imports from core/usecases', () => {
+    const usecases = resolve(ROOT, 'core/usecases') + sep
+    const upward: string[] = []
+    for (const file of tsFiles(resolve(ROOT, 'core'))) {
+      if (file.startsWith(usecases)) continue
+      for (const m of readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*\(?\s*'(\.[^']+)'/g)) {
+        if ((resolve(dirname(file), m[1]!) + sep).startsWith(usecases)) upward.push(`${relative(ROOT, file)} → ${m[1]}`)
+      }
+    }
+    expect(upward).toEqual([])
   })
 })
