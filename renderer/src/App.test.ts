@@ -67,6 +67,8 @@ describe('the certificate list screen', () => {
     await rows()[1]!.trigger('keydown', { key: 'Enter' })
     await flushPromises()
     expect(fake.calls.at(-1)).toEqual({ name: 'certs.details', req: { id: 'c2' } })
+    // The details panel loads on demand, on its first opening.
+    await loaded(w, '[data-testid="d-serial"]')
     const panel = w.get('[data-testid="details"]')
     expect(panel.attributes('role')).toBe('dialog')
     expect(panel.get('[data-testid="d-serial"]').text()).toBe('45 9c 75')
@@ -86,7 +88,7 @@ describe('the certificate list screen', () => {
     fake.details.c1 = details({ policyOid: '1.2.3.4', policyName: undefined, kind: 'other' })
     const w = await mountApp()
     await w.findAll('[data-testid="cert-row"]')[0]!.trigger('click')
-    await flushPromises()
+    await loaded(w, '[data-testid="d-policy"]')
     expect(w.get('[data-testid="d-policy"]').text()).toBe('기타 (1.2.3.4)')
     w.unmount()
   })
