@@ -2,6 +2,10 @@ import { EMBEDDED_SECRET_HEADER } from '../../shared/embedded-center'
 import { CertError, type ErrorParams } from '../../shared/errors'
 import { raCallPath, raCalls, raResponse, type RaAnswer, type RaCall, type RaCallArgs } from '../../shared/ra/api'
 import { isReasonOf } from '../../shared/reasons'
+import { boundedBody } from './bounded-body'
+
+/** The RA's answers are small JSON; one larger than this is not read to its end. */
+const MAX_RA_ANSWER_BYTES = 1024 * 1024
 
 /**
  * The RA's JSON API (center/ra/http.ts) seen from main. Errors come back as the RA's typed
@@ -45,8 +49,11 @@ export class RaClient {
     }
     let json: unknown
     try {
-      json = await res.json()
-    } catch {
+      const bytes = await boundedBody(res, MAX_RA_ANSWER_BYTES)
+      if (!bytes) throw new CertError('CENTER', 'the certification center answer is too large', { reason: 'size' })
+      json = JSON.parse(new TextDecoder().decode(bytes))
+    } catch (err) {
+      if (err instanceof CertError) throw err
       throw new CertError('CENTER', `the certification center answered HTTP ${res.status} without a readable body`, { reason: 'protocol' })
     }
     if (!res.ok) {

@@ -4,6 +4,7 @@ import { CertificateList } from '@peculiar/asn1-x509'
 import { toHex } from '../../shared/der/bytes'
 import { bytesEqual } from '../../shared/cmp/messages'
 import { children, element, readBitString, readOid, readRoot, TAG } from '../../shared/der/reader'
+import { boundedBody } from './bounded-body'
 import { VERIFY_HASH as SIGNATURE_HASH } from './cmp-client'
 
 /** A CRL larger than this is not read (a hostile center costs bounded memory). */
@@ -42,9 +43,7 @@ async function fetchBounded(url: string, timeoutMs: number): Promise<Uint8Array 
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) })
     if (!res.ok) return undefined
-    if (Number(res.headers.get('content-length') ?? 0) > MAX_CRL_BYTES) return undefined
-    const body = new Uint8Array(await res.arrayBuffer())
-    return body.length <= MAX_CRL_BYTES ? body : undefined
+    return await boundedBody(res, MAX_CRL_BYTES)
   } catch {
     return undefined
   }
