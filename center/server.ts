@@ -11,6 +11,12 @@ import type { Ra } from './ra/ra'
 export const CMP_CONTENT_TYPE = 'application/pkixcmp'
 
 /** /.well-known/cmp and /.well-known/cmp/p/<ca-name>[/<operation>] (RFC 9811 3.3). The body decides the operation. */
+/**
+ * How old the CRL `/crl` serves may be: an older one is re-signed on request. A client settling
+ * a renewal accepts only a CRL issued after the renewal started (see crlNotBefore in the app).
+ */
+const CRL_MAX_AGE_MS = 1_000
+
 const CMP_PATH = /^\/\.well-known\/cmp(?:\/p\/[A-Za-z0-9._~-]{1,64}(?:\/[A-Za-z0-9._~-]{1,64})?)?\/?$/
 
 function plain(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
@@ -95,7 +101,7 @@ export function createCenterServer(parts: CenterParts): Server {
     const route = async (): Promise<void> => {
       if (CMP_PATH.test(path)) return handleCmp(req, res, parts, sourceOf(req))
       if (path === '/crl' && (req.method === 'GET' || req.method === 'HEAD')) {
-        const crl = await parts.ca.crlDer()
+        const crl = await parts.ca.freshCrlDer(CRL_MAX_AGE_MS)
         res.writeHead(200, { 'Content-Type': 'application/pkix-crl', 'Content-Length': String(crl.length), 'Cache-Control': 'no-cache' })
         res.end(req.method === 'HEAD' ? undefined : crl)
         return

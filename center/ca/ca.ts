@@ -555,6 +555,21 @@ export class Ca implements CaFacade {
     return u8(der as ArrayBuffer)
   }
 
+  /**
+   * The CRL as `/crl` serves it: re-signed first when the current one is older than
+   * `maxAgeMs` (checked again inside the write transaction, so concurrent requests sign once).
+   * A client settling a renewal accepts only a CRL issued after the renewal started (a replayed
+   * older one must not answer), and a renewal whose certConf never arrived changes nothing the
+   * CRL shows; without this it would wait until the next revocation or start. At most one
+   * signature per `maxAgeMs`.
+   */
+  async freshCrlDer(maxAgeMs: number): Promise<Uint8Array> {
+    const SQL = 'SELECT this_update FROM ca_crl WHERE id = 1'
+    const stale = (rs: { rows: ArrayLike<Record<string, unknown>> }): boolean => Date.now() - Number(rs.rows[0]?.this_update ?? 0) > maxAgeMs
+    if (stale(await this.db.execute(SQL))) await this.writeTx(async (tx) => stale(await tx.execute(SQL)))
+    return this.crlDer()
+  }
+
   /** Republished on every start: the CRL's nextUpdate moves on, and a database restored from a backup gets a CRL that matches it. */
   private async ensureCrl(): Promise<void> {
     await this.writeTx(async () => true)

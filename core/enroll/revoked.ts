@@ -75,14 +75,19 @@ export interface RevokedSerialsOptions {
   timeoutMs?: number
   /** CA certificates known already (configured trust, a CMP answer's caPubs); `<center>/ca.crt` is asked otherwise. */
   caCerts?: Uint8Array[]
+  /**
+   * A CRL issued (thisUpdate) before this moment is not accepted: a correctly signed but older
+   * CRL replayed on the way would otherwise answer for a time it knows nothing about.
+   */
+  notBefore?: Date
 }
 
 /**
  * The serials a center's CRL lists as revoked, read from `<center>/crl` and accepted only when
  * it is signed by the CA that issued `issuedDer` (a certificate of this center the app holds).
  * Undefined when the center publishes no CRL there (a remote CMP CA may keep it elsewhere),
- * when its CA certificate cannot be found, or when the CRL's signature does not verify: the
- * callers then decide nothing.
+ * when its CA certificate cannot be found, when the CRL's signature does not verify, or when it
+ * was issued before `opts.notBefore`: the callers then decide nothing.
  */
 export async function revokedSerials(centerUrl: string, issuedDer: Uint8Array, opts: RevokedSerialsOptions = {}): Promise<Set<string> | undefined> {
   const timeoutMs = opts.timeoutMs ?? 5_000
@@ -92,6 +97,7 @@ export async function revokedSerials(centerUrl: string, issuedDer: Uint8Array, o
     const ca = await issuingCa(centerUrl, issuedDer, opts.caCerts ?? [], timeoutMs)
     if (!ca || !crlSignedBy(crlDer, ca)) return undefined
     const crl = AsnConvert.parse(crlDer, CertificateList)
+    if (opts.notBefore && !(crl.tbsCertList.thisUpdate.getTime().getTime() >= opts.notBefore.getTime())) return undefined
     const out = new Set<string>()
     for (const r of crl.tbsCertList.revokedCertificates ?? []) out.add(toHex(new Uint8Array(r.userCertificate)).replace(/^(00)+(?=.)/, ''))
     return out

@@ -7,7 +7,7 @@ import { buildPkcs8WithRandomNum, newRandomNum } from '../enroll/npki-key'
 import { saveRenewed, SIGN_CERT, SIGN_KEY } from '../enroll/save'
 import { openSignKey } from '../formats/signpri'
 import { cmpStage, type EnrollPorts } from './ports'
-import { activeAfterRenewal, settleRenewal, type PendingRenewal, type RenewalJournal } from './renewal-journal'
+import { activeAfterRenewal, crlNotBefore, settleRenewal, type PendingRenewal, type RenewalJournal } from './renewal-journal'
 
 export interface RenewFolderInput {
   /** The certificate folder; the renewed certificate replaces it where it is. */
@@ -53,6 +53,7 @@ export async function renewFolder(input: RenewFolderInput, ports: EnrollPorts & 
   const old = openSignKey(certDer, keyFile, password)
   const oldFacts = parseCertificate(certDer)
   if (oldFacts.notAfter.getTime() <= Date.now()) throw new CertError('CONFLICT', 'an expired certificate cannot be renewed; use reissue', { reason: 'expired' })
+  const startedAt = new Date().toISOString()
   progress?.('keygen', 0.1)
   const key = await (ports.generateKey ?? (() => generateRsaKey(2048)))()
   ports.signal?.throwIfAborted()
@@ -75,6 +76,7 @@ export async function renewFolder(input: RenewFolderInput, ports: EnrollPorts & 
       newSerialHex: parseCertificate(newCertDer).serialHex,
       newCertDer: Buffer.from(newCertDer).toString('base64'),
       at: new Date().toISOString(),
+      startedAt,
     }
     await ports.journal?.add(pending)
     ;({ trashId } = await saveRenewed(folder, newCertDer, pkcs8, password, ports.trash))
@@ -100,7 +102,7 @@ export async function renewFolder(input: RenewFolderInput, ports: EnrollPorts & 
     }
     // Stored, but the confirmation's answer was not seen (lost pkiConf, network, cancel): the
     // center may have activated the new certificate or not. Ask it, and keep that one.
-    const outcome = await activeAfterRenewal(ports.center.url, pending.oldSerialHex, pending.newSerialHex, Buffer.from(pending.newCertDer, 'base64'))
+    const outcome = await activeAfterRenewal(ports.center.url, pending.oldSerialHex, pending.newSerialHex, Buffer.from(pending.newCertDer, 'base64'), crlNotBefore(pending))
     if (outcome === 'new') {
       await ports.journal?.remove(folder)
       progress?.('done', 1)

@@ -5,7 +5,7 @@ import { renew, type ExternalKey } from '../enroll/cmp-client'
 import { PENDING_KEY_LABEL } from '../enroll/token-issue'
 import { deleteFromToken, generateTokenKey, listTokenCerts, readTokenCert, signWithToken, storeCertOnToken, tokenRandomNum, type SessionOptions, type TokenRef } from '../token/pkcs11'
 import { cmpStage, type EnrollPorts } from './ports'
-import { activeAfterRenewal, settleTokenRenewals, tokenIdentity, type CenterNow, type PendingTokenRenewal, type RenewalJournal } from './renewal-journal'
+import { activeAfterRenewal, crlNotBefore, settleTokenRenewals, tokenIdentity, type CenterNow, type PendingTokenRenewal, type RenewalJournal } from './renewal-journal'
 
 export interface RenewTokenInput {
   token: TokenRef
@@ -62,6 +62,7 @@ export async function renewOnToken(
   await t.authorize?.(oldFacts.serialHex)
   ports.signal?.throwIfAborted()
   progress?.('keygen', 0.1)
+  const startedAt = new Date().toISOString()
   const oldSpki = new Uint8Array(new X509Certificate(Buffer.from(oldCertDer)).publicKey.export({ type: 'spki', format: 'der' }))
   const identity = journal ? await tokenIdentity(t.token, t.pin, t.session) : undefined
   // The new pair's CKA_ID is chosen before it exists, so the journal names it before the token
@@ -82,6 +83,7 @@ export async function renewOnToken(
         oldSerialHex: oldFacts.serialHex,
         oldCertDer: Buffer.from(oldCertDer).toString('base64'),
         at: new Date().toISOString(),
+        startedAt,
       }
       await journal.add(pending)
     }
@@ -105,7 +107,7 @@ export async function renewOnToken(
       // Stored, but the answer to certConf was not seen (lost pkiConf): ask the center which
       // certificate it keeps active before anything on the token is removed.
       if (!stored) throw err
-      const outcome = await activeAfterRenewal(ports.center.url, oldFacts.serialHex, parseCertificate(stored).serialHex, stored)
+      const outcome = await activeAfterRenewal(ports.center.url, oldFacts.serialHex, parseCertificate(stored).serialHex, stored, crlNotBefore({ startedAt, at: startedAt }))
       if (outcome === 'new') return { certDer: stored, caCerts: [] }
       if (outcome === 'unknown' && pending) {
         // The center cannot say now: both pairs stay, and the journal settles it when the token is next opened.

@@ -20,6 +20,8 @@ export interface PendingRenewal {
   /** The new certificate, to recognise a staged folder that a crash left beside the old one. */
   newCertDer: string
   at: string
+  /** When the renewal started (before the kur went out): the CRL that answers for it must be newer (crlNotBefore). */
+  startedAt?: string
 }
 
 /**
@@ -41,6 +43,8 @@ export interface PendingTokenRenewal {
   /** The certificate being renewed (base64): it authenticates the CA whose CRL is asked. */
   oldCertDer: string
   at: string
+  /** When the renewal started (before the kur went out): the CRL that answers for it must be newer (crlNotBefore). */
+  startedAt?: string
 }
 
 export type JournalEntry = PendingRenewal | PendingTokenRenewal
@@ -52,6 +56,22 @@ export function journalKey(e: JournalEntry): string {
 }
 
 export type RenewalOutcome = 'new' | 'old' | 'unknown'
+
+/**
+ * How far the center's clock may run behind ours: a CRL whose thisUpdate is up to this long
+ * before the renewal started is still taken as issued after it.
+ */
+export const CRL_CLOCK_SKEW_MS = 5 * 60_000
+
+/**
+ * The oldest CRL that may answer for a renewal started at `startedAt` (ISO time): one issued
+ * before the renewal (less the clock skew) cannot know its outcome, so a correctly signed
+ * older CRL replayed on the way decides nothing. An entry written before this field existed
+ * falls back to its `at`, which is later than the start and so only stricter.
+ */
+export function crlNotBefore(entry: { startedAt?: string; at: string }): Date {
+  return new Date(Date.parse(entry.startedAt ?? entry.at) - CRL_CLOCK_SKEW_MS)
+}
 
 const FILE = 'pending-renewals.json'
 
@@ -109,12 +129,13 @@ export class RenewalJournal {
  * read from its CRL (`<center>/crl`, updated in the same step as the activation): a confirmed
  * renewal revokes the old certificate as superseded; a rejected one revokes the new one; a
  * renewal the center never got the certConf of leaves the new one pending, never active.
- * 'unknown' when the CRL cannot be read or is not signed by the CA that issued `issuedDer` (the
- * old or the new certificate): then nothing is decided. A center without a CRL at `/crl` (a
+ * 'unknown' when the CRL cannot be read, is not signed by the CA that issued `issuedDer` (the
+ * old or the new certificate), or was issued before `notBefore` (crlNotBefore: older than the
+ * renewal, so it cannot know; ask again later): then nothing is decided. A center without a CRL at `/crl` (a
  * remote CMP CA that publishes it elsewhere) always answers 'unknown'.
  */
-export async function activeAfterRenewal(centerUrl: string, oldSerialHex: string, newSerialHex: string, issuedDer: Uint8Array): Promise<RenewalOutcome> {
-  const revoked = await revokedSerials(centerUrl, issuedDer)
+export async function activeAfterRenewal(centerUrl: string, oldSerialHex: string, newSerialHex: string, issuedDer: Uint8Array, notBefore?: Date): Promise<RenewalOutcome> {
+  const revoked = await revokedSerials(centerUrl, issuedDer, notBefore ? { notBefore } : {})
   if (!revoked) return 'unknown'
   if (revoked.has(newSerialHex)) return 'old'
   return revoked.has(oldSerialHex) ? 'new' : 'old'
@@ -180,7 +201,7 @@ export async function recoverRenewals(journal: RenewalJournal, trash: Trash, cen
       out.push({ token: { label: p.token.label, serial: p.token.serial }, outcome: 'needs-pin' })
       continue
     }
-    const outcome = await activeAfterRenewal(centerNow(p.centerUrl), p.oldSerialHex, p.newSerialHex, Buffer.from(p.newCertDer, 'base64'))
+    const outcome = await activeAfterRenewal(centerNow(p.centerUrl), p.oldSerialHex, p.newSerialHex, Buffer.from(p.newCertDer, 'base64'), crlNotBefore(p))
     if (outcome !== 'unknown') {
       await settleRenewal(p, outcome, trash)
       await journal.remove(p.folder)
@@ -221,7 +242,7 @@ export async function settleTokenRenewals(
       outcome = 'old'
     } else {
       const newCert = await readTokenCert(ref, pin, p.newIdHex, session)
-      outcome = await activeAfterRenewal(centerNow(p.centerUrl), p.oldSerialHex, parseCertificate(newCert).serialHex, newCert)
+      outcome = await activeAfterRenewal(centerNow(p.centerUrl), p.oldSerialHex, parseCertificate(newCert).serialHex, newCert, crlNotBefore(p))
     }
     if (outcome === 'new') {
       await deleteFromToken(ref, pin, p.oldIdHex, session).catch(() => undefined)

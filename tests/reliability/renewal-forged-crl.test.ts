@@ -3,7 +3,8 @@
  * from the center's CRL. Read without checking its signature, anyone on the way to the center
  * (or a stale cache) could make the app discard the certificate the center keeps active. The
  * CRL is accepted only when the CA that issued the certificate being renewed signed it; a
- * forged, unsigned or re-keyed one leaves the outcome unknown, so nothing is decided.
+ * forged, unsigned or re-keyed one leaves the outcome unknown, so nothing is decided. Nor does a
+ * correctly signed CRL issued before the renewal started (replayed): it cannot know the outcome.
  */
 import { generateKeyPairSync, sign as nodeSign } from 'node:crypto'
 import http from 'node:http'
@@ -16,7 +17,7 @@ import { startCenter, type RunningCenter } from '../../center/center'
 import { crlSignedBy, revokedSerials } from '../../core/enroll/revoked'
 import { Trash } from '../../core/storage/trash'
 import { issueToFolder } from '../../core/usecases/issue-to-folder'
-import { activeAfterRenewal } from '../../core/usecases/renewal-journal'
+import { activeAfterRenewal, CRL_CLOCK_SKEW_MS, crlNotBefore } from '../../core/usecases/renewal-journal'
 import { tempDir } from '../helpers/fixtures'
 
 let center: RunningCenter
@@ -129,5 +130,41 @@ describe('renewal recovery reads only a CRL signed by the issuing CA', () => {
     } finally {
       await relay.close()
     }
+  })
+})
+
+describe('renewal recovery reads only a CRL issued after the renewal started', () => {
+  const thisUpdateOf = (der: Uint8Array): number => AsnConvert.parse(der, CertificateList).tbsCertList.thisUpdate.getTime().getTime()
+
+  it('renewal recovery refuses a replayed older CRL (correctly signed, issued before the renewal started) and decides nothing', async () => {
+    // A genuine CRL of this center, captured now and replayed later by someone on the way.
+    const captured = await center.ca.crlDer()
+    expect(crlSignedBy(captured, caDer)).toBe(true)
+    // It lists neither certificate of a renewal that started after it: read as an answer, it would say "keep the old one".
+    const replay = await serve({ '/crl': () => captured, '/ca.crt': () => caDer })
+    try {
+      const startedLater = new Date(thisUpdateOf(captured) + CRL_CLOCK_SKEW_MS + 60_000).toISOString()
+      expect(await activeAfterRenewal(replay.url, 'abcdef02', 'abcdef03', oldDer)).toBe('old')
+      expect(await revokedSerials(replay.url, oldDer, { notBefore: crlNotBefore({ at: startedLater, startedAt: startedLater }) })).toBeUndefined()
+      expect(await activeAfterRenewal(replay.url, 'abcdef02', 'abcdef03', oldDer, crlNotBefore({ at: startedLater, startedAt: startedLater }))).toBe('unknown')
+      // Within the documented clock skew the same CRL is still taken as issued after the start.
+      const startedWithinSkew = new Date(thisUpdateOf(captured) + CRL_CLOCK_SKEW_MS - 60_000).toISOString()
+      expect(await activeAfterRenewal(replay.url, 'abcdef02', 'abcdef03', oldDer, crlNotBefore({ at: startedWithinSkew, startedAt: startedWithinSkew }))).toBe('old')
+    } finally {
+      await replay.close()
+    }
+  })
+
+  it('the center re-signs its CRL when asked for it later, so a renewal that changed nothing on it still gets a fresh answer', async () => {
+    const before = thisUpdateOf(await center.ca.crlDer())
+    await new Promise((r) => setTimeout(r, 1_100))
+    const startedAt = new Date(Date.now() - 50).toISOString()
+    const res = await fetch(center.url + '/crl')
+    const served = new Uint8Array(await res.arrayBuffer())
+    expect(crlSignedBy(served, caDer)).toBe(true)
+    expect(thisUpdateOf(served)).toBeGreaterThan(before)
+    // No skew allowed at all: the center's own answer is issued after this renewal started.
+    expect(thisUpdateOf(served)).toBeGreaterThanOrEqual(Math.floor(Date.parse(startedAt) / 1000) * 1000)
+    expect(await activeAfterRenewal(center.url, 'abcdef02', 'abcdef03', oldDer, crlNotBefore({ at: startedAt, startedAt }))).toBe('old')
   })
 })
