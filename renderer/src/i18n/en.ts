@@ -173,7 +173,6 @@ const en: MessageSchema = {
     ruleOk: 'The password follows the rules.',
     ruleHint: '10 to 64 characters, with letters, digits and symbols.',
     change: 'Change password',
-    changing: 'Changing the password…',
     changed: 'The password was changed. Use the new password from now on.',
     kmChanged: 'The key-distribution key got the new password too.',
     kmSkipped: 'The key-distribution key has a different password and was left unchanged.',
