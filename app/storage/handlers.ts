@@ -153,7 +153,14 @@ export function createStorageHandlers(deps: StorageHandlerDeps): Handlers<typeof
       const ref = await tokenRef(req)
       // Opening the token with its PIN is when a renewal a crash left open on it can be settled,
       // so the list shows the one key pair the center keeps (an unanswered one stays for later).
-      if (deps.journal) await settleTokenRenewals(deps.journal, ref, req.pin, { guard }, deps.centerNow).catch(() => [])
+      // A refusal of the token itself (wrong PIN, locked, removed) is the list's answer too: a
+      // second login would count one wrong PIN twice, here and on a hardware token's own counter.
+      if (deps.journal) {
+        await settleTokenRenewals(deps.journal, ref, req.pin, { guard }, deps.centerNow).catch((err: unknown) => {
+          if (err instanceof CertError && err.code === 'TOKEN') throw err
+          return []
+        })
+      }
       return { certs: await listTokenCerts(ref, req.pin, { guard }) }
     },
     'token.import': async (req) => {
