@@ -15,7 +15,7 @@ import { takeRestoreLock } from './serving-lock'
  * are backed up apart from it, so a copied backup alone reveals no sealed column.
  */
 
-function fsyncFile(path: string): void {
+export function fsyncFile(path: string): void {
   const fd = openSync(path, 'r')
   try {
     fsyncSync(fd)
@@ -24,7 +24,7 @@ function fsyncFile(path: string): void {
   }
 }
 
-function fsyncDir(path: string): void {
+export function fsyncDir(path: string): void {
   try {
     fsyncFile(path)
   } catch {
@@ -64,6 +64,21 @@ export async function backupCenterDb(dataDir: string, outFile: string): Promise<
   return { bytes }
 }
 
+/**
+ * The rule both stores' restores check (SQLite here, PostgreSQL in pg-backup.ts): `versions`,
+ * the newest migration per module that a backup holds, names both modules and none newer than
+ * this build knows. `what` says what the file should have been.
+ */
+export function requireKnownSchema(file: string, versions: ReadonlyMap<string, number>, what: string): void {
+  const newest = (ms: Migration[]) => Math.max(...ms.map((m) => m.version))
+  const known: Record<string, number> = { ca: newest(caMigrations), ra: newest(raMigrations) }
+  for (const [module, max] of Object.entries(known)) {
+    const v = versions.get(module)
+    if (v === undefined) throw new CertError('DAMAGED', `${file} is not ${what}`)
+    if (v > max) throw new CertError('BAD_REQUEST', `${file} comes from a newer CertMgr (schema ${module} ${v})`)
+  }
+}
+
 /** Opens `file` read-only and checks it is a whole center database this version can run. */
 export function checkBackup(file: string): { bytes: number } {
   // Checked before opening: the binding would create a missing file, and reads a foreign one lazily.
@@ -85,13 +100,7 @@ export function checkBackup(file: string): { bytes: number } {
       throw new CertError('DAMAGED', `${file} is not a center database backup`)
     }
     if (ok !== 'ok') throw new CertError('DAMAGED', `${file} is damaged (integrity check: ${String(ok)})`)
-    const newest = (ms: Migration[]) => Math.max(...ms.map((m) => m.version))
-    const known: Record<string, number> = { ca: newest(caMigrations), ra: newest(raMigrations) }
-    for (const module of Object.keys(known)) {
-      const v = versions.find((r) => r.module === module)?.v
-      if (v === undefined) throw new CertError('DAMAGED', `${file} is not a center database backup`)
-      if (Number(v) > known[module]!) throw new CertError('BAD_REQUEST', `${file} comes from a newer CertMgr (schema ${module} ${v})`)
-    }
+    requireKnownSchema(file, new Map(versions.map((r) => [r.module, Number(r.v)])), 'a center database backup')
     const bytes = Number((db.prepare('PRAGMA page_count').raw(true).get() as unknown[])[0]) * Number((db.prepare('PRAGMA page_size').raw(true).get() as unknown[])[0])
     return { bytes }
   } finally {

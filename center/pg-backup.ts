@@ -1,11 +1,9 @@
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, statSync, unlinkSync } from 'node:fs'
+import { existsSync, linkSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs'
 import { basename, delimiter, dirname, join, resolve } from 'node:path'
 import { CertError } from '../shared/errors'
-import { caMigrations } from './ca/migrations'
-import type { Migration } from './db'
-import { raMigrations } from './ra/migrations'
+import { fsyncDir, fsyncFile, requireKnownSchema } from './backup'
 import { takeRestoreLock } from './serving-lock'
 
 /**
@@ -51,19 +49,6 @@ function run(tool: Tool, args: string[], env: NodeJS.ProcessEnv = process.env): 
   })
 }
 
-function fsyncPath(path: string): void {
-  try {
-    const fd = openSync(path, 'r')
-    try {
-      fsyncSync(fd)
-    } finally {
-      closeSync(fd)
-    }
-  } catch {
-    // directories cannot be opened for fsync on every platform
-  }
-}
-
 /**
  * Checks that `file` is a custom-format dump of a center this version can run: it holds the
  * migrations table with both modules, none newer than this build knows.
@@ -87,13 +72,7 @@ export async function checkPgDump(file: string): Promise<void> {
       if (module && v && /^\d+$/.test(v)) versions.set(module, Math.max(versions.get(module) ?? 0, Number(v)))
     }
   }
-  const newest = (ms: Migration[]) => Math.max(...ms.map((m) => m.version))
-  const known: Record<string, number> = { ca: newest(caMigrations), ra: newest(raMigrations) }
-  for (const [module, max] of Object.entries(known)) {
-    const v = versions.get(module)
-    if (v === undefined) throw new CertError('DAMAGED', `${file} is not a dump of a center database`)
-    if (v > max) throw new CertError('BAD_REQUEST', `${file} comes from a newer CertMgr (schema ${module} ${v})`)
-  }
+  requireKnownSchema(file, versions, 'a dump of a center database')
 }
 
 /** `pg_dump --format=custom` of the center's database into `outFile` while the nodes serve; never overwrites. */
@@ -105,7 +84,7 @@ export async function backupPgDb(dbUrl: string, outFile: string, opts: { checkCe
   try {
     await run('pg_dump', ['--format=custom', '--no-owner', '--no-privileges', `--file=${tmp}`, `--dbname=${url}`], env)
     if (opts.checkCenter !== false) await checkPgDump(tmp)
-    fsyncPath(tmp)
+    fsyncFile(tmp)
     try {
       linkSync(tmp, out)
     } catch (err) {
@@ -115,7 +94,7 @@ export async function backupPgDb(dbUrl: string, outFile: string, opts: { checkCe
   } finally {
     if (existsSync(tmp)) unlinkSync(tmp)
   }
-  fsyncPath(dirname(out))
+  fsyncDir(dirname(out))
   return { bytes: statSync(out).size }
 }
 
