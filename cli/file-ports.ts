@@ -30,7 +30,8 @@ export async function withFilePorts<T>(io: CliIO, command: string, fn: (ports: F
       ? {
           progress: (stage: FileStage, fraction: number) => {
             const text = STAGE_TEXT[stage]
-            status(text ? `certmgr ${command}: ${text}${stage === 'derive' && fraction > 0 ? ` ${Math.floor(fraction * 100)}%` : ''}…` : '')
+            // A fraction past 0 is shown: the key derivation's, or how far a batch copy has come.
+            status(text ? `certmgr ${command}: ${text}${fraction > 0 ? ` ${Math.floor(fraction * 100)}%` : ''}…` : '')
           },
         }
       : {}),

@@ -1,8 +1,8 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { basename, join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { Trash } from '../../core/storage/trash'
-import { PINK, PINK_PASSWORD, addPinkCert, tempDir } from '../../tests/helpers/fixtures'
+import { PINK, PINK_FOLDER, PINK_PASSWORD, addPinkCert, tempDir } from '../../tests/helpers/fixtures'
 import { treeSnapshot } from '../../tests/helpers/tree-snapshot'
 import { main } from '../certmgr'
 import type { CliIO } from '../command'
@@ -166,5 +166,67 @@ describe('certmgr export-pfx: the use-case rules hold on the command line too', 
     expect(r.err[0]).toContain('must end in .pfx or .p12')
     expect(readFileSync(out, 'utf8')).toBe('keep me')
     expect(existsSync(join(s.base, 'notes.pfx'))).toBe(false)
+  })
+})
+
+describe('certmgr copy PATH...: the batch shows its stages and Ctrl-C cancels it between folders', () => {
+  const CN_DIGITS = '191000030'
+  /** Three different certificates (the fixture's CN digits rewritten; same key and password). */
+  function batchScene(): ReturnType<typeof scene> & { folders: string[] } {
+    const s = scene()
+    const cert = readFileSync(join(s.folder, 'signCert.der'))
+    const at = cert.indexOf(CN_DIGITS)
+    expect(at).toBeGreaterThan(0)
+    const folders = [0, 1, 2].map((i) => {
+      const c = Buffer.from(cert)
+      c.write(String(i).padStart(CN_DIGITS.length, '0'), at, 'latin1')
+      const dir = join(s.root, 'yessign', 'USER', PINK_FOLDER.replace(CN_DIGITS, String(i).padStart(CN_DIGITS.length, '0')))
+      mkdirSync(dir, { recursive: true })
+      writeFileSync(join(dir, 'signCert.der'), c)
+      copyFileSync(join(s.folder, 'signPri.key'), join(dir, 'signPri.key'))
+      return dir
+    })
+    return { ...s, folders }
+  }
+  const argv = (s: ReturnType<typeof batchScene>): string[] => ['copy', ...s.folders, '--to-root', s.usb, '--password-file', s.pw]
+
+  it('shows reading, checking and writing on a terminal (with how far), clears the line, and prints the same standard output as without one', async () => {
+    const a = batchScene()
+    const plain = await certmgr(argv(a))
+    const b = batchScene()
+    const tty = await certmgr(argv(b), { terminal: true })
+    expect(plain.code).toBe(0)
+    expect(plain.out).toHaveLength(3)
+    expect(tty.code).toBe(0)
+    expect(stagesOf(tty.status)).toEqual(['reading', 'checking', 'writing'])
+    expect(tty.status).toContain('certmgr copy: writing 33%…')
+    expect(tty.status.at(-1)).toBe('')
+    expect(tty.out.map((l) => l.split(b.base).join('<base>'))).toEqual(plain.out.map((l) => l.split(a.base).join('<base>')))
+    expect(tty.err).toEqual([])
+  })
+
+  for (const at of ['reading', 'checking', 'writing…']) {
+    it(`Ctrl-C at '${at}' exits 2, says none of the 3 folders was copied, and leaves every folder as it was`, async () => {
+      const s = batchScene()
+      const before = treeSnapshot(s.base)
+      const r = await certmgr(argv(s), { terminal: true, interruptAt: at })
+      expect(r.code).toBe(2)
+      expect(r.err).toEqual(['certmgr copy: the operation was cancelled: 0 of 3 folders copied, the other 3 left as they were'])
+      expect(r.out).toEqual([])
+      expect(treeSnapshot(s.base)).toEqual(before)
+    })
+  }
+
+  it('Ctrl-C once the first folder is written leaves that folder whole and the others unwritten, and says 1 of 3 was copied', async () => {
+    const s = batchScene()
+    const r = await certmgr(argv(s), { terminal: true, interruptAt: 'writing 33%' })
+    expect(r.code).toBe(2)
+    expect(r.err).toEqual(['certmgr copy: the operation was cancelled: 1 of 3 folders copied, the other 2 left as they were'])
+    expect(r.out).toHaveLength(1)
+    const user = join(s.usb, 'yessign', 'USER')
+    // Only the first folder, whole, and nothing half-written beside it.
+    expect(readdirSync(user)).toEqual([basename(s.folders[0]!)])
+    for (const f of ['signCert.der', 'signPri.key']) expect(readFileSync(join(user, basename(s.folders[0]!), f))).toEqual(readFileSync(join(s.folders[0]!, f)))
+    expect(r.out[0]).toContain(join(user, basename(s.folders[0]!)))
   })
 })

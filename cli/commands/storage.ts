@@ -4,10 +4,9 @@ import { CertError } from '../../shared/errors'
 import { openSignKey } from '../../core/formats/signpri'
 import { defaultDataDir } from '../../core/settings/paths'
 import { readCertFiles, signCertOf, signKeyOf } from '../../core/storage/folder'
-import { copyCerts } from '../../core/storage/batch'
 import type { CopyResult } from '../../core/storage/operations'
 import { Trash } from '../../core/storage/trash'
-import { copyCertificate, moveCertificate } from '../../core/usecases/copy-move'
+import { copyCertificate, copyCertificates, moveCertificate } from '../../core/usecases/copy-move'
 import { deleteCertificate, restoreCertificate } from '../../core/usecases/trash-folder'
 import { withFilePorts } from '../file-ports'
 import { availableModules, deleteFromToken, generateTokenKey, importToToken, listTokenCerts, listTokens, type TokenRef } from '../../core/token/pkcs11'
@@ -96,16 +95,26 @@ export const storageCommands: Command[] = [
         io.out(describeCopy('copied', await withFilePorts(io, 'copy', (ports) => copyCertificate({ folder: src, ...opts }, ports))))
         return 0
       }
-      // Many folders: one batch (flushed to disk together), each folder reported on its own line.
+      // Many folders: one batch (flushed to disk together), each folder reported on its own
+      // line; progress and Ctrl-C as for one folder, the cancel heard between folders.
       let exit = 0
-      for (const r of await copyCerts(args.positionals.map((p) => resolve(p)), opts)) {
+      const results = await withFilePorts(io, 'copy', (ports) => copyCertificates({ folders: args.positionals.map((p) => resolve(p)), ...opts }, ports))
+      const cancelled = results.filter((r) => r.outcome === 'failed' && r.error.code === 'CANCELLED').length
+      for (const r of results) {
         if (r.outcome !== 'failed') {
           io.out(describeCopy('copied', r))
           continue
         }
+        if (r.error.code === 'CANCELLED') continue
         io.err(`certmgr copy: ${r.source}: ${r.error.message}`)
         // As for a single folder: a failed check is 1, anything else 2 (and 2 wins over 1).
         exit = Math.max(exit, r.error.code === 'WRONG_PASSWORD' || r.error.code === 'KEY_MISMATCH' ? 1 : 2)
+      }
+      if (cancelled > 0) {
+        // Only whole folders were placed: say how many, and that the rest were left as they were.
+        const placed = results.filter((r) => r.outcome === 'copied' || r.outcome === 'replaced').length
+        io.err(`certmgr copy: the operation was cancelled: ${placed} of ${results.length} folders copied, the other ${cancelled} left as they were`)
+        return 2
       }
       return exit
     },

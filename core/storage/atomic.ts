@@ -5,6 +5,7 @@ import { promises as nodeFs } from 'node:fs'
 import { release } from 'node:os'
 import { dirname, join, basename } from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { cancelledError } from '../progress/file-stages'
 
 /**
  * The file-system calls atomic writes need. Production uses node:fs; reliability tests inject
@@ -310,6 +311,14 @@ export interface BatchWriteOptions {
    * file-system flush also writes out unrelated dirty data, which only pays off for many folders.
    */
   bulkFlushMin?: number
+  /**
+   * Heard between folders: once aborted, no further folder is staged or renamed into place
+   * (its temp copy is removed and it fails with CANCELLED); folders already renamed stay, whole
+   * and flushed. No folder is ever left half-written.
+   */
+  signal?: AbortSignal
+  /** Called once per folder renamed into place (for progress). */
+  onPlaced?: () => void
 }
 
 function existsError(dest: string): Error {
@@ -387,6 +396,7 @@ export async function writeFoldersAtomic(items: readonly FolderWrite[], opts: Ba
   const bulk = fs.syncFileSystem !== undefined && items.length >= (opts.bulkFlushMin ?? 8)
   const tags = randomBytes(6 * items.length).toString('hex')
   await eachLimited(pending([...items.keys()]), limit, async (i) => {
+    if (opts.signal?.aborted) return void (out[i] = { ok: false, error: cancelledError() })
     const it = items[i]!
     tmps[i] = join(dirname(it.dest), `.${basename(it.dest)}.${tags.slice(12 * i, 12 * i + 12)}.tmp`)
     try {
@@ -426,8 +436,12 @@ export async function writeFoldersAtomic(items: readonly FolderWrite[], opts: Ba
     }
   }
 
-  await eachLimited(pending([...items.keys()]), limit, async (i) => {
+  // With a cancel to hear, folders are placed one after another, so a cancel after one of them
+  // stops the next (the renames are cheap; with directFs they are synchronous anyway).
+  await eachLimited(pending([...items.keys()]), opts.signal ? 1 : limit, async (i) => {
     const { dest, replace } = items[i]!
+    // The last point a cancel is heard for this folder: after it the folder is placed whole.
+    if (opts.signal?.aborted) return void (await fail(i, cancelledError()))
     const aside = tmps[i]!.replace(/\.tmp$/, '.old')
     let movedAside = false
     try {
@@ -444,6 +458,7 @@ export async function writeFoldersAtomic(items: readonly FolderWrite[], opts: Ba
       })
       out[i] = { ok: true, replaced: movedAside }
       if (movedAside) asides.push(aside)
+      opts.onPlaced?.()
     } catch (err) {
       await fail(i, err)
       if (movedAside) await fs.rename(aside, dest).catch(() => undefined)

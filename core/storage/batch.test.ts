@@ -330,3 +330,46 @@ describe('writeFoldersAtomic', () => {
     expect(readdirSync(join(tmp, 'x'))).toEqual(['a'])
   })
 })
+
+describe('copyCerts with progress and a cancel (the batch `certmgr copy PATH...` runs)', () => {
+  it('reports read, check, write and done, with how many folders are read and placed', async () => {
+    const folders = plantMany(4)
+    const seen: string[] = []
+    const res = await copyCerts(folders, { toRoot: dst, password: fx.password }, { ports: { progress: (stage, f) => seen.push(`${stage} ${f}`) } })
+    expect(res.map((r) => r.outcome)).toEqual(folders.map(() => 'copied'))
+    expect(seen).toEqual(['read 0', 'read 0.25', 'read 0.5', 'read 0.75', 'read 1', 'check 0', 'write 0', 'write 0.25', 'write 0.5', 'write 0.75', 'write 1', 'done 1'])
+  })
+
+  it('batch copy cancelled between folders leaves only whole folders and says which were copied', async () => {
+    const folders = plantMany(6)
+    const ac = new AbortController()
+    // Cancelled once the second folder is in place.
+    const progress = (stage: string, f: number): void => void (stage === 'write' && f >= 2 / 6 && ac.abort())
+    const res = await copyCerts(folders, { toRoot: dst, password: fx.password }, { ports: { progress, signal: ac.signal } })
+    expect(res.map((r) => r.outcome)).toEqual(['copied', 'copied', 'failed', 'failed', 'failed', 'failed'])
+    for (const r of res.slice(2)) expect(failure(r).code).toBe('CANCELLED')
+    // The two placed are whole; the four cancelled left nothing behind, not even a temp folder.
+    expect(await expectOnlyWholeFolders()).toEqual([basename(folders[0]!), basename(folders[1]!)].sort())
+  })
+
+  it('batch copy cancelled while reading writes nothing, not even a parent folder', async () => {
+    const folders = plantMany(3)
+    const ac = new AbortController()
+    const res = await copyCerts(folders, { toRoot: dst, password: fx.password }, { ports: { progress: (stage) => void (stage === 'read' && ac.abort()), signal: ac.signal } })
+    expect(res.map((r) => failure(r).code)).toEqual(['CANCELLED', 'CANCELLED', 'CANCELLED'])
+    expect(existsSync(dst)).toBe(false)
+  })
+
+  it('a cancel reaching a replace keeps the certificate that was there', async () => {
+    const [a, b] = plantMany(2)
+    plantOther(destOf(b!))
+    const before = readFileSync(join(destOf(b!), 'signCert.der'))
+    const ac = new AbortController()
+    const progress = (stage: string, f: number): void => void (stage === 'write' && f > 0 && ac.abort())
+    const res = await copyCerts([a!, b!], { toRoot: dst, password: fx.password, overwrite: true }, { ports: { progress, signal: ac.signal } })
+    expect(res.map((r) => r.outcome)).toEqual(['copied', 'failed'])
+    expect(failure(res[1]).code).toBe('CANCELLED')
+    expect(readFileSync(join(destOf(b!), 'signCert.der'))).toEqual(before)
+    expect(entries(userDir()).filter(isLeftover)).toEqual([])
+  })
+})

@@ -6,6 +6,7 @@ import { directFs, eachLimited, recoverFolders, writeFoldersAtomic, type FolderW
 import { fileNamed, ioError, placementOf, sameFiles, type CertFiles } from './folder'
 import { checkPassword, conflictError, findDirCaseInsensitive, readExisting, samePlace, type CopyOptions, type CopyOutcome, type StorageDeps } from './operations'
 import { assertNoLinkBelow } from '../roots/links'
+import { cancelledError } from '../progress/file-stages'
 import { REGULAR_READ_FLAGS } from './regular-file'
 
 /**
@@ -14,7 +15,8 @@ import { REGULAR_READ_FLAGS } from './regular-file'
  * replace is kept); `path` is there once the destination was known. A source named twice, or
  * two sources with the very same files, write once: the later one reports 'identical' (or the
  * first one's failure); two different certificates for one folder make the later one fail with
- * CONFLICT / reason 'batch-duplicate', overwrite or not.
+ * CONFLICT / reason 'batch-duplicate', overwrite or not. A folder a cancel stopped before it was
+ * placed fails with CANCELLED and changed nothing.
  */
 export type BatchCopyResult =
   | { source: string; path: string; outcome: CopyOutcome }
@@ -137,6 +139,11 @@ function asCertError(err: unknown, side: 'source' | 'destination'): CertError {
  * result, and folders that landed stay even when others failed. Returns once every folder
  * reported copied or replaced is on disk.
  *
+ * Stages (`deps.ports`): read (fraction: folders read so far), check, write (fraction: folders
+ * placed so far), done. The cancel (`deps.ports.signal`) is heard between folders, up to each
+ * folder's final rename: a cancel leaves only whole folders, those already placed, and every
+ * other folder gets CANCELLED.
+ *
  * By default the small reads and writes are synchronous calls (`directFs`), the fastest way
  * through thousands of small files; in the app's main process, where a hung drive must not
  * stall the event loop, pass `deps.fs = realFs` and every call goes through the threadpool.
@@ -148,6 +155,11 @@ export async function copyCerts(sourceFolders: readonly string[], opts: CopyOpti
   const root = resolve(opts.toRoot)
   const results: (BatchCopyResult | undefined)[] = sourceFolders.map(() => undefined)
   const plans: (Plan | undefined)[] = sourceFolders.map(() => undefined)
+  const ports = deps.ports
+  const total = sourceFolders.length
+  const cancelled = (): boolean => ports?.signal?.aborted === true
+  let read = 0
+  ports?.progress?.('read', 0)
 
   // Every folder of one CA goes to the same `<root>/<CA>/USER`: look the spelling up once.
   const parents = new Map<string, Promise<string>>()
@@ -168,6 +180,7 @@ export async function copyCerts(sourceFolders: readonly string[], opts: CopyOpti
 
   await eachLimited([...sourceFolders.keys()], PREPARE_CONCURRENCY, async (i) => {
     const source = sourceFolders[i]!
+    if (cancelled()) return void (results[i] = { source, outcome: 'failed', error: cancelledError() })
     let dest: string | undefined
     try {
       const files = await readCertFolder(io, source)
@@ -178,7 +191,9 @@ export async function copyCerts(sourceFolders: readonly string[], opts: CopyOpti
     } catch (err) {
       results[i] = { source, ...(dest ? { path: dest } : {}), outcome: 'failed', error: asCertError(err, 'source') }
     }
+    ports?.progress?.('read', ++read / total)
   })
+  ports?.progress?.('check', 0)
 
   // In the order given: the first source for a folder writes it, later ones follow or conflict.
   const claims = new Map<string, Plan>()
@@ -222,7 +237,14 @@ export async function copyCerts(sourceFolders: readonly string[], opts: CopyOpti
 
   const toWrite = [...claims.values()].filter((p) => !p.result)
   const writes: FolderWrite[] = toWrite.map((p) => ({ dest: p.dest, files: p.files, replace: opts.overwrite === true }))
-  const written = await writeFoldersAtomic(writes, { fs })
+  let placed = 0
+  ports?.progress?.('write', 0)
+  // Cancelled before any write: not even a parent folder is made.
+  const written = cancelled() ? writes.map(() => ({ ok: false as const, error: cancelledError() })) : await writeFoldersAtomic(writes, {
+    fs,
+    ...(ports?.signal ? { signal: ports.signal } : {}),
+    ...(ports?.progress ? { onPlaced: () => ports.progress!('write', ++placed / writes.length) } : {}),
+  })
   toWrite.forEach((plan, k) => {
     const w = written[k]!
     plan.result = w.ok
@@ -230,6 +252,7 @@ export async function copyCerts(sourceFolders: readonly string[], opts: CopyOpti
       : { source: plan.source, path: plan.dest, outcome: 'failed', error: asCertError(w.error, 'destination') }
   })
 
+  if (!cancelled()) ports?.progress?.('done', 1)
   return sourceFolders.map((source, i) => {
     const plan = plans[i]
     if (!plan) return results[i]!

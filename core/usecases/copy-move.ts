@@ -1,3 +1,4 @@
+import { copyCerts, type BatchCopyResult } from '../storage/batch'
 import { copyCert, moveCert, type CopyResult, type KeyOpener } from '../storage/operations'
 import type { FsLayer } from '../storage/atomic'
 import type { FilePorts } from './ports'
@@ -32,6 +33,17 @@ function deps(ports: StoragePorts): Parameters<typeof copyCert>[2] {
  */
 export function copyCertificate(input: CopyMoveInput, ports: StoragePorts = {}): Promise<CopyResult> {
   return copyCert(input.folder, { toRoot: input.toRoot, password: input.password, overwrite: input.overwrite === true }, deps(ports))
+}
+
+/**
+ * 복사 of many folders at once into one NPKI root, for `certmgr copy PATH...`: one durable batch
+ * (flushed to disk together, see core/storage/batch.ts), each folder with copyCertificate's
+ * rules and its own result. Stages: read (fraction: folders read), check, write (fraction:
+ * folders placed), done. A cancel is heard between folders: the folders already placed stay,
+ * whole; every other one is left as it was and reported CANCELLED.
+ */
+export function copyCertificates(input: Omit<CopyMoveInput, 'folder'> & { folders: readonly string[] }, ports: StoragePorts = {}): Promise<BatchCopyResult[]> {
+  return copyCerts(input.folders, { toRoot: input.toRoot, password: input.password, overwrite: input.overwrite === true }, deps(ports))
 }
 
 /**
