@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { scanRoots } from '../certs/scan'
 import { openSignKey } from '../formats/signpri'
-import { writeFolderAtomic } from './atomic'
+import { realFs, writeFolderAtomic, type FsLayer } from './atomic'
 import { copyCert, exportCert, moveCert } from './operations'
 import { fixture, otherCert, plantFixture } from './testkit'
 import { Trash } from './trash'
@@ -90,6 +90,22 @@ describe('move and export', () => {
     expect(existsSync(folder)).toBe(false)
     expect(readdirSync(r.path)).toHaveLength(4)
     expect(readdirSync(join(src, fx.caFolder, 'USER'))).toEqual([])
+  })
+
+  it('move leaves a bad copy: a copy that does not read back as the original is taken back out, the source stays', async () => {
+    const folder = plantFixture(src, { km: true })
+    // The destination medium flips a bit of every file it is given (a failing USB stick).
+    const flipping: FsLayer = {
+      ...realFs,
+      open: async (path, flags, mode) => {
+        const h = await realFs.open(path, flags, mode)
+        return { ...h, write: (data: Uint8Array) => h.write(data.length ? Uint8Array.from(data, (b, i) => (i === 0 ? b ^ 1 : b)) : data), sync: () => h.sync(), close: () => h.close() }
+      },
+    }
+    await expect(moveCert(folder, { toRoot: dst }, { fs: flipping })).rejects.toMatchObject({ code: 'IO', params: { reason: 'verify-failed' } })
+    expect(readdirSync(folder).sort()).toEqual(['kmCert.der', 'kmPri.key', 'signCert.der', 'signPri.key'])
+    // Nothing of the copy is left: not the folder, nor the CA and USER folders made for it.
+    expect(readdirSync(dst)).toEqual([])
   })
 
   it('moving a folder onto itself keeps it', async () => {

@@ -195,18 +195,27 @@ export async function moveCert(sourceFolder: string, opts: CopyOptions, deps: St
     ports?.progress?.('done', 1)
     return res
   }
+  /** Removes a new copy (not one that replaced another certificate) and the folders made for it. */
+  const takeCopyBack = async (): Promise<void> => {
+    if (res.outcome !== 'copied') return
+    await removeFolderAtomic(res.path, deps.fs ?? realFs).catch(() => undefined)
+    // Deepest first; rmdir leaves a folder something else was put in meanwhile.
+    for (const dir of created) await rmdir(dir).catch(() => undefined)
+  }
   const stageAfterWrite = async (stage: 'verify' | 'remove'): Promise<void> => {
     ports?.progress?.(stage, 0)
     if (!ports?.signal?.aborted || res.outcome === 'replaced') return
-    if (res.outcome === 'copied') {
-      await removeFolderAtomic(res.path, deps.fs ?? realFs).catch(() => undefined)
-      // Deepest first; rmdir leaves a folder something else was put in meanwhile.
-      for (const dir of created) await rmdir(dir).catch(() => undefined)
-    }
+    await takeCopyBack()
     throw cancelledError()
   }
   await stageAfterWrite('verify')
-  await verifyCopy(res.path, files)
+  try {
+    await verifyCopy(res.path, files)
+  } catch (err) {
+    // A copy that does not read back as the original is not left beside it as a second certificate.
+    await takeCopyBack()
+    throw err
+  }
   await stageAfterWrite('remove')
   try {
     await removeFolderAtomic(sourceFolder, deps.sourceFs ?? realFs)
