@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { AppEvent } from '../../shared/contract/progress'
+import { PFX_EXPORT_WRITE_FRACTION, type AppEvent } from '../../shared/contract/progress'
 import { readPfx, writePfx } from '../../core/formats/pfx'
 import { PINK, PINK_PASSWORD, addPinkCert, tempDir } from '../../tests/helpers/fixtures'
 import { treeSnapshot } from '../../tests/helpers/tree-snapshot'
@@ -78,6 +78,8 @@ describe('pfx.export through the dispatcher: progress and cancel (the use-case g
     const r = await services.dispatch('pfx.export', { opId: 'ex-1', certId: id, password: PINK_PASSWORD, profile: 'compatible', outPath: out }, watching('ex-1', (e) => fractions.push(e.progress.fraction ?? -1)))
     expect(r).toMatchObject({ ok: true, value: { path: out } })
     expect(fractions).toEqual([0, 0.05, 0.1, 0.55, 0.95])
+    // The write is reported at the fraction where the export screen stops offering 취소.
+    expect(fractions.at(-1)).toBe(PFX_EXPORT_WRITE_FRACTION)
     expect(existsSync(out)).toBe(true)
   })
 

@@ -1,4 +1,5 @@
 import type { pfxCalls } from '../../shared/contract/pfx'
+import { PFX_EXPORT_WRITE_FRACTION } from '../../shared/contract/progress'
 import { certIdFor, resolveCertFolder } from '../../core/certs/registry'
 import type { RootPolicy } from '../../core/roots/root-policy'
 import type { FileStage } from '../../core/usecases/ports'
@@ -18,7 +19,7 @@ export interface PfxDeps {
 }
 
 /** How far an export is when a stage starts: the encryption and the read-back are its long parts. */
-const EXPORT_FRACTION: Partial<Record<FileStage, number>> = { check: 0, open: 0.05, derive: 0.1, verify: 0.55, write: 0.95 }
+const EXPORT_FRACTION: Partial<Record<FileStage, number>> = { check: 0, open: 0.05, derive: 0.1, verify: 0.55, write: PFX_EXPORT_WRITE_FRACTION }
 
 /**
  * The wizard's side of PFX export and import: these handlers only gather what the request names

@@ -10,6 +10,12 @@ export const ProgressEvent = z.object({
 })
 export type ProgressEvent = z.infer<typeof ProgressEvent>
 
+/**
+ * The fraction a PFX export reports when it starts writing the file (app/pfx/handlers.ts): from
+ * there it completes whatever is asked, so the export screen stops offering 취소 at it.
+ */
+export const PFX_EXPORT_WRITE_FRACTION = 0.95
+
 /** Events pushed from main to the renderer (no secrets ever). */
 export const AppEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('progress'), progress: ProgressEvent }),

@@ -2,6 +2,7 @@ import { flushPromises, mount, type VueWrapper } from '@vue/test-utils'
 import { createPinia, setActivePinia, type Pinia } from 'pinia'
 import { beforeEach, describe, expect, it } from 'vitest'
 import type { CallName } from '../../../shared/contract'
+import { PFX_EXPORT_WRITE_FRACTION } from '../../../shared/contract/progress'
 import type { StorageLocation } from '../../../shared/contract/storage'
 import { setApi } from '../api/client'
 import PasswordPanel from '../components/PasswordPanel.vue'
@@ -107,7 +108,10 @@ describe('PFX export: stages as progress, 취소 through pfx.cancel', () => {
   it('stops offering 취소 once main writes the file, and shows the file made', async () => {
     const { box, stage } = pending('pfx.export', 'pfx.cancel')
     const w = await startExport()
-    await stage('pfx-export', 0.95)
+    // 취소 is offered right up to the fraction main reports the write at (one constant for both sides).
+    await stage('pfx-export', PFX_EXPORT_WRITE_FRACTION - 0.01)
+    expect(w.find('[data-testid="export-cancel"]').exists()).toBe(true)
+    await stage('pfx-export', PFX_EXPORT_WRITE_FRACTION)
     expect(w.find('[data-testid="export-cancel"]').exists()).toBe(false)
     expect(w.get('[data-testid="export-no-cancel"]').text()).toContain('취소할 수 없습니다')
     box.resolve!({ path: '/home/u/cert.pfx', profile: 'modern', hasRandomNum: true })
