@@ -28,11 +28,15 @@ function toolPath(tool: Tool): string {
   throw new CertError('UNSUPPORTED', `${tool} was not found: install PostgreSQL's client programs (e.g. apt-get install postgresql-client)`)
 }
 
-/** The URL without its password (which goes to the tool in PGPASSWORD, never on a command line others can list). */
+/**
+ * The URL without its password (which goes to the tool in PGPASSWORD, never on a command line
+ * others can list), whether it stood before the host or as libpq's `?password=` parameter.
+ */
 function connection(dbUrl: string): { url: string; env: NodeJS.ProcessEnv } {
   const u = new URL(dbUrl)
-  const password = decodeURIComponent(u.password)
+  const password = u.searchParams.get('password') ?? decodeURIComponent(u.password)
   u.password = ''
+  u.searchParams.delete('password')
   const env: NodeJS.ProcessEnv = { ...process.env }
   if (password !== '') env.PGPASSWORD = password
   return { url: u.toString(), env }
