@@ -139,7 +139,7 @@ class KdfPool {
 
 const pool = new KdfPool()
 
-/** The derivations of one PFX read. */
+/** The derivations of one PFX read or write. */
 export class KdfSession {
   private charged = 0
   private done = 0
@@ -184,7 +184,7 @@ export class KdfSession {
     if (this.closed) return
     this.closed = true
     const aborted = this.opts.signal?.aborted === true
-    pool.cancel(this, aborted ? cancelled() : new CertError('CANCELLED', 'the PFX read ended'), aborted)
+    pool.cancel(this, aborted ? cancelled() : new CertError('CANCELLED', 'the PFX key derivation ended'), aborted)
   }
 
   private run(job: JobSpec, rounds: number): Promise<Uint8Array> {
@@ -210,5 +210,5 @@ export class KdfSession {
 }
 
 function cancelled(): CertError {
-  return new CertError('CANCELLED', 'reading the PFX file was cancelled')
+  return new CertError('CANCELLED', 'the PFX key derivation was cancelled')
 }

@@ -2,7 +2,8 @@ import { createCipheriv, createHash, createHmac, randomBytes, type KeyObject } f
 import { CertError } from '../../shared/errors'
 import { bmpString, explicit, NULL, octetString, oid, sequence, setOf, tlv, uint } from '../../shared/der/writer'
 import { HASH_OUT, OID, type HashName } from './pfx-asn1'
-import { bmpPassword, pbkdf2Async, pkcs12Kdf } from './pfx-kdf'
+import { bmpPassword, pbkdf2Async } from './pfx-kdf'
+import { KdfSession } from './pfx-kdf-pool'
 import { certificateKey, keyMatches, privateKeyObject } from './pfx-keys'
 import { COMPATIBLE_ITERATIONS, MAX_PFX_ITERATIONS, MODERN_ITERATIONS } from './pfx-limits'
 import type { PfxProfile, PfxWriteInput } from './pfx-types'
@@ -23,10 +24,9 @@ async function encryptModern(plain: Uint8Array, utf8: Uint8Array, iterations: nu
   return { alg, data }
 }
 
-function encryptCompatible(plain: Uint8Array, bmp: Uint8Array, iterations: number): { alg: Uint8Array; data: Uint8Array } {
+async function encryptCompatible(plain: Uint8Array, bmp: Uint8Array, iterations: number, kdf: KdfSession): Promise<{ alg: Uint8Array; data: Uint8Array }> {
   const salt = randomBytes(8)
-  const key = pkcs12Kdf('sha1', bmp, salt, 1, iterations, 24)
-  const iv = pkcs12Kdf('sha1', bmp, salt, 2, iterations, 8)
+  const [key, iv] = await Promise.all([kdf.pkcs12('sha1', bmp, salt, 1, iterations, 24), kdf.pkcs12('sha1', bmp, salt, 2, iterations, 8)])
   const c = createCipheriv('des-ede3-cbc', key, iv)
   const data = new Uint8Array(Buffer.concat([c.update(plain), c.final()]))
   return { alg: sequence(oid(OID.pbeSha3Des), sequence(octetString(salt), uint(iterations))), data }
@@ -40,8 +40,12 @@ function attribute(id: string, value: Uint8Array): Uint8Array {
  * Writes a PFX. `modern`: AES-256-CBC / PBKDF2-HMAC-SHA256 for the key and the certificates,
  * HMAC-SHA256 MAC (OpenSSL 3's layout). `compatible`: pbeWithSHAAnd3-KeyTripleDES-CBC for both
  * and a SHA-1 MAC. The PKCS#8 goes in byte for byte, so randomNum stays in its attributes.
+ *
+ * No key derivation runs on the calling thread (the PKCS#12 ones go to the key-derivation
+ * worker, PBKDF2 to Node's thread pool), so the window keeps answering. `signal` stops the
+ * derivation: the worker's running job is terminated and the write ends CANCELLED.
  */
-export async function writePfx(input: PfxWriteInput, password: string, profile: PfxProfile, opts: { iterations?: number } = {}): Promise<Uint8Array> {
+export async function writePfx(input: PfxWriteInput, password: string, profile: PfxProfile, opts: { iterations?: number; signal?: AbortSignal } = {}): Promise<Uint8Array> {
   const iterations = opts.iterations ?? (profile === 'modern' ? MODERN_ITERATIONS : COMPATIBLE_ITERATIONS)
   if (!Number.isInteger(iterations) || iterations < 1 || iterations > MAX_PFX_ITERATIONS) throw new CertError('BAD_REQUEST', 'iteration count out of range')
   if (profile !== 'modern' && profile !== 'compatible') throw new CertError('BAD_REQUEST', 'unknown PFX profile')
@@ -69,18 +73,29 @@ export async function writePfx(input: PfxWriteInput, password: string, profile: 
   const macAlg: HashName = profile === 'modern' ? 'sha256' : 'sha1'
   const macSalt = randomBytes(8)
 
+  // The writer picks its own counts (at most MAX_PFX_ITERATIONS each), so no budget applies.
+  const kdf = new KdfSession({ ...(opts.signal ? { signal: opts.signal } : {}), budget: Number.POSITIVE_INFINITY })
   let keyEnc: { alg: Uint8Array; data: Uint8Array }
   let certEnc: { alg: Uint8Array; data: Uint8Array }
   let macKey: Uint8Array
-  if (profile === 'modern') {
-    // Both PBKDF2 runs go to the thread pool while this thread derives the MAC key.
-    const pending = Promise.all([encryptModern(input.pkcs8, utf8, iterations), encryptModern(certContents, utf8, iterations)])
-    macKey = pkcs12Kdf(macAlg, bmp, macSalt, 3, iterations, HASH_OUT[macAlg])
-    ;[keyEnc, certEnc] = await pending
-  } else {
-    keyEnc = encryptCompatible(input.pkcs8, bmp, iterations)
-    certEnc = encryptCompatible(certContents, bmp, iterations)
-    macKey = pkcs12Kdf(macAlg, bmp, macSalt, 3, iterations, HASH_OUT[macAlg])
+  try {
+    if (profile === 'modern') {
+      // Both PBKDF2 runs go to the thread pool while the worker derives the MAC key. A cancel
+      // rejects the MAC key at once; the PBKDF2 runs (bounded by the iteration cap) end unheard.
+      ;[keyEnc, certEnc, macKey] = await Promise.all([
+        encryptModern(input.pkcs8, utf8, iterations),
+        encryptModern(certContents, utf8, iterations),
+        kdf.pkcs12(macAlg, bmp, macSalt, 3, iterations, HASH_OUT[macAlg]),
+      ])
+    } else {
+      ;[keyEnc, certEnc, macKey] = await Promise.all([
+        encryptCompatible(input.pkcs8, bmp, iterations, kdf),
+        encryptCompatible(certContents, bmp, iterations, kdf),
+        kdf.pkcs12(macAlg, bmp, macSalt, 3, iterations, HASH_OUT[macAlg]),
+      ])
+    }
+  } finally {
+    kdf.close()
   }
 
   const keyBag = sequence(oid(OID.shroudedKeyBag), explicit(0, sequence(keyEnc.alg, octetString(keyEnc.data))), bagAttrs)

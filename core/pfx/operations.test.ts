@@ -39,3 +39,45 @@ describe('between locations', () => {
     expect(readdirSync(r.path)).toHaveLength(2)
   })
 })
+
+describe('PFX export cannot be cancelled while it derives keys', () => {
+  for (const profile of ['compatible', 'modern'] as const) {
+    it(`${profile}: a cancel during the key derivation stops the export there and leaves no file; the main thread keeps running meanwhile`, async () => {
+      const src = plantFixture(join(tmp, 'pc'))
+      const out = join(tmp, 'out', 'cert.pfx')
+      const ac = new AbortController()
+      const stages: string[] = []
+      // A timer on this thread cancels on its third tick after the derivation started: it can
+      // tick only while the derivation runs elsewhere. The old export derived on this thread, so
+      // the cancel came after the derivation and was first heard at 'verify'.
+      let ticks = 0
+      let timer: NodeJS.Timeout | undefined
+      const startTicking = () => {
+        timer = setInterval(() => {
+          if (++ticks === 3) ac.abort()
+        }, 10)
+      }
+      const err = await exportPfx(src, fx.password, out, {
+        profile,
+        iterations: 1_000_000,
+        ports: { signal: ac.signal, progress: (stage) => (stages.push(stage), stage === 'derive' && startTicking()) },
+      }).then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      clearInterval(timer)
+      expect(err).toMatchObject({ code: 'CANCELLED' })
+      expect(stages).toEqual(['check', 'open', 'derive'])
+      expect(existsSync(out)).toBe(false)
+      expect(existsSync(join(tmp, 'out')) ? readdirSync(join(tmp, 'out')) : []).toEqual([])
+    })
+  }
+
+  it('an export that is not cancelled still writes a PFX that opens', async () => {
+    const src = plantFixture(join(tmp, 'pc'))
+    const out = join(tmp, 'ok.pfx')
+    await exportPfx(src, fx.password, out, { profile: 'compatible', ports: { signal: new AbortController().signal } })
+    const pkcs8 = decryptSignPri(fx.key, fx.password).pkcs8
+    expect(Buffer.from((await readPfx(new Uint8Array(readFileSync(out)), fx.password)).pkcs8)).toEqual(Buffer.from(pkcs8))
+  })
+})

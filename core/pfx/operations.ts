@@ -25,7 +25,7 @@ export interface ExportPfxOptions {
   /** Overrides the profile's iteration count (tests and benchmarks). */
   iterations?: number
   fs?: FsLayer
-  /** Progress by stage, and a cancel honoured between stages (nothing is written before 'write'). */
+  /** Progress by stage, and a cancel honoured between stages and inside the key derivation (nothing is written before 'write'). */
   ports?: FilePorts
 }
 
@@ -107,7 +107,11 @@ export async function exportPfx(folder: string, certPassword: string, outFile: s
   const { pkcs8 } = openSignKey(certDer, signKeyOf(files), certPassword)
   const friendlyName = friendlyNameOf(certDer)
   enterStage(ports, 'derive', 0)
-  const pfx = await writePfx({ certDer, pkcs8, ...(friendlyName ? { friendlyName } : {}) }, pfxPassword, opts.profile, opts.iterations ? { iterations: opts.iterations } : {})
+  // The derivation runs in the key-derivation worker and hears a cancel there: nothing is written.
+  const pfx = await writePfx({ certDer, pkcs8, ...(friendlyName ? { friendlyName } : {}) }, pfxPassword, opts.profile, {
+    ...(opts.iterations ? { iterations: opts.iterations } : {}),
+    ...(ports?.signal ? { signal: ports.signal } : {}),
+  })
   enterStage(ports, 'verify', 0)
   const back = await readPfx(pfx, pfxPassword, ports?.signal ? { signal: ports.signal } : {})
   if (!sameBytes(back.pkcs8, pkcs8) || !sameBytes(back.certDer, certDer)) throw new CertError('INTERNAL', 'the written PFX did not verify')

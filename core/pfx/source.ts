@@ -72,7 +72,7 @@ export async function changePfxPassword(
     { certDer: pfx.certDer, pkcs8: pfx.pkcs8, chain: pfx.chain, ...(pfx.friendlyName !== undefined ? { friendlyName: pfx.friendlyName } : {}) },
     newPassword,
     profile,
-    opts.iterations ? { iterations: opts.iterations } : {},
+    { ...(opts.iterations ? { iterations: opts.iterations } : {}), ...(ports?.signal ? { signal: ports.signal } : {}) },
   )
   enterStage(ports, 'verify', 0)
   const back = await readPfx(out, newPassword, ports?.signal ? { signal: ports.signal } : {})
