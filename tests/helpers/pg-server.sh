@@ -5,6 +5,9 @@
 #                                          loopback port; prints its URL, e.g.
 #                                          postgres://postgres@127.0.0.1:41234/postgres
 #   tests/helpers/pg-server.sh stop DIR    stop it (immediate: the data is throwaway)
+#   tests/helpers/pg-server.sh start DIR PID   as start, and stop the server and remove DIR
+#                                          once process PID is gone (a test worker that is
+#                                          killed never runs its exit handlers)
 #
 # As root the server runs as the `postgres` user (PostgreSQL refuses to run as root); as
 # anyone else, as that user. Export the printed URL as CERTMGR_TEST_PG before `npm test`.
@@ -50,6 +53,12 @@ case "$cmd" in
       if as_owner "$bin/pg_ctl" -D "$data" -l "$dir/server.log" -w -t 60 \
         -o "-p $port -k $sock -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=64MB" start >/dev/null; then
         echo "$port" >"$dir/port"
+        owner=${3:-}
+        if [ -n "$owner" ]; then
+          # Detached from the caller's pipes, so the caller's read of our output ends now.
+          setsid bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; "$0" stop "$2" >/dev/null 2>&1; rm -rf "$2"' \
+            "$0" "$owner" "$dir" </dev/null >/dev/null 2>&1 &
+        fi
         echo "postgres://postgres@127.0.0.1:$port/postgres"
         exit 0
       fi

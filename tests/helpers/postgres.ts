@@ -25,7 +25,9 @@ export function testPgServer(): string {
   }
   if (!own) {
     const dir = mkdtempSync(join(tmpdir(), 'certmgr-pg-'))
-    const started = execFileSync(SCRIPT, ['start', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim()
+    // With this process's pid, the script also stops the server once this process is gone:
+    // Vitest ends its workers with a signal, and then the exit handler below never runs.
+    const started = execFileSync(SCRIPT, ['start', dir, String(process.pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim()
     own = { url: started, dir }
     process.once('exit', () => {
       try {
