@@ -3,7 +3,7 @@ import { resolveCertFolder } from '../../core/certs/registry'
 import type { Handlers } from '../handler'
 import { checkPassword, verifyIdentity } from '../../core/keys/keys'
 import { changeCertificatePassword } from '../../core/usecases/change-password'
-import { runFileOp, STAGES } from '../file-op'
+import { runFileOp } from '../file-op'
 import { RunningOps } from '../running-ops'
 
 /** `ops`: the password changes running under an opId, which 'keys.cancel' stops (only these). */
@@ -12,7 +12,7 @@ export function createKeysHandlers(ops: RunningOps = new RunningOps()): Handlers
     'keys.checkPassword': async ({ certId, password }) => ({ valid: await checkPassword(resolveCertFolder(certId), password) }),
     'keys.changePassword': async ({ opId, certId, oldPassword, newPassword }, ctx) => {
       const folder = resolveCertFolder(certId)
-      const r = await runFileOp(ops, opId, ctx, STAGES.changePassword, (ports) => changeCertificatePassword({ folder }, { oldPassword, newPassword }, ports))
+      const r = await runFileOp(ops, opId, ctx, 'changePassword', (ports) => changeCertificatePassword({ folder }, { oldPassword, newPassword }, ports))
       return { ok: true as const, km: r.km }
     },
     'keys.verifyIdentity': async ({ certId, password, idn }) => ({ result: await verifyIdentity(resolveCertFolder(certId), password, idn) }),

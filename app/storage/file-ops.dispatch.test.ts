@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { AppEvent } from '../../shared/contract/progress'
+import { FILE_OPS, type AppEvent } from '../../shared/contract/progress'
 import { keysCalls } from '../../shared/contract/keys'
 import { storageCalls } from '../../shared/contract/storage'
 import { tokenCalls } from '../../shared/contract/token'
@@ -13,7 +13,6 @@ import { Trash } from '../../core/storage/trash'
 import { PINK_PASSWORD, addPinkCert, tempDir } from '../../tests/helpers/fixtures'
 import { treeSnapshot } from '../../tests/helpers/tree-snapshot'
 import { createDispatcher } from '../dispatch'
-import { STAGES } from '../file-op'
 import { createKeysHandlers } from '../keys/handlers'
 import { RunningOps } from '../running-ops'
 import { createStorageHandlers } from './handlers'
@@ -75,7 +74,7 @@ const CASES: Record<string, Case> = {
   'storage.copy': {
     call: 'storage.copy',
     ops: storageOps,
-    stages: STAGES.copy,
+    stages: FILE_OPS.copy.stages,
     request: async () => ({ certId: certIdFor(folder), password: PINK_PASSWORD, toRoot: otherRoot }),
     cancellable: ['read', 'open', 'check', 'write'],
     finished: () => expect(readFileSync(join(folder, 'signCert.der')).length).toBeGreaterThan(0),
@@ -83,7 +82,7 @@ const CASES: Record<string, Case> = {
   'storage.move': {
     call: 'storage.move',
     ops: storageOps,
-    stages: STAGES.move,
+    stages: FILE_OPS.move.stages,
     request: async () => ({ certId: certIdFor(folder), password: PINK_PASSWORD, toRoot: otherRoot }),
     cancellable: ['read', 'open', 'check', 'write', 'verify', 'remove'],
     finished: () => expect(() => readFileSync(join(folder, 'signCert.der'))).toThrow(),
@@ -91,7 +90,7 @@ const CASES: Record<string, Case> = {
   'storage.delete': {
     call: 'storage.delete',
     ops: storageOps,
-    stages: STAGES.delete,
+    stages: FILE_OPS.delete.stages,
     request: async () => ({ certId: certIdFor(folder) }),
     cancellable: ['check', 'trash'],
     finished: () => expect(() => readFileSync(join(folder, 'signCert.der'))).toThrow(),
@@ -99,7 +98,7 @@ const CASES: Record<string, Case> = {
   'storage.trashRestore': {
     call: 'storage.trashRestore',
     ops: storageOps,
-    stages: STAGES.restore,
+    stages: FILE_OPS.restore.stages,
     request: async () => ({ trashId: (await trash.put(folder)).id }),
     cancellable: ['restore'],
     finished: () => expect(readFileSync(join(folder, 'signCert.der')).length).toBeGreaterThan(0),
@@ -107,7 +106,7 @@ const CASES: Record<string, Case> = {
   'keys.changePassword': {
     call: 'keys.changePassword',
     ops: keysOps,
-    stages: STAGES.changePassword,
+    stages: FILE_OPS.changePassword.stages,
     request: async () => ({ certId: certIdFor(folder), oldPassword: PINK_PASSWORD, newPassword: NEW_PASSWORD }),
     cancellable: ['check', 'open', 'encrypt', 'write'],
     finished: () => expect(decryptSignPri(new Uint8Array(readFileSync(join(folder, 'signPri.key'))), NEW_PASSWORD).pkcs8.length).toBeGreaterThan(0),

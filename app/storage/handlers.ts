@@ -16,7 +16,7 @@ import { copyCertificate, moveCertificate } from '../../core/usecases/copy-move'
 import { deleteCertificate, restoreCertificate } from '../../core/usecases/trash-folder'
 import { describeDropped, readDroppedFolder, type DroppedFolder } from '../../core/storage/dropped-folder'
 import { Trash } from '../../core/storage/trash'
-import { runFileOp, STAGES } from '../file-op'
+import { runFileOp } from '../file-op'
 import { RunningOps } from '../running-ops'
 import { settleTokenRenewals, type CenterNow, type RenewalJournal } from '../../core/usecases/renewal-journal'
 
@@ -99,7 +99,7 @@ export function createStorageHandlers(deps: StorageHandlerDeps): Handlers<typeof
     },
     'storage.copy': async (req, ctx) => {
       const input = { folder: resolveCertFolder(req.certId), toRoot: await targetRoot(req), password: req.password, overwrite: req.overwrite }
-      const res = await runFileOp(ops, req.opId, ctx, STAGES.copy, (ports) => copyCertificate(input, { ...ports, openKey }))
+      const res = await runFileOp(ops, req.opId, ctx, 'copy', (ports) => copyCertificate(input, { ...ports, openKey }))
       if (res.outcome !== 'identical') ctx.emit({ type: 'certs-changed' })
       return res
     },
@@ -113,13 +113,13 @@ export function createStorageHandlers(deps: StorageHandlerDeps): Handlers<typeof
     },
     'storage.move': async (req, ctx) => {
       const input = { folder: resolveCertFolder(req.certId), toRoot: await targetRoot(req), password: req.password, overwrite: req.overwrite }
-      const res = await runFileOp(ops, req.opId, ctx, STAGES.move, (ports) => moveCertificate(input, { ...ports, openKey }))
+      const res = await runFileOp(ops, req.opId, ctx, 'move', (ports) => moveCertificate(input, { ...ports, openKey }))
       ctx.emit({ type: 'certs-changed' })
       return res
     },
     'storage.delete': async ({ opId, certId }, ctx) => {
       const folder = resolveCertFolder(certId)
-      const e = await runFileOp(ops, opId, ctx, STAGES.delete, (ports) => deleteCertificate({ folder }, { ...ports, trash }))
+      const e = await runFileOp(ops, opId, ctx, 'delete', (ports) => deleteCertificate({ folder }, { ...ports, trash }))
       ctx.emit({ type: 'certs-changed' })
       return { trashId: e.id, expiresAt: e.expiresAt }
     },
@@ -144,7 +144,7 @@ export function createStorageHandlers(deps: StorageHandlerDeps): Handlers<typeof
       return { entries: await trash.list() }
     },
     'storage.trashRestore': async ({ opId, trashId, overwrite }, ctx) => {
-      const r = await runFileOp(ops, opId, ctx, STAGES.restore, (ports) => restoreCertificate({ trashId, ...(overwrite !== undefined ? { overwrite } : {}) }, { ...ports, trash }))
+      const r = await runFileOp(ops, opId, ctx, 'restore', (ports) => restoreCertificate({ trashId, ...(overwrite !== undefined ? { overwrite } : {}) }, { ...ports, trash }))
       ctx.emit({ type: 'certs-changed' })
       return r
     },

@@ -1,3 +1,4 @@
+import type { FileStage } from '../../shared/contract/file-stages'
 import { CertError } from '../../shared/errors'
 
 /*
@@ -6,13 +7,8 @@ import { CertError } from '../../shared/errors'
  * modules need not import from the use-case folder.
  */
 
-/**
- * The stages a file use-case (PFX import and export, copy, move, delete, restore, password
- * change) reports, each just before its work starts: checking the request, reading the source,
- * opening the key, the PFX's key derivation, encrypting a key file, reading a result back,
- * writing it in place, removing a moved source or putting a folder in the trash.
- */
-export type FileStage = 'check' | 'read' | 'open' | 'derive' | 'encrypt' | 'verify' | 'write' | 'remove' | 'trash' | 'restore' | 'done'
+// The stages and their order per operation: the one table in shared/contract/file-stages.ts.
+export type { FileStage } from '../../shared/contract/file-stages'
 export type FileProgress = (stage: FileStage, fraction: number) => void
 
 /**

@@ -1,6 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { FILE_OPS, type FileOp } from '../../shared/contract/file-stages'
 import { CertError } from '../../shared/errors'
 import { decryptSignPri } from '../formats/signpri'
 import { readPfx } from '../formats/pfx'
@@ -33,6 +34,8 @@ interface Case {
   /** Lays out a fresh scene; `run` performs the use-case once with the given ports. */
   setup(): { run(ports: FilePorts): Promise<unknown>; watched: string[]; done(): void }
   stages: FileStage[]
+  /** Its row in the one stage table that main's progress and the panels' cancel read. */
+  op?: FileOp
   /** Stages at which a cancel must leave everything as it was (all stages up to the write). */
   cancellable: FileStage[]
 }
@@ -48,6 +51,7 @@ function sceneWithCert(): { base: string; root: string; folder: string; dest: st
 
 const CASES: Record<string, Case> = {
   'PFX export': {
+    op: 'pfxExport',
     setup() {
       const s = sceneWithCert()
       const out = join(s.base, 'out', 'hong.pfx')
@@ -62,6 +66,7 @@ const CASES: Record<string, Case> = {
     cancellable: ['check', 'open', 'derive', 'verify', 'write'],
   },
   'PFX import': {
+    op: 'pfxImport',
     setup() {
       const base = scratch()
       const pfx = join(base, 'in.pfx')
@@ -77,6 +82,7 @@ const CASES: Record<string, Case> = {
     cancellable: ['check', 'read', 'derive', 'encrypt', 'write'],
   },
   copy: {
+    op: 'copy',
     setup() {
       const s = sceneWithCert()
       return {
@@ -89,6 +95,7 @@ const CASES: Record<string, Case> = {
     cancellable: ['read', 'open', 'check', 'write'],
   },
   move: {
+    op: 'move',
     setup() {
       const s = sceneWithCert()
       return {
@@ -102,6 +109,7 @@ const CASES: Record<string, Case> = {
     cancellable: ['read', 'open', 'check', 'write', 'verify', 'remove'],
   },
   delete: {
+    op: 'delete',
     setup() {
       const s = sceneWithCert()
       const data = join(s.base, 'data')
@@ -115,6 +123,7 @@ const CASES: Record<string, Case> = {
     cancellable: ['check', 'trash'],
   },
   restore: {
+    op: 'restore',
     setup() {
       const s = sceneWithCert()
       const trash = new Trash(join(s.base, 'data'))
@@ -134,6 +143,7 @@ const CASES: Record<string, Case> = {
     cancellable: ['restore'],
   },
   'password change (folder)': {
+    op: 'changePassword',
     setup() {
       const s = sceneWithCert()
       return {
@@ -180,6 +190,8 @@ for (const [name, c] of Object.entries(CASES)) {
       const fractions: number[] = []
       await scene.run({ progress: (stage, fraction) => (seen.push(stage), fractions.push(fraction)) })
       expect(folded(seen)).toEqual(c.stages)
+      // The stage order is written once: the shared table main and the panels read is this order.
+      if (c.op) expect(FILE_OPS[c.op].stages).toEqual(c.stages)
       expect(fractions.every((f) => f >= 0 && f <= 1)).toBe(true)
       expect(fractions.at(-1)).toBe(1)
       scene.done()

@@ -10,11 +10,9 @@ export const ProgressEvent = z.object({
 })
 export type ProgressEvent = z.infer<typeof ProgressEvent>
 
-/**
- * The fraction a PFX export reports when it starts writing the file (app/pfx/handlers.ts): from
- * there it completes whatever is asked, so the export screen stops offering 취소 at it.
- */
-export const PFX_EXPORT_WRITE_FRACTION = 0.95
+// The file operations' stage table lives in a module of its own without zod, so the renderer
+// can read it without loading zod (which probes for eval at load, a CSP violation in the page).
+export { FILE_OPS, PFX_EXPORT_WRITE_FRACTION, cancellableAt, type FileOp, type FileStage } from './file-stages'
 
 /** Events pushed from main to the renderer (no secrets ever). */
 export const AppEvent = z.discriminatedUnion('type', [

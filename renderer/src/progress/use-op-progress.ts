@@ -1,4 +1,5 @@
 import { computed, onBeforeUnmount, ref } from 'vue'
+import { cancellableAt, type FileOp } from '../../../shared/contract/file-stages'
 import { api } from '../api/client'
 
 /** Each area's own cancel call: a cancel never reaches another area's operation. */
@@ -94,10 +95,10 @@ export function useOpProgress(opts: OpProgressOptions) {
 
 export type OpProgress = ReturnType<typeof useOpProgress>
 
-/** Stages past which a copy, move, delete or password change completes (core/usecases). */
-const STORAGE_POINT_OF_NO_RETURN = new Set(['write', 'verify', 'remove', 'trash', 'restore', 'done'])
-
-/** Cancel is meaningful for a storage or key operation until main reports its write. */
-export function beforeWrite(stage: string): boolean {
-  return !STORAGE_POINT_OF_NO_RETURN.has(stage)
+/**
+ * Cancel is meaningful for a copy, move, delete, restore or password change until main reports
+ * the stage from which its use-case completes (the one stage table, shared/contract/file-stages.ts).
+ */
+export function beforeCompletion(op: FileOp): (stage: string) => boolean {
+  return (stage) => cancellableAt(op, stage)
 }
