@@ -1,7 +1,11 @@
-import { resolve } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { basename, resolve } from 'node:path'
 import { defineConfig } from 'electron-vite'
 import vue from '@vitejs/plugin-vue'
 import type { Plugin } from 'vite'
+import { slicesCovering } from './renderer/font-slices'
+import { firstScreenText } from './renderer/src/first-screen-text'
 
 /**
  * The bundled Korean font (Fontsource's Noto Sans KR) names a .woff fallback beside each woff2
@@ -15,6 +19,38 @@ function woff2Only(): Plugin {
     transform(code, id) {
       if (!/@fontsource[\\/][^?]*\.css($|\?)/.test(id)) return undefined
       return { code: code.replace(/,\s*url\([^)]*\.woff\)\s*format\('woff'\)/g, ''), map: null }
+    },
+  }
+}
+
+/**
+ * Preloads, from index.html, the font slices the first screen's words need. Otherwise the page
+ * learns it needs them only once its script has run and laid the page out, and that first layout
+ * shapes the Hangul with whatever fallback the system has (a slow font search on a Linux machine
+ * without CJK fonts) before laying it out again with the bundled face.
+ */
+function preloadFirstScreenFonts(): Plugin {
+  return {
+    name: 'certmgr-preload-first-screen-fonts',
+    apply: 'build',
+    transformIndexHtml: {
+      order: 'post',
+      handler(_html, ctx) {
+        const wanted = new Set<string>()
+        const req = createRequire(import.meta.url)
+        for (const weight of [400, 700]) {
+          const css = readFileSync(req.resolve(`@fontsource/noto-sans-kr/${weight}.css`), 'utf8')
+          for (const f of slicesCovering(css, firstScreenText())) wanted.add(f)
+        }
+        const assets = Object.values(ctx.bundle ?? {}).filter((a) => a.type === 'asset')
+        return assets
+          .filter((a) => [...(a.originalFileNames ?? []), ...(a.names ?? [])].some((n) => wanted.has(basename(n))))
+          .map((a) => ({
+            tag: 'link',
+            attrs: { rel: 'preload', as: 'font', type: 'font/woff2', crossorigin: '', href: `./${a.fileName}` },
+            injectTo: 'head' as const,
+          }))
+      },
     },
   }
 }
@@ -48,7 +84,7 @@ export default defineConfig({
   },
   renderer: {
     root: resolve(import.meta.dirname, 'renderer'),
-    plugins: [vue(), woff2Only()],
+    plugins: [vue(), woff2Only(), preloadFirstScreenFonts()],
     build: {
       outDir: resolve(import.meta.dirname, 'out/renderer'),
       // electron-vite leaves bundles unminified; the renderer's size is what the window waits for.

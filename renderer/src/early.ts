@@ -1,5 +1,5 @@
 import { callEarly } from './api/client'
-import ko from './i18n/ko'
+import { firstScreenText } from './first-screen-text'
 
 // The window's first calls, sent before the rest of the app's code is evaluated (main.ts imports
 // this first), so main answers them while the page is being built: the settings (language,
@@ -7,11 +7,10 @@ import ko from './i18n/ko'
 const calls = [callEarly('settings.get', {}), callEarly('app.info', {}), callEarly('certs.list', { rescan: false })]
 
 // The bundled Korean face comes in slices by character range (Fontsource), each fetched when
-// text first needs it. Asking now for the slices the first screen's words need has them on their
-// way while the page is built, rather than only once the first layout finds it needs them. The
-// first frame does not wait for them (font-display: swap): waiting cost more than it saved.
-const words = (m: unknown): string => (typeof m === 'string' ? m : m && typeof m === 'object' ? Object.values(m).map(words).join('') : '')
-const firstScreen = [...new Set(words([ko.app, ko.nav, ko.language, ko.kind, ko.state, ko.location, ko.list, ko.empty, ko.locations.tabs]))].join('')
+// text first needs it. index.html preloads the first screen's slices (see electron.vite.config.ts);
+// asking for them here also covers a page served without that build step. The first frame does
+// not wait for them (font-display: swap): waiting cost more than it saved.
+const firstScreen = firstScreenText()
 for (const weight of [400, 700]) void document.fonts.load(`${weight} 16px "Noto Sans KR"`, firstScreen).catch(() => undefined)
 
 /**

@@ -46,4 +46,16 @@ test.describe('bundled Korean font', () => {
     await screen(page, 'list-font')
     expect(pageErrors).toEqual([])
   })
+
+  test('index.html preloads the slices the first screen draws, so its first layout has the face', async ({ openApp, pageErrors }) => {
+    const page = await openApp()
+    await page.evaluate(() => document.fonts.ready)
+    const preloaded = await page.evaluate(() => [...document.querySelectorAll<HTMLLinkElement>('link[rel="preload"][as="font"]')].map((l) => l.href))
+    expect(preloaded.length).toBeGreaterThan(1)
+    // Every slice the first screen fetched was one of the preloaded ones: none was learned late.
+    const fetched = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.endsWith('.woff2')))
+    expect(fetched.length).toBeGreaterThan(0)
+    for (const u of fetched) expect(preloaded, u).toContain(u)
+    expect(pageErrors).toEqual([])
+  })
 })
