@@ -16,6 +16,7 @@ const load = {
   keys: () => import('../keys/keys'),
   pfx: () => import('../pfx/operations'),
   signpri: () => import('../formats/signpri'),
+  keySwap: () => import('../keys/key-swap'),
 }
 
 interface Config {
@@ -32,6 +33,11 @@ interface Config {
 
 async function currentPassword(folder: string, candidates: string[]): Promise<string> {
   const { openSignKey } = await load.signpri()
+  // As the app does before it opens a key: a swap the previous child was killed in is finished
+  // or undone first. Reading before that could find the old password in place and then have
+  // changePassword's own recovery finish the swap under it.
+  const { recoverKeySwap } = await load.keySwap()
+  await recoverKeySwap(folder)
   const files = await readCertFiles(folder)
   for (const p of candidates) {
     try {
@@ -50,7 +56,7 @@ async function main(): Promise<void> {
   const { copyCert, moveCert } = await load.ops()
   const { changePassword } = op === 'passwd' ? await load.keys() : { changePassword: undefined }
   const { importPfx } = op === 'pfx' ? await load.pfx() : { importPfx: undefined }
-  if (op === 'passwd') await load.signpri()
+  if (op === 'passwd') await Promise.all([load.signpri(), load.keySwap()])
   process.stdout.write('ready\n')
   for (let i = 0; ; i++) {
     if (op === 'copy') {
