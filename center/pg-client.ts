@@ -26,8 +26,8 @@ const typeParsers = {
   },
 } as unknown as pg.CustomTypesConfig
 
-/** `?` placeholders (the center's SQL, as SQLite takes it) to `$1, $2, …`, leaving quoted text alone. */
-export function toPgPlaceholders(sql: string): string {
+/** `sql` with each `?` outside quoted text replaced by `each(n)` (n counts from 0). */
+function replacePlaceholders(sql: string, each: (n: number) => string): string {
   let out = ''
   let n = 0
   let quote: string | undefined
@@ -39,10 +39,15 @@ export function toPgPlaceholders(sql: string): string {
       quote = ch
       out += ch
     } else if (ch === '?') {
-      out += `$${++n}`
+      out += each(n++)
     } else out += ch
   }
   return out
+}
+
+/** `?` placeholders (the center's SQL, as SQLite takes it) to `$1, $2, …`, leaving quoted text alone. */
+export function toPgPlaceholders(sql: string): string {
+  return replacePlaceholders(sql, (n) => `$${n + 1}`)
 }
 
 function toPg(v: InValue): unknown {
@@ -106,22 +111,13 @@ function literal(v: InValue): string {
 
 /** `sql` with its `?` placeholders replaced by the literals of `args`, leaving quoted text alone. */
 export function inlineArgs(sql: string, args: InValue[]): string {
-  let out = ''
-  let n = 0
-  let quote: string | undefined
-  for (const ch of sql) {
-    if (quote) {
-      if (ch === quote) quote = undefined
-      out += ch
-    } else if (ch === "'" || ch === '"') {
-      quote = ch
-      out += ch
-    } else if (ch === '?') {
-      if (n >= args.length) throw new RangeError('fewer arguments than placeholders')
-      out += literal(args[n++]!)
-    } else out += ch
-  }
-  if (n !== args.length) throw new RangeError('more arguments than placeholders')
+  let used = 0
+  const out = replacePlaceholders(sql, (n) => {
+    if (n >= args.length) throw new RangeError('fewer arguments than placeholders')
+    used = n + 1
+    return literal(args[n]!)
+  })
+  if (used !== args.length) throw new RangeError('more arguments than placeholders')
   return out
 }
 
