@@ -4,21 +4,25 @@ import { basename, resolve } from 'node:path'
 import { defineConfig } from 'electron-vite'
 import vue from '@vitejs/plugin-vue'
 import type { Plugin } from 'vite'
-import { slicesCovering } from './renderer/font-slices'
+import { firstSlices, keepSliceGroup, SLICE_GROUPS, type SliceGroup } from './renderer/font-slices'
 import { firstScreenText } from './renderer/src/first-screen-text'
 
 /**
- * The bundled Korean font (Fontsource's Noto Sans KR) names a .woff fallback beside each woff2
- * subset; every Chromium that runs the app reads woff2, so the fallbacks are dropped instead of
- * shipping a second copy of every subset.
+ * The bundled Korean font (Fontsource's Noto Sans KR), imported as `…/400.css?slices=first` (or
+ * `common`, `rare`): only that group's `@font-face` rules (renderer/font-slices.ts says why). Each
+ * rule also names a .woff fallback beside its woff2; every Chromium that runs the app reads woff2,
+ * so the fallbacks are dropped instead of shipping a second copy of every slice.
  */
-function woff2Only(): Plugin {
+function fontSliceGroups(): Plugin {
   return {
-    name: 'certmgr-woff2-only',
+    name: 'certmgr-font-slice-groups',
     enforce: 'pre',
     transform(code, id) {
       if (!/@fontsource[\\/][^?]*\.css($|\?)/.test(id)) return undefined
-      return { code: code.replace(/,\s*url\([^)]*\.woff\)\s*format\('woff'\)/g, ''), map: null }
+      const group = /[?&]slices=([a-z]+)/.exec(id)?.[1] as SliceGroup | undefined
+      if (group !== undefined && !SLICE_GROUPS.includes(group)) throw new Error(`unknown font slice group in ${id}`)
+      const kept = group === undefined ? code : keepSliceGroup(code, group, firstScreenText())
+      return { code: kept.replace(/,\s*url\([^)]*\.woff\)\s*format\('woff'\)/g, ''), map: null }
     },
   }
 }
@@ -40,7 +44,7 @@ function preloadFirstScreenFonts(): Plugin {
         const req = createRequire(import.meta.url)
         for (const weight of [400, 700]) {
           const css = readFileSync(req.resolve(`@fontsource/noto-sans-kr/${weight}.css`), 'utf8')
-          for (const f of slicesCovering(css, firstScreenText())) wanted.add(f)
+          for (const f of firstSlices(css, firstScreenText())) wanted.add(f)
         }
         const assets = Object.values(ctx.bundle ?? {}).filter((a) => a.type === 'asset')
         return assets
@@ -84,7 +88,7 @@ export default defineConfig({
   },
   renderer: {
     root: resolve(import.meta.dirname, 'renderer'),
-    plugins: [vue(), woff2Only(), preloadFirstScreenFonts()],
+    plugins: [vue(), fontSliceGroups(), preloadFirstScreenFonts()],
     build: {
       outDir: resolve(import.meta.dirname, 'out/renderer'),
       // electron-vite leaves bundles unminified; the renderer's size is what the window waits for.

@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
 import type { Page } from '@playwright/test'
 import { expect, screen, test } from './helpers/app-host'
 
@@ -56,6 +59,49 @@ test.describe('bundled Korean font', () => {
     const fetched = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.endsWith('.woff2')))
     expect(fetched.length).toBeGreaterThan(0)
     for (const u of fetched) expect(preloaded, u).toContain(u)
+    expect(pageErrors).toEqual([])
+  })
+
+  test('a name in rare syllables gets its font rules before the list first draws it, and is drawn by the bundled face', async ({ app, page, pageErrors }) => {
+    // Only the first screen's slices are declared up front; a certificate whose owner is 똠햏뷁
+    // (syllables of the rare group) must not be drawn by a system fallback (boxes here) first.
+    const name = '똠햏뷁'
+    const cn = `${name}()001234567890123456`
+    const folder = join(app.roots[0]!, 'yessign', 'USER', `cn=${cn},ou=personal4IB,o=yessign,c=kr`)
+    mkdirSync(folder, { recursive: true })
+    execFileSync('/usr/bin/openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(app.tmp, 'rare.key.pem'), '-utf8', '-subj', `/C=KR/O=yessign/OU=personal4IB/CN=${cn}`, '-days', '30', '-outform', 'DER', '-out', join(folder, 'signCert.der')], { stdio: 'ignore' })
+    // When the owner cell enters the DOM (before any frame shows it): does a rule of the bundled
+    // face cover each syllable?
+    await page.addInitScript((wanted: string) => {
+      const covered = (ch: string): boolean =>
+        [...document.fonts].some(
+          (f) =>
+            f.family.replace(/["']/g, '') === 'Noto Sans KR' &&
+            f.unicodeRange.split(',').some((r) => {
+              const [lo, hi] = r.trim().replace(/^U\+/i, '').split('-')
+              const p = ch.codePointAt(0)!
+              return p >= parseInt(lo!, 16) && p <= parseInt(hi ?? lo!, 16)
+            }),
+        )
+      new MutationObserver((_, obs) => {
+        const cell = [...document.querySelectorAll('[data-testid="owner"]')].find((c) => c.textContent?.includes(wanted))
+        if (!cell) return
+        obs.disconnect()
+        ;(window as unknown as { __coveredWhenInserted: boolean[] }).__coveredWhenInserted = [...wanted].map(covered)
+      }).observe(document, { childList: true, subtree: true, characterData: true })
+    }, name)
+    await page.goto(app.url)
+    const owner = page.getByTestId('owner').filter({ hasText: name })
+    await expect(owner).toBeVisible()
+    expect(await page.evaluate(() => (window as unknown as { __coveredWhenInserted?: boolean[] }).__coveredWhenInserted)).toEqual([true, true, true])
+    await page.evaluate(() => document.fonts.ready)
+    await owner.evaluate((el) => el.setAttribute('data-rare-name', ''))
+    const fonts = await fontsDrawing(page, '[data-rare-name]')
+    expect(fonts.length).toBeGreaterThan(0)
+    for (const f of fonts) {
+      expect(f.familyName).toMatch(/^Noto Sans KR/)
+      expect(f.isCustomFont).toBe(true)
+    }
     expect(pageErrors).toEqual([])
   })
 })
