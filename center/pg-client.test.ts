@@ -7,6 +7,7 @@ import { createTestDatabase } from '../tests/helpers/postgres'
 import { dialectOf, openCenterDb, postgresDdl } from './db'
 import { caMigrations } from './ca/migrations'
 import { raMigrations } from './ra/migrations'
+import { BatchGuardError, type GuardedStatement } from './batch-guard'
 import { inlineArgs, openPgClient, toPgPlaceholders } from './pg-client'
 
 describe('toPgPlaceholders', () => {
@@ -150,5 +151,46 @@ describe('batches in one round trip', () => {
     )
     expect(() => inlineArgs('SELECT ?', [])).toThrow(RangeError)
     expect(() => inlineArgs('SELECT ?', [1, 2])).toThrow(RangeError)
+  })
+})
+
+describe('batch statements prepared once per connection', () => {
+  it('runs a repeated batch statement as EXECUTE of one prepared statement, with the same results, guards and refusals', async () => {
+    const other = await createTestDatabase()
+    // One connection, so the prepared statements seen are the batches' own.
+    const c = openPgClient(other.url, { max: 1 })
+    try {
+      await c.execute('CREATE TABLE t (k TEXT PRIMARY KEY, n BIGINT NOT NULL, x DOUBLE PRECISION, b BYTEA)')
+      const insert = 'INSERT INTO t (k, n, x, b) VALUES (?, ?, ?, ?)'
+      for (const k of ['a', 'b', "c'); DELETE FROM t; --"]) {
+        const [ins] = await c.batch([{ sql: insert, args: [k, 7, 2, new Uint8Array([0, 255])] }], 'deferred')
+        expect(ins!.rowsAffected).toBe(1)
+      }
+      const prepared = await c.execute("SELECT statement, parameter_types::text AS types FROM pg_prepared_statements WHERE name LIKE 'certmgr_b%'")
+      expect(prepared.rows.filter((r) => String(r.statement).includes('INSERT INTO t')).map((r) => r.types)).toEqual(['{text,bigint,"double precision",bytea}'])
+      // A fractional number is never rounded to a parameter's integer type: it goes in as a literal.
+      await c.batch([{ sql: insert, args: ['d', 1, 2.5, null] }], 'deferred')
+      const rows = await c.execute('SELECT k, n, x, b FROM t ORDER BY k')
+      expect(rows.rows.map((r) => [r.k, r.n, r.x])).toEqual([
+        ['a', 7, 2],
+        ['b', 7, 2],
+        ["c'); DELETE FROM t; --", 7, 2],
+        ['d', 1, 2.5],
+      ])
+      expect([...new Uint8Array(rows.rows[0]!.b as ArrayBuffer)]).toEqual([0, 255])
+      // A guard that changes no row still undoes the whole batch and names itself.
+      const bump = { sql: 'UPDATE t SET n = n + ? WHERE k = ?', args: [1, 'a'] }
+      const refused: unknown = await c.batch([bump, { sql: 'UPDATE t SET n = 0 WHERE k = ?', args: ['none'], guard: 'missing' } as GuardedStatement], 'deferred').catch((e: unknown) => e)
+      expect(refused).toBeInstanceOf(BatchGuardError)
+      expect((refused as BatchGuardError).guard).toBe('missing')
+      expect((await c.execute("SELECT n FROM t WHERE k = 'a'")).rows[0]!.n).toBe(7)
+      // Too many or too few arguments are refused as before, without running anything.
+      await expect(c.batch([{ sql: insert, args: ['e', 1, 1] }], 'deferred')).rejects.toThrow(RangeError)
+      await expect(c.batch([{ sql: insert, args: ['e', 1, 1, null, 5] }], 'deferred')).rejects.toThrow(RangeError)
+      expect((await c.execute('SELECT COUNT(*) AS n FROM t')).rows[0]!.n).toBe(4)
+    } finally {
+      c.close()
+      await other.drop()
+    }
   })
 })
