@@ -59,6 +59,42 @@ function preloadFirstScreenFonts(): Plugin {
   }
 }
 
+/**
+ * Links the app's code (renderer/src/start.ts, a chunk main.ts imports dynamically so the first
+ * calls leave before it is evaluated) from index.html: its scripts as modulepreloads, its
+ * stylesheets as stylesheets, so they are fetched and compiled with the entry instead of after
+ * it. Vite's import() then finds them in the page and does not ask again.
+ */
+function preloadAppStart(): Plugin {
+  return {
+    name: 'certmgr-preload-app-start',
+    apply: 'build',
+    transformIndexHtml: {
+      order: 'post',
+      handler(html, ctx) {
+        const chunks = Object.values(ctx.bundle ?? {}).filter((c) => c.type === 'chunk')
+        const start = chunks.find((c) => c.facadeModuleId?.replace(/\\/g, '/').endsWith('/renderer/src/start.ts'))
+        if (!start) throw new Error('renderer/src/start.ts is not a chunk of its own')
+        const scripts = new Set<string>()
+        const styles = new Set<string>()
+        const visit = (fileName: string): void => {
+          if (scripts.has(fileName)) return
+          scripts.add(fileName)
+          const chunk = chunks.find((c) => c.fileName === fileName)
+          for (const css of chunk?.viteMetadata?.importedCss ?? []) styles.add(css)
+          for (const dep of chunk?.imports ?? []) visit(dep)
+        }
+        visit(start.fileName)
+        const linked = (f: string): boolean => html.includes(`/${f}"`)
+        return [
+          ...[...styles].filter((f) => !linked(f)).map((f) => ({ tag: 'link', attrs: { rel: 'stylesheet', crossorigin: '', href: `./${f}` }, injectTo: 'head' as const })),
+          ...[...scripts].filter((f) => !linked(f)).map((f) => ({ tag: 'link', attrs: { rel: 'modulepreload', crossorigin: '', href: `./${f}` }, injectTo: 'head' as const })),
+        ]
+      },
+    },
+  }
+}
+
 // main and preload are Node-side bundles; native modules (pkcs11js, libsql, usb) stay external
 // so electron-builder can unpack them from the asar.
 export default defineConfig({
@@ -88,7 +124,7 @@ export default defineConfig({
   },
   renderer: {
     root: resolve(import.meta.dirname, 'renderer'),
-    plugins: [vue(), fontSliceGroups(), preloadFirstScreenFonts()],
+    plugins: [vue(), fontSliceGroups(), preloadAppStart(), preloadFirstScreenFonts()],
     build: {
       outDir: resolve(import.meta.dirname, 'out/renderer'),
       // electron-vite leaves bundles unminified; the renderer's size is what the window waits for.

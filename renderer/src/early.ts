@@ -1,6 +1,6 @@
 import { callEarly } from './api/client'
 import { firstScreenText } from './first-screen-text'
-import { loadSlicesFor } from './font-groups'
+import { loadSlicesForAnswer } from './font-groups'
 
 // The window's first calls, sent before the rest of the app's code is evaluated (main.ts imports
 // this first), so main answers them while the page is being built: the settings (language,
@@ -10,11 +10,13 @@ const calls = [callEarly('settings.get', {}), callEarly('app.info', {}), callEar
 export const firstAnswers = Promise.all(calls)
 
 // The bundled Korean face comes in slices by character range (Fontsource), each fetched when
-// text first needs it. index.html preloads the first screen's slices (see electron.vite.config.ts);
-// asking for them here also covers a page served without that build step. The first frame does
-// not wait for them (font-display: swap): waiting cost more than it saved.
-const firstScreen = firstScreenText()
-for (const weight of [400, 700]) void document.fonts.load(`${weight} 16px "Noto Sans KR"`, firstScreen).catch(() => undefined)
+// text first needs it. The built index.html preloads the first screen's slices (see
+// electron.vite.config.ts); the dev server, which has no such step, asks for them here. The first
+// frame does not wait for them (font-display: swap): waiting cost more than it saved.
+if (import.meta.env.DEV) {
+  const firstScreen = firstScreenText()
+  for (const weight of [400, 700]) void document.fonts.load(`${weight} 16px "Noto Sans KR"`, firstScreen).catch(() => undefined)
+}
 
 /**
  * When the app should first be drawn: once the first answers are in, and the font rules for the
@@ -23,6 +25,9 @@ for (const weight of [400, 700]) void document.fonts.load(`${weight} 16px "Noto 
  * its spinner.
  */
 export function firstScreenReady(capMs = 150): Promise<void> {
-  const answered = firstAnswers.then((answers) => loadSlicesFor(JSON.stringify(answers)))
+  const answered = firstAnswers.then(([, , list]) => {
+    const certs = (list as { value?: { certs?: object } } | undefined)?.value?.certs
+    return certs ? loadSlicesForAnswer(certs) : undefined
+  })
   return Promise.race([answered, new Promise<void>((ok) => setTimeout(ok, capMs))])
 }

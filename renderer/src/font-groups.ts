@@ -47,11 +47,26 @@ function uncovered(text: string): string[] {
  * Makes sure the page has the rules for every character of `text` (the first answers: names,
  * issuers) before the first frame draws it, loading the fewest groups that do.
  */
-export async function loadSlicesFor(text: string): Promise<void> {
+async function loadSlicesFor(text: string): Promise<void> {
   if (uncovered(text).length === 0) return
   await loadGroup('common')
   if (uncovered(text).length === 0) return
   await loadGroup('rare')
+}
+
+const checked = new WeakMap<object, Promise<void>>()
+
+/**
+ * `loadSlicesFor` the strings of an answer (the list: owners, issuers, drive labels), once per
+ * answer: the first list is checked before the first frame and handed to the store as it is.
+ */
+export function loadSlicesForAnswer(answer: object): Promise<void> {
+  let p = checked.get(answer)
+  if (!p) {
+    p = loadSlicesFor(JSON.stringify(answer))
+    checked.set(answer, p)
+  }
+  return p
 }
 
 /** Everything else, once the first screen is painted: later screens and names find their slices. */

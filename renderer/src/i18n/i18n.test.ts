@@ -1,9 +1,10 @@
 import { mount } from '@vue/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
 import { defineComponent, nextTick } from 'vue'
+import { createI18n } from 'vue-i18n'
 import { ERROR_CODES } from '../../../shared/errors'
 import en from './en'
-import { currentLocale, i18n, setLocale } from './index'
+import { createAppI18n, currentLocale, i18n, setLocale } from './index'
 import ko from './ko'
 
 function keys(o: object, prefix = ''): string[] {
@@ -49,5 +50,27 @@ describe('i18n messages', () => {
     setLocale('ko')
     await nextTick()
     expect(w.text()).toBe('인증서 목록 / 7일 남음')
+  })
+
+  it("renders every message, with its parameters, as vue-i18n's own compiler does", () => {
+    const ours = createAppI18n()
+    const theirs = createI18n({ legacy: false, locale: 'ko', fallbackLocale: 'ko', messages: { ko, en }, missingWarn: false, fallbackWarn: false })
+    const leaves = (o: object, prefix = ''): [string, string][] =>
+      Object.entries(o).flatMap(([k, v]): [string, string][] => (typeof v === 'string' ? [[`${prefix}${k}`, v]] : v && typeof v === 'object' && !Array.isArray(v) ? leaves(v, `${prefix}${k}.`) : []))
+    let withParams = 0
+    for (const [locale, messages] of [['ko', ko], ['en', en]] as const) {
+      ours.global.locale.value = locale
+      theirs.global.locale.value = locale
+      for (const [key, text] of leaves(messages)) {
+        const names = [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!)
+        if (names.length) withParams++
+        const values = Object.fromEntries(names.map((n, i) => [n, i % 2 ? 12 : `<${n}>`]))
+        expect(ours.global.t(key, values), key).toBe(theirs.global.t(key, values))
+        expect(ours.global.t(key, values), key).not.toMatch(/[{}]/)
+        // A parameter left out renders as nothing in both.
+        expect(ours.global.t(key), key).toBe(theirs.global.t(key))
+      }
+    }
+    expect(withParams).toBeGreaterThan(20)
   })
 })

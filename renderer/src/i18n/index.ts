@@ -1,5 +1,6 @@
 import { createI18n } from 'vue-i18n'
 import type { ErrorCode } from '../../../shared/errors'
+import { compileMessage } from './compile-message'
 import en from './en'
 import ko, { type MessageSchema } from './ko'
 
@@ -12,6 +13,7 @@ export function createAppI18n(locale: Locale = 'ko') {
     locale,
     fallbackLocale: 'ko',
     messages: { ko, en },
+    messageCompiler: compileMessage,
     // Missing keys are a bug caught by tests, not something to log in users' consoles.
     missingWarn: false,
     fallbackWarn: false,
