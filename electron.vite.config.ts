@@ -129,6 +129,9 @@ export default defineConfig({
       outDir: resolve(import.meta.dirname, 'out/renderer'),
       // electron-vite leaves bundles unminified; the renderer's size is what the window waits for.
       minify: true,
+      // index.html already links start.ts's chunk, its imports and its stylesheet
+      // (preloadAppStart): main.ts's import() of it has nothing left to ask for.
+      modulePreload: { resolveDependencies: (file, deps) => (/(^|\/)start-[\w-]+\.js$/.test(file) ? [] : deps) },
       // Fonts stay files: the CSP allows fonts from 'self' only, never data: URLs.
       assetsInlineLimit: (file: string) => (/\.woff2?$/.test(file) ? false : undefined),
       rollupOptions: {

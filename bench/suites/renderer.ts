@@ -40,12 +40,15 @@ function npkiRoot(dir: string, n: number): string {
 }
 
 // Set by the page itself: the first frame painted after the list (with its count) is in the DOM,
-// in ms since the navigation started.
+// in ms since the navigation started, reported as a console message. The harness only listens
+// (DevTools events): polling from the page (waitForFunction) would run Playwright's injected
+// script on the page's main thread inside the very time being measured.
+const PAINTED = 'certmgr-list-painted '
 const PAINT_PROBE = `
   new MutationObserver((_, obs) => {
     if (!document.querySelector('[data-testid="cert-count"]')) return
     obs.disconnect()
-    requestAnimationFrame(() => setTimeout(() => { window.__listPaintedAt = performance.now() }))
+    requestAnimationFrame(() => setTimeout(() => console.debug('${PAINTED}' + performance.now())))
   }).observe(document, { childList: true, subtree: true })
 `
 
@@ -74,9 +77,9 @@ async function paintedListMs(browser: Browser, url: string, expectRows: number):
   try {
     const page = await context.newPage()
     await page.addInitScript(PAINT_PROBE)
-    await page.goto(url)
-    await page.waitForFunction(() => typeof (globalThis as { __listPaintedAt?: number }).__listPaintedAt === 'number', undefined, { timeout: 30_000 })
-    const painted = await page.evaluate(() => (globalThis as { __listPaintedAt?: number }).__listPaintedAt!)
+    const message = page.waitForEvent('console', { predicate: (m) => m.text().startsWith(PAINTED), timeout: 30_000 })
+    await page.goto(url, { waitUntil: 'commit' })
+    const painted = Number((await message).text().slice(PAINTED.length))
     const count = (await page.getByTestId('cert-count').innerText()).replace(/[^0-9]/g, '')
     if (count !== String(expectRows)) throw new Error(`expected ${expectRows} certificates, the page says ${count}`)
     // The list paints its first rows at once and the rest a chunk per frame: all of them arrive.
