@@ -1,6 +1,6 @@
 import AxeBuilder from '@axe-core/playwright'
 import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CORRUPT_DN, NO_KEY_DN, PYPINKSIGN, expect, screen, test } from './helpers/app-host'
 
@@ -269,6 +269,38 @@ test.describe('filtered and empty states', () => {
       await screen(page, 'empty')
     })
   })
+})
+
+test.describe('a long list', () => {
+  for (const height of [800, 1200]) {
+    test(`its first frame reaches the bottom of a ${height} px window, and every row follows`, async ({ app, page }) => {
+      // 80 certificate folders (copies of the fixture) beside the tree's three: more than any window shows.
+      for (let i = 0; i < 80; i++) {
+        const folder = join(app.roots[0]!, 'yessign', 'USER', `cn=user${i}()00${i},ou=long,o=yessign,c=kr`)
+        mkdirSync(folder, { recursive: true })
+        copyFileSync(join(PYPINKSIGN, 'signCert.der'), join(folder, 'signCert.der'))
+        copyFileSync(join(PYPINKSIGN, 'signPri.key'), join(folder, 'signPri.key'))
+      }
+      await page.setViewportSize({ width: 1280, height })
+      // When the list enters the DOM (the rows its first frame holds): where the last row ends.
+      await page.addInitScript(() => {
+        new MutationObserver((_, obs) => {
+          if (!document.querySelector('[data-testid="cert-count"]')) return
+          obs.disconnect()
+          const rows = document.querySelectorAll('[data-testid="cert-row"]')
+          ;(window as unknown as { __firstFrame: { rows: number; lastBottom: number } }).__firstFrame = {
+            rows: rows.length,
+            lastBottom: rows[rows.length - 1]!.getBoundingClientRect().bottom,
+          }
+        }).observe(document, { childList: true, subtree: true })
+      })
+      await page.goto(app.url)
+      await expect(page.getByTestId('cert-row')).toHaveCount(83)
+      const first = await page.evaluate(() => (window as unknown as { __firstFrame: { rows: number; lastBottom: number } }).__firstFrame)
+      expect(first.rows).toBeLessThan(83)
+      expect(first.lastBottom).toBeGreaterThanOrEqual(height)
+    })
+  }
 })
 
 test.describe('API guards of the browser host', () => {
