@@ -30,7 +30,10 @@ function parseRange(range: string): (readonly [number, number])[] {
   })
 }
 
-/** The characters of `text` beyond printable ASCII (which the first group always has) that no Noto Sans KR rule in the page covers yet. */
+/**
+ * The characters of `text` beyond printable ASCII (which the first group always has) that no
+ * Noto Sans KR rule in the page covers yet.
+ */
 function uncovered(text: string): string[] {
   const wanted = [...new Set(text.match(/[^ -~\s]/gu) ?? [])]
   // Without a FontFaceSet (unit tests' DOM) there is nothing to load.
