@@ -1,6 +1,7 @@
 import { callEarly } from './api/client'
 import { firstScreenText } from './first-screen-text'
-import { loadSlicesForAnswer } from './font-groups'
+import type { CertSummary } from '../../shared/contract/certs'
+import { loadSlicesForCerts } from './font-groups'
 
 // The window's first calls, sent before the rest of the app's code is evaluated (main.ts imports
 // this first), so main answers them while the page is being built: the settings (language,
@@ -26,8 +27,8 @@ if (import.meta.env.DEV) {
  */
 export function firstScreenReady(capMs = 150): Promise<void> {
   const answered = firstAnswers.then(([, , list]) => {
-    const certs = (list as { value?: { certs?: object } } | undefined)?.value?.certs
-    return certs ? loadSlicesForAnswer(certs) : undefined
+    const certs = (list as { value?: { certs?: CertSummary[] } } | undefined)?.value?.certs
+    return certs ? loadSlicesForCerts(certs) : undefined
   })
   return Promise.race([answered, new Promise<void>((ok) => setTimeout(ok, capMs))])
 }

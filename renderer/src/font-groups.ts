@@ -1,3 +1,5 @@
+import type { CertSummary } from '../../shared/contract/certs'
+
 // The bundled face's slices come in three groups (renderer/font-slices.ts): `first` is in the
 // page's stylesheet (main.ts); `common` and `rare` are stylesheets of their own, loaded here.
 type LaterGroup = 'common' | 'rare'
@@ -60,14 +62,18 @@ async function loadSlicesFor(text: string): Promise<void> {
 const checked = new WeakMap<object, Promise<void>>()
 
 /**
- * `loadSlicesFor` the strings of an answer (the list: owners, issuers, drive labels), once per
- * answer: the first list is checked before the first frame and handed to the store as it is.
+ * `loadSlicesFor` the words a list of certificates puts on screen from its data (CertTable: the
+ * owner, the issuer, a drive's label, a damaged folder's reason and name; the rest is messages),
+ * once per answer: the first list is checked before the first frame and handed to the store as
+ * it is.
  */
-export function loadSlicesForAnswer(answer: object): Promise<void> {
-  let p = checked.get(answer)
+export function loadSlicesForCerts(certs: readonly CertSummary[]): Promise<void> {
+  let p = checked.get(certs)
   if (!p) {
-    p = loadSlicesFor(JSON.stringify(answer))
-    checked.set(answer, p)
+    let text = ''
+    for (const c of certs) text += `${c.owner}${c.issuerName}${c.locationLabel ?? ''}${c.damaged ?? ''}${c.state === 'damaged' ? c.path : ''}`
+    p = loadSlicesFor(text)
+    checked.set(certs, p)
   }
   return p
 }

@@ -4,7 +4,7 @@ import type { CertDetails, CertSummary } from '../../../shared/contract/certs'
 import type { ResponseOf } from '../../../shared/contract/index'
 import { api, type ApiError } from '../api/client'
 import { visibleCerts } from '../lib/cert-view'
-import { loadSlicesForAnswer } from '../font-groups'
+import { loadSlicesForCerts } from '../font-groups'
 import { toApiError } from '../lib/errors'
 import { useSettingsStore } from './settings'
 
@@ -43,7 +43,7 @@ export const useCertsStore = defineStore('certs', () => {
     try {
       const [r] = await Promise.all([api().call('certs.list', { rescan }), after])
       // A name in syllables the page has no font rule for yet (a rare one) gets it before it is drawn.
-      await loadSlicesForAnswer(r.certs)
+      await loadSlicesForCerts(r.certs)
       if (seq !== listSeq) return
       list.value = r.certs
       roots.value = r.roots
