@@ -184,6 +184,11 @@ describe('batch statements prepared once per connection', () => {
       expect(refused).toBeInstanceOf(BatchGuardError)
       expect((refused as BatchGuardError).guard).toBe('missing')
       expect((await c.execute("SELECT n FROM t WHERE k = 'a'")).rows[0]!.n).toBe(7)
+      // Both statements of that batch were prepared (together, in one round trip before it).
+      const names = await c.execute("SELECT statement FROM pg_prepared_statements WHERE name LIKE 'certmgr_b%' AND statement LIKE '%UPDATE t SET n%'")
+      // PostgreSQL records the query that prepared each: one query with both PREPAREs.
+      expect(names.rows).toHaveLength(2)
+      for (const r of names.rows) expect(String(r.statement).match(/PREPARE certmgr_b\d+ AS/g)).toHaveLength(2)
       // Too many or too few arguments are refused as before, without running anything.
       await expect(c.batch([{ sql: insert, args: ['e', 1, 1] }], 'deferred')).rejects.toThrow(RangeError)
       await expect(c.batch([{ sql: insert, args: ['e', 1, 1, null, 5] }], 'deferred')).rejects.toThrow(RangeError)

@@ -154,6 +154,7 @@ function guardedText(text: string, guard: string | undefined): string {
  * form. Their names differ from the driver's own (certmgr_N), which share the namespace.
  */
 interface PreparedBatchStatement {
+  key: string
   name: string
   text: string
   /** How many `?` the statement has: a call with another number of arguments takes the inlined path, which refuses it. */
@@ -166,22 +167,24 @@ const preparedOn = new WeakMap<pg.PoolClient, Set<string>>()
 /** A fractional number is inlined as a literal: a parameter inferred as an integer type would round it. */
 const preparable = (args: InValue[]): boolean => args.every((a) => typeof a !== 'number' || Number.isInteger(a))
 
-async function preparedFor(c: pg.PoolClient, sql: string, guard: string | undefined): Promise<PreparedBatchStatement | undefined> {
+/** The prepared form of a batch statement; null when PostgreSQL could not prepare it. */
+function batchStatementFor(sql: string, guard: string | undefined): PreparedBatchStatement | null {
   const key = guard === undefined ? sql : `${guard}\n${sql}`
   let st = batchStatements.get(key)
-  if (st === null) return undefined
   if (st === undefined) {
     let params = 0
     const text = guardedText(
       replacePlaceholders(sql, (n) => `$${(params = n + 1)}`),
       guard,
     )
-    st = { name: `certmgr_b${batchStatements.size}`, text, params }
+    st = { key, name: `certmgr_b${batchStatements.size}`, text, params }
     batchStatements.set(key, st)
   }
-  let done = preparedOn.get(c)
-  if (!done) preparedOn.set(c, (done = new Set()))
-  if (done.has(st.name)) return st
+  return st
+}
+
+/** PREPAREs `st` on this connection; undefined when PostgreSQL cannot prepare it. */
+async function prepareOn(c: pg.PoolClient, done: Set<string>, st: PreparedBatchStatement): Promise<PreparedBatchStatement | undefined> {
   try {
     await c.query(`PREPARE ${st.name} AS ${st.text}`)
   } catch (err) {
@@ -190,7 +193,7 @@ async function preparedFor(c: pg.PoolClient, sql: string, guard: string | undefi
       // Already prepared on this connection.
     } else if (code.startsWith('42')) {
       // Not a statement PostgreSQL can prepare with inferred types: it stays inlined, on every connection.
-      batchStatements.set(key, null)
+      batchStatements.set(st.key, null)
       return undefined
     } else throw err
   }
@@ -205,9 +208,25 @@ function executeText(st: PreparedBatchStatement, args: InValue[]): string {
 
 /** The batch's statements as text, each EXECUTE of a prepared statement where it can be. */
 async function batchTexts(c: pg.PoolClient, stmts: ReturnType<typeof statementParts>[]): Promise<string[]> {
+  let done = preparedOn.get(c)
+  if (!done) preparedOn.set(c, (done = new Set()))
+  const prepared = done
+  const chosen = stmts.map(({ sql, args, guard }) => (preparable(args) ? batchStatementFor(sql, guard) : null))
+  const missing = [...new Set(chosen.filter((st): st is PreparedBatchStatement => st !== null && !prepared.has(st.name)))]
+  if (missing.length > 1) {
+    // A new connection prepares all of a batch's statements in one round trip; when one of them
+    // cannot be prepared, each is tried alone below.
+    try {
+      await c.query(missing.map((st) => `PREPARE ${st.name} AS ${st.text}`).join(';\n'))
+      for (const st of missing) prepared.add(st.name)
+    } catch (err) {
+      if (!String((err as { code?: unknown }).code ?? '').startsWith('42')) throw err
+    }
+  }
   const out: string[] = []
-  for (const { sql, args, guard } of stmts) {
-    const st = preparable(args) ? await preparedFor(c, sql, guard) : undefined
+  for (const [i, { sql, args, guard }] of stmts.entries()) {
+    let st = chosen[i] ?? undefined
+    if (st && !prepared.has(st.name)) st = await prepareOn(c, prepared, st)
     out.push(st && st.params === args.length ? executeText(st, args) : guardedText(inlineArgs(sql, args), guard))
   }
   return out
