@@ -3,7 +3,6 @@ import { centerStore, centerStoreOptions } from './center-store'
 import { startCenter } from '../../center/center'
 import { parseTrustedProxies } from '../../center/client-source'
 import { isCenterWorker, runCenterWorker, startCenterCluster } from '../../center/cluster'
-import { tuneForServing } from '../../center/serve-tuning'
 
 function intOption(args: { values: Record<string, unknown> }, name: string, min: number, max: number): number | undefined {
   const v = args.values[name]
@@ -49,7 +48,6 @@ export const centerServeCommands: Command[] = [
     async run(args, io) {
       // A process forked by --workers re-enters here with the primary's arguments.
       if (isCenterWorker()) {
-        tuneForServing()
         await runCenterWorker()
         return 0
       }
@@ -79,8 +77,6 @@ export const centerServeCommands: Command[] = [
       const deadlineMinutes = intOption(args, 'confirm-deadline-minutes', 1, 24 * 60)
       const transactionTtlSeconds = deadlineMinutes === undefined ? undefined : deadlineMinutes * 60
       const spec = { dataDir, dbUrl, host, allowedHosts, trustedProxies, port, validityDays, renewalWindowDays, renewalRequiresRa, transactionTtlSeconds }
-      // From here on this process only serves (the workers tune themselves above).
-      tuneForServing()
       const center = workers > 1 ? await startCenterCluster({ ...spec, workers }) : await startCenter(spec)
       io.out(workers > 1 ? `listening on ${center.url} (${workers} processes)` : `listening on ${center.url}`)
       await untilSignal()
