@@ -3,52 +3,27 @@
  * center still serves on the data, and a restore followed by a new `center serve` that serves
  * the restored data (certificates, CRL, customers) and not what came after the backup.
  */
-import { execFile } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { X509Certificate } from 'node:crypto'
 import { afterAll, describe, expect, it } from 'vitest'
-import { promisify } from 'node:util'
 import { main } from '../certmgr'
 import type { CliIO } from '../command'
 import { openCenterDb } from '../../center/db'
 import { Ra } from '../../center/ra/ra'
-import { buildIrMessage } from '../../center/cmp/test-client'
 import { revoke } from '../../core/enroll/cmp-client'
-import { ecKey, issueOver, serveCenter, type CenterProcess, type Enrollment } from '../../tests/helpers/center-process'
+import { certmgr, crlSerials as crlSerialsIn, issueKept as issueKeptOver, issueOver, serveCenter, type CenterProcess, type Enrollment } from '../../tests/helpers/center-process'
 
-const REPO = resolve(import.meta.dirname, '../..')
 const dir = mkdtempSync(join(tmpdir(), 'center-backup-'))
 const running: CenterProcess[] = []
+const crlSerials = (url: string, name: string): Promise<string[]> => crlSerialsIn(url, dir, name)
+const issueKept = (url: string, e: Enrollment) => issueKeptOver(url, url, e)
 
 afterAll(async () => {
   for (const c of running) await c.stop()
   rmSync(dir, { recursive: true, force: true })
 })
-
-function certmgr(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, ['--import', 'tsx', 'cli/certmgr.ts', ...args], { cwd: REPO, encoding: 'utf8' }, (err, stdout, stderr) => {
-      done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr })
-    })
-  })
-}
-
-/** The serial numbers a center's CRL lists, read by openssl. */
-async function crlSerials(url: string, name: string): Promise<string[]> {
-  const f = join(dir, name)
-  writeFileSync(f, new Uint8Array(await (await fetch(`${url}/crl`)).arrayBuffer()))
-  const { stdout } = await promisify(execFile)('/usr/bin/openssl', ['crl', '-inform', 'der', '-in', f, '-noout', '-text'])
-  return [...stdout.matchAll(/Serial Number: ([0-9A-Fa-f]+)/g)].map((m) => m[1]!.toUpperCase())
-}
-
-/** An issuance whose key the test keeps, so it can revoke the certificate over CMP afterwards. */
-async function issueKept(url: string, e: Enrollment): Promise<{ certDer: Uint8Array; key: ReturnType<typeof ecKey>['privateKey'] }> {
-  const k = ecKey()
-  const certDer = await issueOver(url, url, e, await buildIrMessage({ reference: e.reference, secret: e.authCode, ...k }))
-  return { certDer, key: k.privateKey }
-}
 
 async function inProcess(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = ''

@@ -1,6 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { generateKeyPairSync } from 'node:crypto'
-import { resolve } from 'node:path'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { X509Certificate, generateKeyPairSync, type KeyObject } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { promisify } from 'node:util'
 import { buildCertConfMessage, buildIrMessage, parseResponse, type BuiltRequest } from '../../center/cmp/test-client'
 
 const REPO = resolve(import.meta.dirname, '../..')
@@ -71,4 +73,31 @@ export async function issueOver(irUrl: string, confUrl: string, e: Enrollment, i
   const answer = parseResponse(await postCmp(confUrl, conf.der))
   if (answer.type !== 'pkiconf') throw new Error(`expected pkiconf, got ${answer.type}: ${answer.error ?? ''}`)
   return ip.certDer
+}
+
+/** `certmgr ARGS` as an operator runs it, in its own process: exit code and output. */
+export function certmgr(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(process.execPath, ['--import', 'tsx', 'cli/certmgr.ts', ...args], { cwd: REPO, encoding: 'utf8' }, (err, stdout, stderr) => {
+      done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr })
+    })
+  })
+}
+
+/**
+ * The serial numbers a center's CRL lists, read by openssl from `dir/name`. The connection is
+ * closed after it: the test may stop that center next.
+ */
+export async function crlSerials(url: string, dir: string, name: string): Promise<string[]> {
+  const f = join(dir, name)
+  writeFileSync(f, new Uint8Array(await (await fetch(`${url}/crl`, { headers: { Connection: 'close' } })).arrayBuffer()))
+  const { stdout } = await promisify(execFile)('/usr/bin/openssl', ['crl', '-inform', 'der', '-in', f, '-noout', '-text'])
+  return [...stdout.matchAll(/Serial Number: ([0-9A-Fa-f]+)/g)].map((m) => m[1]!.toUpperCase())
+}
+
+/** An issuance whose key the test keeps, so it can revoke the certificate over CMP afterwards. */
+export async function issueKept(irUrl: string, confUrl: string, e: Enrollment): Promise<{ certDer: Uint8Array; key: KeyObject; serial: string }> {
+  const k = ecKey()
+  const certDer = await issueOver(irUrl, confUrl, e, await buildIrMessage({ reference: e.reference, secret: e.authCode, ...k }))
+  return { certDer, key: k.privateKey, serial: new X509Certificate(certDer).serialNumber.toUpperCase() }
 }

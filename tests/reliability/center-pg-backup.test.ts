@@ -5,52 +5,30 @@
  * after a restore both nodes serve the restored state (certificates, CRL, customers).
  */
 import { execFile } from 'node:child_process'
-import { X509Certificate, type KeyObject } from 'node:crypto'
+import { X509Certificate } from 'node:crypto'
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import pgDriver from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
-import { buildIrMessage } from '../../center/cmp/test-client'
 import { openCenterDb } from '../../center/db'
 import { Ra } from '../../center/ra/ra'
 import { revoke } from '../../core/enroll/cmp-client'
-import { ecKey, issueOver, serveCenter, type CenterProcess, type Enrollment } from '../helpers/center-process'
+import { certmgr, crlSerials as crlSerialsIn, issueKept, issueOver, serveCenter, type CenterProcess, type Enrollment } from '../helpers/center-process'
 import { createTestDatabase } from '../helpers/postgres'
 
 const run = promisify(execFile)
-const REPO = resolve(import.meta.dirname, '../..')
 const dir = mkdtempSync(join(tmpdir(), 'center-pg-backup-'))
 const running: CenterProcess[] = []
 const dbs: { drop(): Promise<void> }[] = []
+const crlSerials = (url: string, name: string): Promise<string[]> => crlSerialsIn(url, dir, name)
 
 afterAll(async () => {
   for (const c of running) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL')
   for (const d of dbs) await d.drop()
   rmSync(dir, { recursive: true, force: true })
 })
-
-function certmgr(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, ['--import', 'tsx', 'cli/certmgr.ts', ...args], { cwd: REPO, encoding: 'utf8' }, (err, stdout, stderr) => {
-      done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr })
-    })
-  })
-}
-
-async function crlSerials(url: string, name: string): Promise<string[]> {
-  const f = join(dir, name)
-  writeFileSync(f, new Uint8Array(await (await fetch(`${url}/crl`, { headers: { Connection: 'close' } })).arrayBuffer()))
-  const { stdout } = await run('/usr/bin/openssl', ['crl', '-inform', 'der', '-in', f, '-noout', '-text'])
-  return [...stdout.matchAll(/Serial Number: ([0-9A-Fa-f]+)/g)].map((m) => m[1]!.toUpperCase())
-}
-
-async function issueKept(irUrl: string, confUrl: string, e: Enrollment): Promise<{ certDer: Uint8Array; key: KeyObject; serial: string }> {
-  const k = ecKey()
-  const certDer = await issueOver(irUrl, confUrl, e, await buildIrMessage({ reference: e.reference, secret: e.authCode, ...k }))
-  return { certDer, key: k.privateKey, serial: new X509Certificate(certDer).serialNumber.toUpperCase() }
-}
 
 describe('center on PostgreSQL: pg_dump / pg_restore with two nodes', () => {
   it('dumps while both nodes issue, refuses a restore while either serves, and both nodes serve the restored state', async () => {
