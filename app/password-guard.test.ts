@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import type { ZodType } from 'zod'
 import { contract } from '../shared/contract/index'
-import { CertError } from '../shared/errors'
 import { NEW_PASSWORD_ONLY_CALLS, PASSWORD_CALLS, PasswordGuard, attemptOutcome, passwordAttemptKey, passwordCallGuard } from './password-guard'
+import { certErrorOf } from '../tests/helpers/cert-error'
 
 function clock(start = 1_700_000_000_000) {
   const c = { t: start, now: () => c.t, advance: (ms: number) => (c.t += ms) }
@@ -13,15 +13,6 @@ async function wrong(g: PasswordGuard, key: string, n = 1): Promise<void> {
   for (let i = 0; i < n; i++) (await g.admit(key)).settle('wrong')
 }
 
-async function refusal(p: Promise<unknown>): Promise<CertError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(err).toBeInstanceOf(CertError)
-  return err as CertError
-}
-
 describe('PasswordGuard', () => {
   it('admits four wrong passwords, locks at the fifth, and says how long to wait', async () => {
     const c = clock()
@@ -30,11 +21,11 @@ describe('PasswordGuard', () => {
     expect(g.failures('a')).toBe(4)
     expect(g.retryAfterSeconds('a')).toBe(0)
     await wrong(g, 'a')
-    const err = await refusal(g.admit('a'))
+    const err = await certErrorOf(g.admit('a'))
     expect(err.code).toBe('TOO_MANY_ATTEMPTS')
     expect(err.params).toEqual({ retryAfterSeconds: 30 })
     c.advance(12_500)
-    expect((await refusal(g.admit('a'))).params).toEqual({ retryAfterSeconds: 18 })
+    expect((await certErrorOf(g.admit('a'))).params).toEqual({ retryAfterSeconds: 18 })
   })
 
   it('doubles the wait for each wrong password after a lock, up to 15 minutes', async () => {

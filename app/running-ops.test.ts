@@ -7,15 +7,7 @@ import { realFs, type FsLayer } from '../core/storage/atomic'
 import { moveCert } from '../core/storage/operations'
 import { PINK, PINK_PASSWORD, addPinkCert, tempDir } from '../tests/helpers/fixtures'
 import { RunningOps } from './running-ops'
-
-async function outcome(p: Promise<unknown>): Promise<CertError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(err).toBeInstanceOf(CertError)
-  return err as CertError
-}
+import { certErrorOf } from '../tests/helpers/cert-error'
 
 describe('a cancel past the point of no return does not turn a failure into CANCELLED', () => {
   it('a move whose source removal fails after a late cancel keeps its own error, and the copy stays', async () => {
@@ -34,7 +26,7 @@ describe('a cancel past the point of no return does not turn a failure into CANC
         throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' })
       },
     }
-    const err = await outcome(ops.withOp('mv', (signal) => moveCert(source, { toRoot: to }, { ports: { signal }, sourceFs: refusing })))
+    const err = await certErrorOf(ops.withOp('mv', (signal) => moveCert(source, { toRoot: to }, { ports: { signal }, sourceFs: refusing })))
     expect(err.code).toBe('IO')
     expect(err.params).toMatchObject({ reason: 'permission', side: 'source' })
     // Both are there: the copy (which a "cancelled" would deny) and the source that could not go.
@@ -44,7 +36,7 @@ describe('a cancel past the point of no return does not turn a failure into CANC
 
   it('any other error thrown after a cancel keeps its code and reason', async () => {
     const ops = new RunningOps()
-    const err = await outcome(
+    const err = await certErrorOf(
       ops.withOp('x', async () => {
         ops.cancel('x')
         throw new CertError('IO', 'the source disk is full', { reason: 'disk-full', side: 'source' })
@@ -61,7 +53,7 @@ describe('an operation that stopped because of the cancel is CANCELLED', () => {
     const source = addPinkCert(join(base, 'pc', 'NPKI'))
     const to = join(base, 'stick', 'NPKI')
     mkdirSync(to, { recursive: true })
-    const err = await outcome(
+    const err = await certErrorOf(
       ops.withOp('mv', (signal) => moveCert(source, { toRoot: to }, { ports: { signal, progress: (s) => s === 'verify' && ops.cancel('mv') } })),
     )
     expect(err.code).toBe('CANCELLED')
@@ -72,13 +64,13 @@ describe('an operation that stopped because of the cancel is CANCELLED', () => {
     const src = await readPfx(new Uint8Array(readFileSync(join(PINK, 'test.pfx'))), PINK_PASSWORD)
     const slow = await writePfx({ certDer: src.certDer, pkcs8: src.pkcs8 }, PINK_PASSWORD, 'modern', { iterations: 500_000 })
     const ops = new RunningOps()
-    const err = await outcome(ops.withOp('pfx', (signal) => readPfx(slow, PINK_PASSWORD, { signal, onProgress: () => ops.cancel('pfx') })))
+    const err = await certErrorOf(ops.withOp('pfx', (signal) => readPfx(slow, PINK_PASSWORD, { signal, onProgress: () => ops.cancel('pfx') })))
     expect(err.code).toBe('CANCELLED')
   })
 
   it("the signal's own reason (signal.throwIfAborted, an aborted fetch)", async () => {
     const ops = new RunningOps()
-    const err = await outcome(
+    const err = await certErrorOf(
       ops.withOp('enroll', async (signal) => {
         ops.cancel('enroll')
         signal.throwIfAborted()
