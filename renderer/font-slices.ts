@@ -19,6 +19,15 @@ export const SLICE_GROUPS: readonly SliceGroup[] = ['first', 'common', 'rare']
 
 const ASCII = Array.from({ length: 0x5f }, (_, i) => String.fromCharCode(0x20 + i)).join('')
 
+/** A CSS `unicode-range` value (`U+ac00-ac01, U+0131`) as inclusive code point spans. */
+export function parseUnicodeRange(range: string): (readonly [number, number])[] {
+  return range.split(',').map((r) => {
+    const [lo, hi] = r.trim().replace(/^U\+/i, '').split('-')
+    const a = parseInt(lo!, 16)
+    return [a, hi === undefined ? a : parseInt(hi, 16)] as const
+  })
+}
+
 interface FontFaceBlock {
   /** The whole `@font-face { … }` rule. */
   rule: string
@@ -33,12 +42,7 @@ function fontFaces(css: string): FontFaceBlock[] {
     const file = /url\((?:\.\/)?(?:files\/)?([^)]+?\.woff2)\)/.exec(rule)?.[1]
     const range = /unicode-range:\s*([^;}]+)/.exec(rule)?.[1]
     if (!file || !range) continue
-    const spans = range.split(',').map((r) => {
-      const [lo, hi] = r.trim().replace(/^U\+/i, '').split('-')
-      const a = parseInt(lo!, 16)
-      return [a, hi === undefined ? a : parseInt(hi, 16)] as const
-    })
-    out.push({ rule, file, spans })
+    out.push({ rule, file, spans: parseUnicodeRange(range) })
   }
   return out
 }

@@ -1,4 +1,5 @@
 import type { CertSummary } from '../../shared/contract/certs'
+import { parseUnicodeRange } from '../font-slices'
 
 // The bundled face's slices come in three groups (renderer/font-slices.ts): `first` is in the
 // page's stylesheet (main.ts); `common` and `rare` are stylesheets of their own, loaded here.
@@ -24,14 +25,6 @@ function loadGroup(group: LaterGroup): Promise<void> {
   return p
 }
 
-function parseRange(range: string): (readonly [number, number])[] {
-  return range.split(',').map((r) => {
-    const [lo, hi] = r.trim().replace(/^U\+/i, '').split('-')
-    const a = parseInt(lo!, 16)
-    return [a, hi === undefined ? a : parseInt(hi, 16)] as const
-  })
-}
-
 /**
  * The characters of `text` beyond printable ASCII (which the first group always has) that no
  * Noto Sans KR rule in the page covers yet.
@@ -41,7 +34,7 @@ function uncovered(text: string): string[] {
   // Without a FontFaceSet (unit tests' DOM) there is nothing to load.
   if (wanted.length === 0 || typeof document === 'undefined' || !document.fonts) return []
   const spans: (readonly [number, number])[] = []
-  for (const face of document.fonts) if (face.family.replace(/["']/g, '') === 'Noto Sans KR') spans.push(...parseRange(face.unicodeRange))
+  for (const face of document.fonts) if (face.family.replace(/["']/g, '') === 'Noto Sans KR') spans.push(...parseUnicodeRange(face.unicodeRange))
   return wanted.filter((c) => {
     const p = c.codePointAt(0)!
     return !spans.some(([a, b]) => p >= a && p <= b)
