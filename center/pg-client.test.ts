@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Client } from '@libsql/client'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase } from '../tests/helpers/postgres'
 import { dialectOf, openCenterDb, postgresDdl } from './db'
@@ -194,6 +195,50 @@ describe('batch statements prepared once per connection', () => {
       await expect(c.batch([{ sql: insert, args: ['e', 1, 1, null, 5] }], 'deferred')).rejects.toThrow(RangeError)
       expect((await c.execute('SELECT COUNT(*) AS n FROM t')).rows[0]!.n).toBe(4)
     } finally {
+      c.close()
+      await other.drop()
+    }
+  })
+})
+
+// A rolling upgrade: a newer node's migration changes a table while older nodes keep serving.
+// PostgreSQL refuses a prepared statement whose result columns changed ("cached plan must not
+// change result type") for as long as the connection keeps it, so a pooled connection that had
+// prepared `SELECT *` would fail that query until the process restarted.
+describe('rolling migration: statements prepared before another node changed a table', () => {
+  it('keep working through execute, batch and a new transaction once the table gained a column', async () => {
+    const other = await createTestDatabase()
+    // One connection, as an idle pool hands the same one back: the one that prepared the statements.
+    const c = openPgClient(other.url, { max: 1 })
+    const migrator = new pg.Client({ connectionString: other.url })
+    await migrator.connect()
+    try {
+      await c.execute('CREATE TABLE t (k TEXT PRIMARY KEY, n BIGINT NOT NULL)')
+      await c.execute({ sql: 'INSERT INTO t (k, n) VALUES (?, ?)', args: ['a', 1] })
+      const select = { sql: 'SELECT * FROM t WHERE k = ?', args: ['a'] }
+      const batched = 'SELECT n FROM t WHERE k = ?'
+      expect((await c.execute(select)).columns).toEqual(['k', 'n'])
+      expect((await c.batch([{ sql: batched, args: ['a'] }], 'read'))[0]!.rows[0]!.n).toBe(1)
+      const inTx = await c.transaction('read')
+      expect((await inTx.execute(select)).columns).toEqual(['k', 'n'])
+      await inTx.commit()
+
+      await migrator.query('ALTER TABLE t ADD COLUMN note TEXT')
+      expect((await c.execute(select)).columns).toEqual(['k', 'n', 'note'])
+      await migrator.query('ALTER TABLE t ALTER COLUMN n TYPE TEXT')
+      expect((await c.batch([{ sql: batched, args: ['a'] }], 'read'))[0]!.rows[0]!.n).toBe('1')
+
+      // Inside a transaction the failed statement has aborted it: that call fails, but the
+      // connection does not go back to the pool, so the next transaction prepares afresh.
+      await migrator.query('ALTER TABLE t ADD COLUMN more TEXT')
+      const broken = await c.transaction('read')
+      await expect(broken.execute(select)).rejects.toThrow(/cached plan must not change result type/)
+      await broken.rollback()
+      const next = await c.transaction('read')
+      expect((await next.execute(select)).columns).toEqual(['k', 'n', 'note', 'more'])
+      await next.commit()
+    } finally {
+      await migrator.end()
       c.close()
       await other.drop()
     }

@@ -239,6 +239,17 @@ function failedGuard(err: unknown): string | undefined {
   return m?.[1]
 }
 
+/**
+ * PostgreSQL's refusal of a prepared statement whose result columns changed since it was
+ * prepared: during a rolling upgrade another node's migration altered a table. The statement
+ * stays refused on that connection for as long as it lives, so such a connection is closed
+ * instead of going back to the pool, and the statement is prepared afresh on another.
+ */
+function isStalePlan(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown }
+  return e.code === '0A000' && typeof e.message === 'string' && e.message.includes('cached plan must not change result type')
+}
+
 function toResultSet(res: pg.QueryResult): ResultSet {
   const columns = (res.fields ?? []).map((f) => f.name)
   const rows = (res.rows as Record<string, unknown>[]).map((r) => toRow(columns.map((c) => r[c]), columns))
@@ -299,12 +310,27 @@ export function openPgClient(url: string, opts: { max?: number } = {}): Client {
       return out
     } catch (err) {
       broken = await c.query('ROLLBACK').then(
-        () => undefined,
+        () => (isStalePlan(err) ? err : undefined),
         (e: unknown) => e,
       )
       throw err
     } finally {
       c.release(broken instanceof Error ? broken : undefined)
+    }
+  }
+
+  /**
+   * `work` again, on another connection, when it met a statement prepared before a migration
+   * changed its table (isStalePlan): it ran outside a transaction or in one that was rolled back,
+   * so nothing of it was kept. Each try closes one such connection; the pool has at most `max`.
+   */
+  const retryStalePlan = async <T>(work: () => Promise<T>): Promise<T> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await work()
+      } catch (err) {
+        if (!isStalePlan(err) || attempt >= pool.options.max) throw err
+      }
     }
   }
 
@@ -314,7 +340,17 @@ export function openPgClient(url: string, opts: { max?: number } = {}): Client {
       return closed
     },
     async execute(s: InStatement | string, args?: InArgs) {
-      return run(pool, s, args)
+      return retryStalePlan(async () => {
+        const c = await pool.connect()
+        try {
+          const out = await run(c, s, args)
+          c.release()
+          return out
+        } catch (err) {
+          c.release(isStalePlan(err) ? (err as Error) : undefined)
+          throw err
+        }
+      })
     },
     /**
      * The whole batch, BEGIN (and for `write` the lock) to COMMIT, goes to the server as one
@@ -324,25 +360,28 @@ export function openPgClient(url: string, opts: { max?: number } = {}): Client {
     async batch(stmts: Array<InStatement | [string, InArgs?]>, mode: TransactionMode = 'deferred') {
       if (stmts.length === 0) return []
       const parts = stmts.map(statementParts)
-      const c = await pool.connect()
-      let broken: Error | undefined
-      try {
-        const texts = await batchTexts(c, parts)
-        const res = (await c.query([beginSql(mode), ...texts, 'COMMIT'].join(';\n'))) as unknown as pg.QueryResult[]
-        const skip = beginResults(mode)
-        return res.slice(skip, skip + texts.length).map((r, i) => {
-          const rs = toResultSet(r)
-          // A guarded statement answers with its count of changed rows.
-          return parts[i]!.guard === undefined ? rs : { ...rs, rows: [], columns: [], rowsAffected: Number(rs.rows[0]?.[0] ?? 0) }
-        })
-      } catch (err) {
-        // A failed statement leaves the transaction open and aborted: end it before the connection goes back.
-        await c.query('ROLLBACK').catch((e: unknown) => (broken = e instanceof Error ? e : new Error(String(e))))
-        const guard = failedGuard(err)
-        throw guard === undefined ? err : new BatchGuardError(guard)
-      } finally {
-        c.release(broken)
-      }
+      return retryStalePlan(async () => {
+        const c = await pool.connect()
+        let broken: Error | undefined
+        try {
+          const texts = await batchTexts(c, parts)
+          const res = (await c.query([beginSql(mode), ...texts, 'COMMIT'].join(';\n'))) as unknown as pg.QueryResult[]
+          const skip = beginResults(mode)
+          return res.slice(skip, skip + texts.length).map((r, i) => {
+            const rs = toResultSet(r)
+            // A guarded statement answers with its count of changed rows.
+            return parts[i]!.guard === undefined ? rs : { ...rs, rows: [], columns: [], rowsAffected: Number(rs.rows[0]?.[0] ?? 0) }
+          })
+        } catch (err) {
+          // A failed statement leaves the transaction open and aborted: end it before the connection goes back.
+          await c.query('ROLLBACK').catch((e: unknown) => (broken = e instanceof Error ? e : new Error(String(e))))
+          if (isStalePlan(err)) broken ??= err as Error
+          const guard = failedGuard(err)
+          throw guard === undefined ? err : new BatchGuardError(guard)
+        } finally {
+          c.release(broken)
+        }
+      })
     },
     async migrate(stmts: InStatement[]) {
       return inTransaction('write', async (c) => {
@@ -360,17 +399,23 @@ export function openPgClient(url: string, opts: { max?: number } = {}): Client {
         throw err
       }
       let done = false
+      let stale: Error | undefined
       const finish = async (sql: string) => {
         if (done) return
         done = true
         try {
           await c.query(sql)
-          c.release()
+          c.release(stale)
         } catch (err) {
           // A connection whose COMMIT or ROLLBACK failed is not given back to the pool.
           c.release(err instanceof Error ? err : new Error(String(err)))
           throw err
         }
+      }
+      // The transaction is aborted either way; a stale statement also closes the connection at its end.
+      const markStale = (err: unknown): never => {
+        if (isStalePlan(err)) stale = err as Error
+        throw err
       }
       const tx: Transaction = {
         get closed() {
@@ -378,12 +423,12 @@ export function openPgClient(url: string, opts: { max?: number } = {}): Client {
         },
         async execute(s: InStatement) {
           if (done) throw new Error('the transaction is closed')
-          return run(c, s)
+          return run(c, s).catch(markStale)
         },
         async batch(stmts: InStatement[]) {
           if (done) throw new Error('the transaction is closed')
           const out: ResultSet[] = []
-          for (const s of stmts) out.push(await run(c, s))
+          for (const s of stmts) out.push(await run(c, s).catch(markStale))
           return out
         },
         async executeMultiple(sql: string) {
