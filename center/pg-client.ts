@@ -77,17 +77,7 @@ async function run(on: Queryable, s: InStatement | string, args?: InArgs): Promi
     name = `certmgr_${statementNames.size}`
     statementNames.set(sql, name)
   }
-  const res = await on.query({ name, text: toPgPlaceholders(sql), values: (a ?? []).map(toPg), rowMode: 'array' })
-  const columns = (res.fields ?? []).map((f) => f.name)
-  const rows = (res.rows ?? []).map((v) => toRow(v, columns))
-  return {
-    columns,
-    columnTypes: columns.map(() => ''),
-    rows,
-    rowsAffected: res.command === 'SELECT' ? 0 : (res.rowCount ?? 0),
-    lastInsertRowid: undefined,
-    toJSON: () => ({ columns, rows: rows.map((r) => Array.from(r as ArrayLike<unknown>)), rowsAffected: res.rowCount ?? 0 }),
-  }
+  return toResultSet(await on.query({ name, text: toPgPlaceholders(sql), values: (a ?? []).map(toPg), rowMode: 'array' }))
 }
 
 /**
@@ -250,9 +240,10 @@ function isStalePlan(err: unknown): boolean {
   return e.code === '0A000' && typeof e.message === 'string' && e.message.includes('cached plan must not change result type')
 }
 
-function toResultSet(res: pg.QueryResult): ResultSet {
+/** A result as @libsql/client gives it, from rows as arrays (`rowMode: 'array'`) or as objects (a batch's results). */
+function toResultSet(res: pg.QueryResult | pg.QueryArrayResult): ResultSet {
   const columns = (res.fields ?? []).map((f) => f.name)
-  const rows = (res.rows as Record<string, unknown>[]).map((r) => toRow(columns.map((c) => r[c]), columns))
+  const rows = ((res.rows ?? []) as (unknown[] | Record<string, unknown>)[]).map((r) => toRow(Array.isArray(r) ? r : columns.map((c) => r[c]), columns))
   return {
     columns,
     columnTypes: columns.map(() => ''),
