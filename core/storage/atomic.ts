@@ -244,6 +244,40 @@ export async function writeFileAtomic(path: string, data: Uint8Array, fs: FsLaye
 }
 
 /**
+ * writeFileAtomic for synchronous callers (a count updated inside a PKCS#11 session, under
+ * withFileLockSync): the same temp file, fsync, rename and directory fsync.
+ */
+export function writeFileAtomicSync(path: string, data: Uint8Array): void {
+  const dir = dirname(path)
+  nodeCb.mkdirSync(dir, { recursive: true })
+  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`)
+  try {
+    const fd = nodeCb.openSync(tmp, 'wx', 0o600)
+    try {
+      nodeCb.writeSync(fd, data)
+      nodeCb.fsyncSync(fd)
+    } finally {
+      nodeCb.closeSync(fd)
+    }
+    nodeCb.renameSync(tmp, path)
+  } catch (err) {
+    nodeCb.rmSync(tmp, { force: true })
+    throw err
+  }
+  if (process.platform === 'win32') return
+  try {
+    const fd = nodeCb.openSync(dir, 'r')
+    try {
+      nodeCb.fsyncSync(fd)
+    } finally {
+      nodeCb.closeSync(fd)
+    }
+  } catch {
+    /* some file systems refuse directory fsync; the rename is still atomic */
+  }
+}
+
+/**
  * Creates a whole certificate folder at once: every file is written into a hidden sibling
  * temp folder, synced, and the folder renamed into place, so the certificate and its key land
  * together or not at all. Fails with EEXIST-like CONFLICT handling left to the caller: when

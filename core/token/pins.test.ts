@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -23,5 +23,23 @@ describe('PinGuard', () => {
     expect(guard.failures('b')).toBe(2)
     // Another instance on the same file (the CLI, a new process) sees the same counts.
     expect(new PinGuard(file, 5).failures('b')).toBe(2)
+  })
+})
+
+describe('PinGuard reservations', () => {
+  it('counts an attempt before the PIN is sent, refuses at the limit without counting, and gives back an attempt never judged', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'certmgr-pins-')), 'token-pin-failures.json')
+    const guard = new PinGuard(file, 2)
+    expect(guard.reserve('t')).toBe(1)
+    expect(guard.reserve('t')).toBe(0)
+    expect(guard.reserve('t')).toBeUndefined()
+    expect(guard.failures('t')).toBe(2)
+    guard.release('t')
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ t: 1 })
+    guard.release('t')
+    guard.release('t')
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({})
+    // The lock file is gone after each change.
+    expect(existsSync(`${file}.lock`)).toBe(false)
   })
 })

@@ -308,14 +308,18 @@ const defaultGuard = new PinGuard()
 export function withTokenSession<T>(ref: TokenRef, pin: string, fn: (p: P11, session: Handle, token: TokenInfo) => T, opts: SessionOptions = {}): Promise<T> {
   const guard = opts.guard ?? defaultGuard
   return serial(async () => {
-    const pending: { fail?: boolean; ok?: boolean; key?: string } = {}
+    // `reserved`: this attempt is counted (before the PIN went out); `verdict`: what the token said of it.
+    const pending: { key?: string; reserved?: boolean; left?: number; verdict?: 'wrong' | 'right' } = {}
     try {
       return withModule(ref.module, (p) => {
         const { handle, info } = pickSlot(p, ref)
         const key = `${ref.module}#${info.serial || info.slot}`
         pending.key = key
         if (info.pinLocked) throw new CertError('TOKEN', 'the token PIN is locked; reset it with the security officer PIN', { reason: 'pin-locked' })
-        if (guard.locked(key)) throw new CertError('TOKEN', `the PIN was wrong ${guard.limit} times; this app will not try again until the PIN is reset`, { reason: 'pin-locked', source: 'app' })
+        const left = guard.reserve(key)
+        if (left === undefined) throw new CertError('TOKEN', `the PIN was wrong ${guard.limit} times; this app will not try again until the PIN is reset`, { reason: 'pin-locked', source: 'app' })
+        pending.reserved = true
+        pending.left = left
         let session: Handle
         try {
           session = p.C_OpenSession(handle, C.CKF_SERIAL_SESSION | (opts.write ? C.CKF_RW_SESSION : 0))
@@ -327,10 +331,10 @@ export function withTokenSession<T>(ref: TokenRef, pin: string, fn: (p: P11, ses
             p.C_Login(session, C.CKU_USER, pin)
           } catch (err) {
             const code = (err as { code?: number }).code
-            if (code === C.CKR_PIN_INCORRECT) pending.fail = true
+            if (code === C.CKR_PIN_INCORRECT) pending.verdict = 'wrong'
             if (code !== C.CKR_USER_ALREADY_LOGGED_IN) throw tokenError(err)
           }
-          pending.ok = true
+          pending.verdict = 'right'
           try {
             return fn(p, session, info)
           } catch (err) {
@@ -350,13 +354,15 @@ export function withTokenSession<T>(ref: TokenRef, pin: string, fn: (p: P11, ses
         }
       })
     } catch (err) {
-      if (pending.fail && pending.key) {
-        const left = await guard.fail(pending.key)
-        if (err instanceof CertError && err.params?.reason === 'pin-incorrect') throw new CertError('TOKEN', err.message, { reason: 'pin-incorrect', attemptsLeft: Math.max(0, left) })
+      if (pending.verdict === 'wrong' && err instanceof CertError && err.params?.reason === 'pin-incorrect') {
+        throw new CertError('TOKEN', err.message, { reason: 'pin-incorrect', attemptsLeft: Math.max(0, pending.left ?? 0) })
       }
       throw err
     } finally {
-      if (pending.ok && pending.key) await guard.ok(pending.key)
+      if (pending.key && pending.reserved) {
+        if (pending.verdict === 'right') await guard.ok(pending.key)
+        else if (pending.verdict === undefined) guard.release(pending.key)
+      }
     }
   })
 }
