@@ -30,19 +30,23 @@ function progressOf(ctx: HandlerContext, opId: string): UseCaseProgress {
   return (stage, fraction) => ctx.emit({ type: 'progress', progress: { opId, stage, fraction } })
 }
 
+/** What the wizard shows of a certificate a use-case stored, wherever it went. */
+function storedResult<L extends string>(certId: string, facts: CertFacts, location: L, path: string) {
+  return {
+    certId,
+    owner: facts.owner,
+    kind: kindOf(facts.policyOid),
+    issuerName: facts.issuerName,
+    serialHex: facts.serialHex,
+    notAfter: facts.notAfter.toISOString(),
+    location,
+    path,
+  }
+}
+
 /** What the wizard shows of a certificate a use-case put on a token (issued, reissued or renewed). */
 function tokenResult(r: { idHex: string; facts: CertFacts }, tokenLabel: string) {
-  return {
-    certId: `token:${r.idHex}`,
-    owner: r.facts.owner,
-    kind: kindOf(r.facts.policyOid),
-    issuerName: r.facts.issuerName,
-    serialHex: r.facts.serialHex,
-    notAfter: r.facts.notAfter.toISOString(),
-    location: 'token' as const,
-    path: tokenLabel,
-    token: { label: tokenLabel, idHex: r.idHex },
-  }
+  return { ...storedResult(`token:${r.idHex}`, r.facts, 'token' as const, tokenLabel), token: { label: tokenLabel, idHex: r.idHex } }
 }
 
 /**
@@ -89,14 +93,7 @@ export function createEnrollHandlers(deps: EnrollHandlerDeps, state: WizardState
         state.close(req.sessionId)
         ctx.emit({ type: 'certs-changed' })
         return {
-          certId: certIdFor(r.folder),
-          owner: r.facts.owner,
-          kind: kindOf(r.facts.policyOid),
-          issuerName: r.facts.issuerName,
-          serialHex: r.facts.serialHex,
-          notAfter: r.facts.notAfter.toISOString(),
-          location,
-          path: r.folder,
+          ...storedResult(certIdFor(r.folder), r.facts, location, r.folder),
           feeKrw: r.feeKrw ?? 0,
           ...(r.revokedSerials[0] ? { revokedSerialHex: r.revokedSerials[0] } : {}),
         }
@@ -142,16 +139,7 @@ export function createEnrollHandlers(deps: EnrollHandlerDeps, state: WizardState
         )
         state.close(req.sessionId)
         ctx.emit({ type: 'certs-changed' })
-        return {
-          certId: certIdFor(r.folder),
-          owner: r.facts.owner,
-          kind: kindOf(r.facts.policyOid),
-          issuerName: r.facts.issuerName,
-          serialHex: r.facts.serialHex,
-          notAfter: r.facts.notAfter.toISOString(),
-          location: found.root.location,
-          path: r.folder,
-        }
+        return storedResult(certIdFor(r.folder), r.facts, found.root.location, r.folder)
       })
     },
 
