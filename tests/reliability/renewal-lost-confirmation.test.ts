@@ -6,8 +6,6 @@
  */
 import { spawn } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCenter, type RunningCenter } from '../../center/center'
@@ -18,7 +16,7 @@ import { openSignKey } from '../../core/formats/signpri'
 import { Trash } from '../../core/storage/trash'
 import { issueToFolder } from '../../core/usecases/issue-to-folder'
 import { recoverRenewals, RenewalJournal } from '../../core/usecases/renewal-journal'
-import { bodyType, decodePKIMessage } from '../../shared/cmp/messages'
+import { cmpProxy } from '../helpers/cmp-proxy'
 import { tempDir } from '../helpers/fixtures'
 import { childRunner, killScratchDir } from '../helpers/kill-runner'
 import { SOFTHSM_MODULE, softHsm } from '../helpers/softhsm'
@@ -40,45 +38,8 @@ type Mode = 'drop-pkiconf' | 'hold-after-center' | 'hold-before-center'
  * answers; 'hold-before-center' never forwards it. `onCertConf` runs once the certConf is where
  * the mode puts it.
  */
-async function proxy(mode: Mode, onCertConf: () => void = () => undefined): Promise<{ url: string; close: () => Promise<void> }> {
-  const target = new URL(center.url)
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const body = Buffer.concat(chunks)
-      let isCertConf = false
-      try {
-        isCertConf = req.method === 'POST' && bodyType(decodePKIMessage(new Uint8Array(body)).body) === 'certConf'
-      } catch {
-        /* not CMP */
-      }
-      if (isCertConf && mode === 'hold-before-center') return onCertConf()
-      const up = http.request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host } }, (r) => {
-        const back: Buffer[] = []
-        r.on('data', (c: Buffer) => back.push(c))
-        r.on('end', () => {
-          if (isCertConf) {
-            onCertConf()
-            if (mode === 'drop-pkiconf') req.socket.destroy()
-            return
-          }
-          res.writeHead(r.statusCode ?? 502, r.headers)
-          res.end(Buffer.concat(back))
-        })
-      })
-      up.end(body)
-    })
-  })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections()
-        server.close(() => r())
-      }),
-  }
+function proxy(mode: Mode, onCertConf: () => void = () => undefined): Promise<{ url: string; close: () => Promise<void> }> {
+  return cmpProxy(center.url, { body: 'certConf', at: mode === 'hold-before-center' ? 'before-center' : 'after-center', cut: mode === 'drop-pkiconf', onHit: onCertConf })
 }
 
 let customerSeq = 0

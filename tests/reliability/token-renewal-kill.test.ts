@@ -8,8 +8,6 @@
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCenter, type RunningCenter } from '../../center/center'
@@ -22,7 +20,7 @@ import { Trash } from '../../core/storage/trash'
 import { listTokens } from '../../core/token/pkcs11'
 import { issueToToken } from '../../core/usecases/issue-to-token'
 import { recoverRenewals, RenewalJournal } from '../../core/usecases/renewal-journal'
-import { bodyType, decodePKIMessage } from '../../shared/cmp/messages'
+import { cmpProxy } from '../helpers/cmp-proxy'
 import { tempDir } from '../helpers/fixtures'
 import { pkcs11ToolObjects, SOFTHSM_MODULE, softHsm, type SoftHsm } from '../helpers/softhsm'
 
@@ -37,43 +35,7 @@ type Step = { body: 'kur' | 'certConf'; at: 'before-center' | 'after-center' }
 /** Or the child kills itself at its journal write: just before it is written, or just after. */
 type KillAt = 'before-journal-write' | 'after-journal-write'
 
-async function proxy(step: Step, onHit: () => void): Promise<{ url: string; close: () => Promise<void> }> {
-  const target = new URL(center.url)
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const body = Buffer.concat(chunks)
-      let type = ''
-      try {
-        type = req.method === 'POST' ? (bodyType(decodePKIMessage(new Uint8Array(body)).body) ?? '') : ''
-      } catch {
-        /* not CMP */
-      }
-      const hit = type === step.body
-      if (hit && step.at === 'before-center') return onHit()
-      const up = http.request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host } }, (r) => {
-        const back: Buffer[] = []
-        r.on('data', (c: Buffer) => back.push(c))
-        r.on('end', () => {
-          if (hit) return onHit()
-          res.writeHead(r.statusCode ?? 502, r.headers)
-          res.end(Buffer.concat(back))
-        })
-      })
-      up.end(body)
-    })
-  })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections()
-        server.close(() => r())
-      }),
-  }
-}
+const proxy = (step: Step, onHit: () => void) => cmpProxy(center.url, { ...step, onHit })
 
 const objects = (label: string) => pkcs11ToolObjects(label, PIN)
 
