@@ -7,11 +7,11 @@ import { Trash } from '../../core/storage/trash'
 import { parseCertificate } from '../../core/certs/parse'
 import { tempDir } from '../../tests/helpers/fixtures'
 import { main } from '../certmgr'
-import type { CliIO } from '../command'
 import { createEnrollCommands } from './enroll'
 import { expectedCardResponse } from '../../center/ra/card'
 import { spawnSync } from 'node:child_process'
 import { SOFTHSM_MODULE, softHsm } from '../../tests/helpers/softhsm'
+import { textIO } from '../../tests/helpers/cli-io'
 
 // The CLI's enrollment commands against a real center (SQLite, RA, CA, CMP): the same
 // guarantees as the wizard, because both call the use-cases in core/usecases.
@@ -21,16 +21,7 @@ let work = ''
 let customerId = ''
 const commands = createEnrollCommands()
 
-function cli(): CliIO & { outText: string; errText: string } {
-  const o = {
-    outText: '',
-    errText: '',
-    out: (t: string) => void (o.outText += t + '\n'),
-    err: (t: string) => void (o.errText += t + '\n'),
-    readSecret: async (f: string) => readFileSync(f, 'utf8').replace(/\r?\n$/, ''),
-  }
-  return o
-}
+const cli = textIO
 
 function secret(name: string, value: string): string {
   const p = join(work, name)

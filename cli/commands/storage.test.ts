@@ -3,29 +3,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { main } from '../certmgr'
-import type { CliIO } from '../command'
 import { storageCommands } from './storage'
 import { fixture, plantFixture } from '../../core/storage/testkit'
+import { textIO } from '../../tests/helpers/cli-io'
 
 let tmp = ''
 const fx = fixture()
 
-function io(): CliIO & { outText: string; errText: string } {
-  const o = {
-    outText: '',
-    errText: '',
-    out(t: string) {
-      o.outText += t + '\n'
-    },
-    err(t: string) {
-      o.errText += t + '\n'
-    },
-    async readSecret(p: string) {
-      return (await import('node:fs/promises')).readFile(p, 'utf8').then((s) => s.replace(/\r?\n$/, ''))
-    },
-  }
-  return o
-}
+const io = textIO
 
 beforeEach(() => {
   tmp = mkdtempSync(join(tmpdir(), 'certmgr-cli-storage-'))

@@ -8,8 +8,8 @@ import { generateCode } from '../../shared/cpace/transfer'
 import { buildPhonePage } from '../../core/transfer/build-page'
 import { openSignKey } from '../../core/formats/signpri'
 import { main } from '../certmgr'
-import type { CliIO } from '../command'
 import { createTransferCommands } from './transfer'
+import { memIO } from '../../tests/helpers/cli-io'
 
 const ROOT = resolve(import.meta.dirname, '../..')
 const FIX = resolve(ROOT, '../shared/fixtures/pypinksign')
@@ -23,20 +23,6 @@ beforeAll(() => {
 })
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 
-function memIO(stdin: string[] = []): CliIO & { outText: string[]; errText: string[] } {
-  const outText: string[] = []
-  const errText: string[] = []
-  return {
-    outText,
-    errText,
-    out: (t) => void outText.push(t),
-    err: (t) => void errText.push(t),
-    async readSecret(p) {
-      if (p === '-') return stdin.shift() ?? ''
-      return readFileSync(p, 'utf8').replace(/\r?\n$/, '')
-    },
-  }
-}
 
 async function waitFor<T>(f: () => T | undefined, ms = 10_000): Promise<T> {
   const end = Date.now() + ms

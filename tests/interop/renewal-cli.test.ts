@@ -9,12 +9,12 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../../cli/certmgr'
-import type { CliIO } from '../../cli/command'
 import { parseCertificate } from '../../core/certs/parse'
 import { openSignKey } from '../../core/formats/signpri'
 import { tokenRandomNum } from '../../core/token/pkcs11'
 import { tempDir } from '../helpers/fixtures'
 import { pkcs11ToolObjects, SOFTHSM_MODULE, softHsm, type SoftHsm } from '../helpers/softhsm'
+import { textIO } from '../helpers/cli-io'
 
 const REPO = resolve(import.meta.dirname, '../..')
 const PASSWORD = 'Qwer!9a8s7d'
@@ -27,16 +27,7 @@ let data = ''
 let customerId = ''
 let hsm: SoftHsm
 
-function cli(): CliIO & { outText: string; errText: string } {
-  const o = {
-    outText: '',
-    errText: '',
-    out: (t: string) => void (o.outText += t + '\n'),
-    err: (t: string) => void (o.errText += t + '\n'),
-    readSecret: async (f: string) => readFileSync(f, 'utf8').replace(/\r?\n$/, ''),
-  }
-  return o
-}
+const cli = textIO
 
 async function certmgr(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const io = cli()

@@ -5,32 +5,17 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../../cli/certmgr'
-import type { CliIO } from '../../cli/command'
 import { storageCommands } from '../../cli/commands/storage'
 import { parseCertificate } from '../../core/certs/parse'
 import { fixture, plantFixture } from '../../core/storage/testkit'
+import { textIO } from '../helpers/cli-io'
 
 const MODULE = '/usr/lib/softhsm/libsofthsm2.so'
 const LABEL = 'certmgr-cli'
 const fx = fixture()
 let dir = ''
 
-function io(): CliIO & { outText: string; errText: string } {
-  const o = {
-    outText: '',
-    errText: '',
-    out(t: string) {
-      o.outText += t + '\n'
-    },
-    err(t: string) {
-      o.errText += t + '\n'
-    },
-    async readSecret(p: string) {
-      return readFileSync(p, 'utf8').replace(/\r?\n$/, '')
-    },
-  }
-  return o
-}
+const io = textIO
 
 const tokenArgs = (): string[] => ['--module', MODULE, '--token', LABEL, '--pin-file', join(dir, 'pin'), '--data', join(dir, 'data')]
 

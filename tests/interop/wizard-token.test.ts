@@ -16,8 +16,8 @@ import { listTokenCerts, listTokens, signWithToken, tokenKeyFlags, tokenRandomNu
 import { PinGuard } from '../../core/token/pins'
 import { createWizardHandlers } from '../../app/wizard/handlers'
 import { main } from '../../cli/certmgr'
-import type { CliIO } from '../../cli/command'
 import { createEnrollCommands } from '../../cli/commands/enroll'
+import { textIO } from '../helpers/cli-io'
 
 // 발급 straight onto a SoftHSM2 token through the wizard's main-side calls, against the real
 // embedded center; pkcs11-tool and openssl check what landed on the token.
@@ -172,16 +172,7 @@ describe('issuing onto a security token', () => {
 })
 
 describe('certmgr issue --token', () => {
-  function cli(): CliIO & { outText: string; errText: string } {
-    const o = {
-      outText: '',
-      errText: '',
-      out: (t: string) => void (o.outText += t + '\n'),
-      err: (t: string) => void (o.errText += t + '\n'),
-      readSecret: async (f: string) => readFileSync(f, 'utf8').replace(/\r?\n$/, ''),
-    }
-    return o
-  }
+  const cli = textIO
 
   it('issues onto the token with codes from the RA; a wrong PIN is exit 1 and leaves nothing', async () => {
     const sid = await verifiedSession()

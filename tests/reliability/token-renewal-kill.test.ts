@@ -12,7 +12,6 @@ import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCenter, type RunningCenter } from '../../center/center'
 import { main } from '../../cli/certmgr'
-import type { CliIO } from '../../cli/command'
 import { createStorageHandlers } from '../../app/storage/handlers'
 import { parseCertificate } from '../../core/certs/parse'
 import { RootPolicy } from '../../core/roots/root-policy'
@@ -20,6 +19,7 @@ import { Trash } from '../../core/storage/trash'
 import { listTokens } from '../../core/token/pkcs11'
 import { issueToToken } from '../../core/usecases/issue-to-token'
 import { recoverRenewals, RenewalJournal } from '../../core/usecases/renewal-journal'
+import { textIO } from '../helpers/cli-io'
 import { cmpProxy } from '../helpers/cmp-proxy'
 import { tempDir } from '../helpers/fixtures'
 import { pkcs11ToolObjects, SOFTHSM_MODULE, softHsm, type SoftHsm } from '../helpers/softhsm'
@@ -84,10 +84,7 @@ async function killedRenewal(label: string, dataDir: string, step: Step | KillAt
   return p
 }
 
-function cliIO(): CliIO & { errText: string; outText: string } {
-  const o = { errText: '', outText: '', out: (t: string) => void (o.outText += t + '\n'), err: (t: string) => void (o.errText += t + '\n'), readSecret: async (f: string) => readFileSync(f, 'utf8').replace(/\r?\n$/, '') }
-  return o
-}
+const cliIO = textIO
 
 /** Opens the token with its PIN the way the CLI does: `certmgr token list`. */
 async function openWithCli(label: string, dataDir: string): Promise<{ code: number; err: string }> {

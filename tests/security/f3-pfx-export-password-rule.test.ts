@@ -7,7 +7,7 @@ import { exportPfx } from '../../core/pfx/operations'
 import { outgoingFiles } from '../../core/transfer/files'
 import { CertError } from '../../shared/errors'
 import { addPinkCert, PINK_PASSWORD, tempDir } from '../helpers/fixtures'
-import { memIO } from './cli-io'
+import { memIO } from '../helpers/cli-io'
 
 // Finding 3 of the desktop security review: PFX export took any password ('1' gave a working
 // 3DES file). A PFX password of its own now passes the same NPKI rule as a certificate password,

@@ -6,7 +6,7 @@ import { readPfx } from '../../core/formats/pfx'
 import { createAppServices, type AppServices } from '../../app/app-services'
 import type { AppEvent } from '../../shared/contract/progress'
 import { addPinkCert, PINK_PASSWORD, tempDir } from '../helpers/fixtures'
-import { memIO } from './cli-io'
+import { memIO } from '../helpers/cli-io'
 
 // Finding 4 of the desktop security review: PFX export replaced an existing file without
 // asking. Now the app's call and the CLI refuse unless told to overwrite (the UI asks the user
