@@ -240,6 +240,9 @@ function isStalePlan(err: unknown): boolean {
   return e.code === '0A000' && typeof e.message === 'string' && e.message.includes('cached plan must not change result type')
 }
 
+/** The error to release a connection with after `err`: a stale plan closes it; any other error leaves it usable. */
+const brokenBy = (err: unknown): Error | undefined => (isStalePlan(err) ? (err as Error) : undefined)
+
 /** A result as @libsql/client gives it, from rows as arrays (`rowMode: 'array'`) or as objects (a batch's results). */
 function toResultSet(res: pg.QueryResult | pg.QueryArrayResult): ResultSet {
   const columns = (res.fields ?? []).map((f) => f.name)
@@ -301,7 +304,7 @@ export function openPgClient(url: string, opts: { max?: number } = {}): Client {
       return out
     } catch (err) {
       broken = await c.query('ROLLBACK').then(
-        () => (isStalePlan(err) ? err : undefined),
+        () => brokenBy(err),
         (e: unknown) => e,
       )
       throw err
@@ -338,7 +341,7 @@ export function openPgClient(url: string, opts: { max?: number } = {}): Client {
           c.release()
           return out
         } catch (err) {
-          c.release(isStalePlan(err) ? (err as Error) : undefined)
+          c.release(brokenBy(err))
           throw err
         }
       })
@@ -366,7 +369,7 @@ export function openPgClient(url: string, opts: { max?: number } = {}): Client {
         } catch (err) {
           // A failed statement leaves the transaction open and aborted: end it before the connection goes back.
           await c.query('ROLLBACK').catch((e: unknown) => (broken = e instanceof Error ? e : new Error(String(e))))
-          if (isStalePlan(err)) broken ??= err as Error
+          broken ??= brokenBy(err)
           const guard = failedGuard(err)
           throw guard === undefined ? err : new BatchGuardError(guard)
         } finally {
@@ -405,7 +408,7 @@ export function openPgClient(url: string, opts: { max?: number } = {}): Client {
       }
       // The transaction is aborted either way; a stale statement also closes the connection at its end.
       const markStale = (err: unknown): never => {
-        if (isStalePlan(err)) stale = err as Error
+        stale ??= brokenBy(err)
         throw err
       }
       const tx: Transaction = {

@@ -8,7 +8,7 @@ describe('PinGuard', () => {
   it('PinGuard lost update: wrong PINs counted at the same time are all kept in the file', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'certmgr-pins-')), 'token-pin-failures.json')
     const guard = new PinGuard(file, 5)
-    const left = await Promise.all([guard.fail('t'), guard.fail('t'), guard.fail('t')])
+    const left = await Promise.all([guard.reserve('t'), guard.reserve('t'), guard.reserve('t')])
     expect(left.sort()).toEqual([2, 3, 4])
     expect(guard.failures('t')).toBe(3)
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ t: 3 })
@@ -17,8 +17,8 @@ describe('PinGuard', () => {
   it('a right PIN clears the count only of its own token, also when it lands beside a wrong one', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'certmgr-pins-')), 'token-pin-failures.json')
     const guard = new PinGuard(file, 5)
-    await guard.fail('a')
-    await Promise.all([guard.fail('b'), guard.ok('a'), guard.fail('b')])
+    guard.reserve('a')
+    await Promise.all([guard.reserve('b'), guard.ok('a'), guard.reserve('b')])
     expect(guard.failures('a')).toBe(0)
     expect(guard.failures('b')).toBe(2)
     // Another instance on the same file (the CLI, a new process) sees the same counts.

@@ -92,15 +92,6 @@ export class PinGuard {
     })
   }
 
-  /** Counts one wrong PIN that was not reserved; answers the attempts left. */
-  async fail(token: string): Promise<number> {
-    return this.update((counts) => {
-      const n = (counts[token] ?? 0) + 1
-      counts[token] = n
-      return { result: this.limit - n, changed: true }
-    })
-  }
-
   /** A right PIN: the count starts over. */
   async ok(token: string): Promise<void> {
     this.update((counts) => {

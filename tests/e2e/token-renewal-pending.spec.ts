@@ -1,7 +1,6 @@
 import { writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { listTokens } from '../../core/token/pkcs11'
-import { SOFTHSM_MODULE } from '../helpers/softhsm'
+import { SOFTHSM_MODULE, softHsmToken } from '../helpers/softhsm'
 import { checkpoint, expect, openApp, test } from './helpers/wizard-host'
 
 const LABEL = 'bank-token'
@@ -13,7 +12,7 @@ test.describe('보안토큰 tab and a token renewal a crash left open', () => {
   test('token renewal pending: the tab says so beside the token until it is opened with its PIN', async ({ page, wapp, pageErrors }) => {
     // What a renewal killed after its new key pair was made leaves in the data folder's journal
     // (the key ids need not exist: the new pair was never stored, so settling only drops it).
-    const tok = (await listTokens([SOFTHSM_MODULE])).find((t) => t.label === LABEL)!
+    const tok = await softHsmToken(LABEL)
     const entry = { kind: 'token', token: { module: SOFTHSM_MODULE, label: LABEL, serial: tok.serial }, oldIdHex: 'aa11', newIdHex: 'bb22', centerUrl: wapp.center.url, oldSerialHex: '01', oldCertDer: '', at: new Date().toISOString() }
     writeFileSync(join(dirname(wapp.root), 'data', 'pending-renewals.json'), JSON.stringify({ pending: [entry] }))
 

@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { listTokens, type TokenInfo } from '../../core/token/pkcs11'
 
 export const SOFTHSM_MODULE = '/usr/lib/softhsm/libsofthsm2.so'
 
@@ -64,4 +65,11 @@ export function pkcs11ToolObjects(label: string, pin: string, module = SOFTHSM_M
     if (id && cls) out.push({ cls, id: id[1]! })
   }
   return out
+}
+
+/** The token of this label as our PKCS#11 code lists it (slot, serial), from the SoftHSM2 module. */
+export async function softHsmToken(label: string): Promise<TokenInfo> {
+  const token = (await listTokens([SOFTHSM_MODULE])).find((t) => t.label === label)
+  if (!token) throw new Error(`no SoftHSM2 token labelled ${label}`)
+  return token
 }

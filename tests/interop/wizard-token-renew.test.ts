@@ -5,13 +5,13 @@ import { expectedCardResponse } from '../../center/ra/card'
 import { createDispatcher, type Dispatch } from '../../app/dispatch'
 import { createWizardHandlers } from '../../app/wizard/handlers'
 import { Trash } from '../../core/storage/trash'
-import { listTokens, tokenRandomNum, type TokenInfo } from '../../core/token/pkcs11'
+import { tokenRandomNum, type TokenInfo } from '../../core/token/pkcs11'
 import { PinGuard } from '../../core/token/pins'
 import { centerCalls } from '../../shared/contract/center'
 import { enrollCalls } from '../../shared/contract/enroll'
 import type { AppEvent } from '../../shared/contract/progress'
 import { tempDir } from '../helpers/fixtures'
-import { pkcs11ToolObjects, SOFTHSM_MODULE, softHsm, type SoftHsm } from '../helpers/softhsm'
+import { pkcs11ToolObjects, SOFTHSM_MODULE, softHsm, type SoftHsm, softHsmToken } from '../helpers/softhsm'
 
 // 갱신 of a certificate on a SoftHSM2 token through the wizard's main-side calls, against the
 // real embedded center with its RA checks (--renewal-check ra); pkcs11-tool checks the token.
@@ -52,7 +52,7 @@ beforeAll(async () => {
   center = await startCenter({ host: '127.0.0.1', port: 0, dataDir: join(work, 'center'), validityDays: 20 })
   const handlers = createWizardHandlers({ center: () => ({ url: center.url, embedded: true }), trash: new Trash(join(work, 'data')), pinGuard: new PinGuard(join(work, 'pins.json'), 5), tokenModules: async () => [SOFTHSM_MODULE] })
   dispatch = createDispatcher({ ...centerCalls, ...enrollCalls }, handlers as never)
-  token = (await listTokens([SOFTHSM_MODULE])).find((t) => t.label === LABEL)!
+  token = await softHsmToken(LABEL)
   customer = (await center.ra.createCustomer({ name: '김토큰', idn: IDN, phone: '010-7777-8888', balanceKrw: 100_000 })) as never
   customer.card = await center.ra.securityCard((customer as unknown as { customerId: string }).customerId)
 })

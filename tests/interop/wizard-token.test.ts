@@ -8,11 +8,11 @@ import { centerCalls } from '../../shared/contract/center'
 import { enrollCalls } from '../../shared/contract/enroll'
 import type { AppEvent } from '../../shared/contract/progress'
 import { tempDir } from '../helpers/fixtures'
-import { SOFTHSM_MODULE, softHsm, type SoftHsm } from '../helpers/softhsm'
+import { SOFTHSM_MODULE, softHsm, type SoftHsm, softHsmToken } from '../helpers/softhsm'
 import { createDispatcher, type Dispatch } from '../../app/dispatch'
 import { verifyVid } from '../../core/formats/vid'
 import { Trash } from '../../core/storage/trash'
-import { listTokenCerts, listTokens, signWithToken, tokenKeyFlags, tokenRandomNum, type TokenInfo } from '../../core/token/pkcs11'
+import { listTokenCerts, signWithToken, tokenKeyFlags, tokenRandomNum, type TokenInfo } from '../../core/token/pkcs11'
 import { PinGuard } from '../../core/token/pins'
 import { createWizardHandlers } from '../../app/wizard/handlers'
 import { main } from '../../cli/certmgr'
@@ -74,7 +74,7 @@ beforeAll(async () => {
   guard = new PinGuard(join(work, 'pins.json'), 5)
   const handlers = createWizardHandlers({ center: () => ({ url: center.url, embedded: true, secret: 'wizard-token-test' }), trash: new Trash(join(work, 'data')), pinGuard: guard, tokenModules: async () => [SOFTHSM_MODULE] })
   dispatch = createDispatcher({ ...centerCalls, ...enrollCalls }, handlers as never)
-  token = (await listTokens([SOFTHSM_MODULE])).find((t) => t.label === LABEL)!
+  token = await softHsmToken(LABEL)
   customer = await call('center.register', { name: '홍길동', idn: IDN, phone: '010-1234-5678', medium: 'card' })
 })
 

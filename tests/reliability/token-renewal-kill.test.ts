@@ -16,13 +16,13 @@ import { createStorageHandlers } from '../../app/storage/handlers'
 import { parseCertificate } from '../../core/certs/parse'
 import { RootPolicy } from '../../core/roots/root-policy'
 import { Trash } from '../../core/storage/trash'
-import { listTokens } from '../../core/token/pkcs11'
+
 import { issueToToken } from '../../core/usecases/issue-to-token'
 import { recoverRenewals, RenewalJournal } from '../../core/usecases/renewal-journal'
 import { textIO } from '../helpers/cli-io'
 import { cmpProxy } from '../helpers/cmp-proxy'
 import { tempDir } from '../helpers/fixtures'
-import { pkcs11ToolObjects, SOFTHSM_MODULE, softHsm, type SoftHsm } from '../helpers/softhsm'
+import { pkcs11ToolObjects, SOFTHSM_MODULE, softHsm, type SoftHsm, softHsmToken } from '../helpers/softhsm'
 
 const REPO = resolve(import.meta.dirname, '../..')
 const PIN = '135790'
@@ -97,7 +97,7 @@ async function openWithCli(label: string, dataDir: string): Promise<{ code: numb
 
 /** Opens the token with its PIN the way the app's 보안토큰 tab does: the 'token.list' call. */
 async function openWithApp(label: string, dataDir: string): Promise<void> {
-  const slot = (await listTokens([SOFTHSM_MODULE])).find((t) => t.label === label)!.slot
+  const slot = (await softHsmToken(label)).slot
   const handlers = createStorageHandlers({ dataDir, roots: new RootPolicy({ env: { CERTMGR_NPKI_ROOTS: join(dataDir, 'NPKI') } }), tokenModules: async () => [SOFTHSM_MODULE], journal: new RenewalJournal(dataDir) })
   const pending = async () => (await handlers['storage.locations']({}, { emit: () => undefined })).locations.find((l) => l.token?.label === label)?.token?.renewalPending === true
   // The 보안토큰 tab says that this token has a renewal to finish, until it is opened with its PIN.

@@ -1,11 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { listTokens, type TokenInfo } from '../../core/token/pkcs11'
+import type { TokenInfo } from '../../core/token/pkcs11'
 import { DEFAULT_PIN_LIMIT } from '../../core/token/pins'
 import { certmgr } from '../helpers/center-process'
 import { tempDir } from '../helpers/fixtures'
-import { SOFTHSM_MODULE, softHsm, type SoftHsm } from '../helpers/softhsm'
+import { SOFTHSM_MODULE, softHsm, type SoftHsm, softHsmToken } from '../helpers/softhsm'
 
 // SoftHSM2 never locks its PIN, so the app's count of wrong PINs is all that stops a script from
 // guessing. The count lives in one file shared by the app and every `certmgr` process; each
@@ -21,7 +21,7 @@ let dir: string
 beforeAll(async () => {
   hsm = softHsm([{ label: LABEL, pin: PIN }])
   dir = tempDir('certmgr-pin-race-')
-  token = (await listTokens([SOFTHSM_MODULE])).find((t) => t.label === LABEL)!
+  token = await softHsmToken(LABEL)
 })
 afterAll(() => hsm?.close())
 

@@ -2,11 +2,11 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createStorageHandlers } from '../../app/storage/handlers'
 import { RootPolicy } from '../../core/roots/root-policy'
-import { listTokens, type TokenInfo } from '../../core/token/pkcs11'
+import type { TokenInfo } from '../../core/token/pkcs11'
 import { PinGuard } from '../../core/token/pins'
 import { RenewalJournal } from '../../core/usecases/renewal-journal'
 import { tempDir } from '../helpers/fixtures'
-import { SOFTHSM_MODULE, softHsm, type SoftHsm } from '../helpers/softhsm'
+import { SOFTHSM_MODULE, softHsm, type SoftHsm, softHsmToken } from '../helpers/softhsm'
 
 // The 보안토큰 tab's list first settles a token renewal a crash left open (it needs the PIN),
 // then lists. One wrong PIN typed there must cost one of the tries, not two: SoftHSM2 never
@@ -20,7 +20,7 @@ let dir: string
 beforeAll(async () => {
   hsm = softHsm([{ label: LABEL, pin: PIN }])
   dir = tempDir('certmgr-pin-once-')
-  token = (await listTokens([SOFTHSM_MODULE])).find((t) => t.label === LABEL)!
+  token = await softHsmToken(LABEL)
 })
 afterAll(() => hsm?.close())
 
